@@ -1,0 +1,129 @@
+//! The one notion of "now" shared by the cache and the demo world.
+//!
+//! Freshness and the simulated world are both judged against this clock rather than
+//! the system time directly, so tests can pin a moment and move it forward instead of
+//! sleeping.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Clone)]
+pub struct Clock {
+    inner: Arc<Mutex<Mode>>,
+}
+
+enum Mode {
+    /// Frozen at an instant; only `advance`/`set` move it.
+    Fixed(DateTime<Utc>),
+    /// Starts at `start` when `origin` was taken and runs `speed` times real time,
+    /// plus `offset` added by `advance`/`set`.
+    Running {
+        start: DateTime<Utc>,
+        origin: Instant,
+        speed: f64,
+        offset: Duration,
+    },
+}
+
+impl Clock {
+    /// Real UTC time.
+    pub fn system() -> Self {
+        Self::running_from(Utc::now(), 1.0)
+    }
+
+    /// Frozen at `at` until moved.
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Self::with_mode(Mode::Fixed(at))
+    }
+
+    /// Starts at `start` and advances `speed` times as fast as real time.
+    pub fn running_from(start: DateTime<Utc>, speed: f64) -> Self {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        Self::with_mode(Mode::Running {
+            start,
+            origin: Instant::now(),
+            speed,
+            offset: Duration::zero(),
+        })
+    }
+
+    fn with_mode(mode: Mode) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(mode)),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let mode = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*mode {
+            Mode::Fixed(at) => *at,
+            Mode::Running {
+                start,
+                origin,
+                speed,
+                offset,
+            } => {
+                let real = origin.elapsed().as_secs_f64() * speed;
+                let elapsed = Duration::milliseconds((real * 1000.0) as i64);
+                *start + elapsed + *offset
+            }
+        }
+    }
+
+    /// Moves the clock forward (or back, with a negative duration).
+    pub fn advance(&self, by: Duration) {
+        let mut mode = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *mode {
+            Mode::Fixed(at) => *at += by,
+            Mode::Running { offset, .. } => *offset += by,
+        }
+    }
+
+    /// Makes `now()` return `to` (from then on, for running clocks, advancing as before).
+    pub fn set(&self, to: DateTime<Utc>) {
+        let by = to - self.now();
+        self.advance(by);
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clock").field("now", &self.now()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_clock_moves_only_when_told() {
+        let t = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let clock = Clock::fixed(t);
+        assert_eq!(clock.now(), t);
+        clock.advance(Duration::seconds(90));
+        assert_eq!(clock.now(), t + Duration::seconds(90));
+        clock.set(t);
+        assert_eq!(clock.now(), t);
+    }
+
+    #[test]
+    fn running_clock_starts_where_asked_and_can_be_advanced() {
+        let t = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let clock = Clock::running_from(t, 1.0);
+        let now = clock.now();
+        assert!(now >= t && now < t + Duration::seconds(5));
+        clock.advance(Duration::hours(1));
+        assert!(clock.now() >= t + Duration::hours(1));
+    }
+}

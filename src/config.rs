@@ -1,0 +1,337 @@
+//! Command line and environment configuration, validated into a [`Config`].
+//!
+//! Parsing (clap) and validation are separate so that every bad configuration,
+//! whichever layer notices it, ends as one clear line and a non-zero exit.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+/// The default X API v2 base.
+pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
+
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, about = "Discover live and upcoming X Spaces")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the demo upstream alone (the gateway API over a simulated world).
+    DemoUpstream(DemoUpstreamArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "EARSHOT_BIND", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: SocketAddr,
+    /// Which upstream serves the Spaces data.
+    #[arg(long, env = "EARSHOT_UPSTREAM", value_enum, default_value_t = UpstreamKind::Demo)]
+    pub upstream: UpstreamKind,
+    /// Base URL of the upstream (required for gateway; defaults to https://api.x.com for x).
+    #[arg(long, env = "EARSHOT_UPSTREAM_URL", value_name = "URL")]
+    pub upstream_url: Option<String>,
+    /// API key (gateway) or bearer token (x). Never logged or shown.
+    #[arg(long, env = "EARSHOT_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Public base URL for canonical, OpenGraph and oEmbed links [default: http://{bind}].
+    #[arg(long, env = "EARSHOT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Seconds to keep Spaces that are not live, lists and users.
+    #[arg(long, env = "EARSHOT_CACHE_TTL", default_value_t = 180, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub cache_ttl: u64,
+    /// Seconds to keep live Spaces and their counts.
+    #[arg(long, env = "EARSHOT_LIVE_TTL", default_value_t = 15, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub live_ttl: u64,
+    /// Milliseconds to wait for one upstream answer before giving up.
+    #[arg(long, env = "EARSHOT_UPSTREAM_TIMEOUT_MS", default_value_t = 5000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=120_000))]
+    pub upstream_timeout_ms: u64,
+    /// Log format.
+    #[arg(long, env = "EARSHOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub demo: DemoWorldArgs,
+}
+
+/// How the simulated world runs (the embedded demo upstream and `demo-upstream`).
+#[derive(Debug, Args, Clone)]
+pub struct DemoWorldArgs {
+    /// Seed of the simulated world.
+    #[arg(long, env = "EARSHOT_DEMO_SEED", default_value_t = 2026, value_name = "N")]
+    pub demo_seed: u64,
+    /// Start the world's clock at this instant (RFC 3339) instead of now.
+    #[arg(long, env = "EARSHOT_DEMO_START", value_name = "TIME")]
+    pub demo_start: Option<DateTime<Utc>>,
+    /// How many times faster than real time the world runs.
+    #[arg(long, env = "EARSHOT_DEMO_SPEED", default_value_t = 1.0, value_name = "FACTOR")]
+    pub demo_speed: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoUpstreamArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9090", value_name = "ADDR")]
+    pub bind: SocketAddr,
+    /// The X-API-KEY clients must send [default: a random key, printed at start].
+    #[arg(long, env = "EARSHOT_DEMO_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Fraction of requests answered with a 500 (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub error_rate: f64,
+    /// Fraction of requests answered with a 429 (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub rate_limit_rate: f64,
+    #[command(flatten)]
+    pub world: DemoWorldArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpstreamKind {
+    Demo,
+    Gateway,
+    X,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret that never shows itself: `Debug` and `Display` print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key itself, for the one place that sends it upstream.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Where Spaces come from.
+#[derive(Debug, Clone)]
+pub enum UpstreamConfig {
+    /// The embedded simulated world, started on a loopback port.
+    Demo(DemoWorldArgs),
+    Gateway { url: Url, key: ApiKey },
+    X { url: Url, key: ApiKey },
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub upstream: UpstreamConfig,
+    /// `None` means "http://{the address actually bound}".
+    pub public_url: Option<Url>,
+    pub cache_ttl: Duration,
+    pub live_ttl: Duration,
+    pub upstream_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("--upstream {0} needs an API key: pass --api-key or set EARSHOT_API_KEY")]
+    MissingKey(&'static str),
+    #[error("--upstream gateway needs a base URL: pass --upstream-url or set EARSHOT_UPSTREAM_URL")]
+    MissingUpstreamUrl,
+    #[error("{flag} is not a usable URL ({value:?}): {reason}")]
+    BadUrl {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("the API key is empty")]
+    EmptyKey,
+}
+
+impl ServeArgs {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let upstream = match self.upstream {
+            UpstreamKind::Demo => UpstreamConfig::Demo(self.demo.clone()),
+            UpstreamKind::Gateway => {
+                let key = require_key(self.api_key, "gateway")?;
+                let raw = self.upstream_url.ok_or(ConfigError::MissingUpstreamUrl)?;
+                let url = parse_base_url("--upstream-url", &raw)?;
+                UpstreamConfig::Gateway { url, key }
+            }
+            UpstreamKind::X => {
+                let key = require_key(self.api_key, "x")?;
+                let raw = self
+                    .upstream_url
+                    .unwrap_or_else(|| X_API_DEFAULT_URL.to_owned());
+                let url = parse_base_url("--upstream-url", &raw)?;
+                UpstreamConfig::X { url, key }
+            }
+        };
+        let public_url = self
+            .public_url
+            .map(|raw| parse_base_url("--public-url", &raw))
+            .transpose()?;
+        Ok(Config {
+            bind: self.bind,
+            upstream,
+            public_url,
+            cache_ttl: Duration::from_secs(self.cache_ttl),
+            live_ttl: Duration::from_secs(self.live_ttl),
+            upstream_timeout: Duration::from_millis(self.upstream_timeout_ms),
+            log_format: self.log_format,
+        })
+    }
+}
+
+impl Config {
+    /// A configuration for an already running gateway-dialect upstream (tests, benches).
+    pub fn for_gateway(url: Url, key: ApiKey) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            upstream: UpstreamConfig::Gateway { url, key },
+            public_url: None,
+            cache_ttl: Duration::from_secs(180),
+            live_ttl: Duration::from_secs(15),
+            upstream_timeout: Duration::from_secs(5),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+fn require_key(key: Option<String>, kind: &'static str) -> Result<ApiKey, ConfigError> {
+    match key {
+        None => Err(ConfigError::MissingKey(kind)),
+        Some(k) if k.trim().is_empty() => Err(ConfigError::EmptyKey),
+        Some(k) => Ok(ApiKey::new(k.trim())),
+    }
+}
+
+/// Parses an http(s) base URL without query or fragment, normalised to end in `/`
+/// so that joining relative paths keeps any path prefix.
+pub fn parse_base_url(flag: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let bad = |reason: &str| ConfigError::BadUrl {
+        flag,
+        value: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut url = Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it must not carry credentials"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["earshot"];
+        argv.extend_from_slice(args);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        cli.serve.validate().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_run_the_demo() {
+        let config = parse(&[]).unwrap();
+        assert!(matches!(config.upstream, UpstreamConfig::Demo(_)));
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.cache_ttl, Duration::from_secs(180));
+        assert_eq!(config.live_ttl, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn gateway_without_key_or_url_is_refused() {
+        let err = parse(&["--upstream", "gateway", "--upstream-url", "http://h"]).unwrap_err();
+        assert!(err.contains("needs an API key"), "{err}");
+        let err = parse(&["--upstream", "gateway", "--api-key", "k"]).unwrap_err();
+        assert!(err.contains("needs a base URL"), "{err}");
+    }
+
+    #[test]
+    fn x_defaults_to_the_official_api() {
+        let config = parse(&["--upstream", "x", "--api-key", "tok"]).unwrap();
+        match config.upstream {
+            UpstreamConfig::X { url, .. } => assert_eq!(url.as_str(), "https://api.x.com/"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_urls_and_ttls_are_refused() {
+        for bad in ["not a url", "ftp://h/", "http://h/?q=1", "http://u:p@h/"] {
+            let err = parse(&["--upstream", "gateway", "--api-key", "k", "--upstream-url", bad])
+                .unwrap_err();
+            assert!(err.contains("not a usable URL"), "{bad}: {err}");
+        }
+        assert!(parse(&["--cache-ttl", "0"]).is_err());
+        assert!(parse(&["--live-ttl", "-3"]).is_err());
+        assert!(parse(&["--bind", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn the_key_never_shows() {
+        let config = parse(&[
+            "--upstream",
+            "gateway",
+            "--api-key",
+            "sekrit-canary",
+            "--upstream-url",
+            "http://h",
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sekrit-canary"), "{shown}");
+        assert_eq!(ApiKey::new("sekrit-canary").to_string(), "<redacted>");
+    }
+
+    #[test]
+    fn base_urls_keep_their_path_prefix() {
+        let url = parse_base_url("--upstream-url", "https://gw.example/v1").unwrap();
+        assert_eq!(url.join("space/abc").unwrap().as_str(), "https://gw.example/v1/space/abc");
+    }
+}
