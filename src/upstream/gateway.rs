@@ -1,0 +1,256 @@
+//! The gateway API client (`X-API-KEY`), also used for the embedded demo upstream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode};
+use url::Url;
+
+use super::{
+    wire, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest, LIST_LIMIT,
+    PARTICIPANT_LIMIT,
+};
+use crate::config::ApiKey;
+
+/// The most we read of one answer; a larger one is refused, not buffered.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+pub struct GatewayClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl GatewayClient {
+    pub fn new(base: Url, key: &ApiKey, timeout: Duration) -> Result<Self, UpstreamError> {
+        let mut headers = HeaderMap::new();
+        let mut value =
+            HeaderValue::from_str(key.expose()).map_err(|_| UpstreamError::Unauthorized)?;
+        value.set_sensitive(true);
+        headers.insert("x-api-key", value);
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|_| UpstreamError::Unreachable)?;
+        Ok(Self { http, base })
+    }
+
+    /// The URL for a request: ids as encoded path segments, parameters as a query.
+    pub fn url_for(&self, request: &UpstreamRequest) -> Url {
+        let mut url = self.base.clone();
+        let limit = LIST_LIMIT.to_string();
+        {
+            let Ok(mut path) = url.path_segments_mut() else {
+                return url;
+            };
+            path.pop_if_empty();
+            match request {
+                UpstreamRequest::Space(id) => {
+                    path.extend(["space", id.as_str()]);
+                }
+                UpstreamRequest::Search { .. } => {
+                    path.extend(["spaces", "search"]);
+                }
+                UpstreamRequest::Live { .. } => {
+                    path.extend(["spaces", "live"]);
+                }
+                UpstreamRequest::Scheduled { .. } => {
+                    path.extend(["spaces", "scheduled"]);
+                }
+                UpstreamRequest::Participants(id) => {
+                    path.extend(["space", id.as_str(), "participants"]);
+                }
+                UpstreamRequest::Recording(id) => {
+                    path.extend(["space", id.as_str(), "recording"]);
+                }
+                UpstreamRequest::Tweets(id) => {
+                    path.extend(["space", id.as_str(), "tweets"]);
+                }
+                UpstreamRequest::UserSpaces(id) => {
+                    path.extend(["user", id.as_str(), "spaces"]);
+                }
+            }
+        }
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        match request {
+            UpstreamRequest::Search { q, state } => {
+                pairs.push(("q", q.clone()));
+                pairs.push(("state", state.as_str().to_owned()));
+                pairs.push(("limit", limit));
+            }
+            UpstreamRequest::Live { topic } | UpstreamRequest::Scheduled { topic } => {
+                if let Some(topic) = topic {
+                    pairs.push(("topic", topic.topic_id().to_owned()));
+                }
+                pairs.push(("limit", limit));
+            }
+            UpstreamRequest::Participants(_) => {
+                pairs.push(("limit", PARTICIPANT_LIMIT.to_string()));
+            }
+            UpstreamRequest::Tweets(_) | UpstreamRequest::UserSpaces(_) => {
+                pairs.push(("limit", limit));
+            }
+            UpstreamRequest::Space(_) | UpstreamRequest::Recording(_) => {}
+        }
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        url
+    }
+
+    async fn call(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        let response = self
+            .http
+            .get(self.url_for(request))
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status();
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(UpstreamData::NotFound),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(UpstreamError::Unauthorized);
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                return Err(UpstreamError::RateLimited {
+                    reset: rate_limit_reset(response.headers(), Utc::now()),
+                });
+            }
+            other => return Err(UpstreamError::Status(other.as_u16())),
+        }
+        let body = read_capped(response, MAX_BODY_BYTES).await?;
+        let data = match request {
+            UpstreamRequest::Space(_) => UpstreamData::Space(Arc::new(wire::parse_space(&body)?)),
+            UpstreamRequest::Search { .. }
+            | UpstreamRequest::Live { .. }
+            | UpstreamRequest::Scheduled { .. } => {
+                UpstreamData::Spaces(Arc::new(wire::parse_space_list(&body)?))
+            }
+            UpstreamRequest::Participants(_) => {
+                UpstreamData::Participants(Arc::new(wire::parse_participants(&body)?))
+            }
+            UpstreamRequest::Recording(_) => {
+                UpstreamData::Recording(Arc::new(wire::parse_recording(&body)?))
+            }
+            UpstreamRequest::Tweets(_) => UpstreamData::Tweets(Arc::new(wire::parse_tweets(&body)?)),
+            UpstreamRequest::UserSpaces(_) => {
+                UpstreamData::UserSpaces(Arc::new(wire::parse_user_spaces(&body)?))
+            }
+        };
+        Ok(data)
+    }
+}
+
+impl SpacesUpstream for GatewayClient {
+    fn fetch<'a>(
+        &'a self,
+        request: &'a UpstreamRequest,
+    ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>> {
+        Box::pin(self.call(request))
+    }
+}
+
+fn classify(err: reqwest::Error) -> UpstreamError {
+    if err.is_timeout() {
+        UpstreamError::Timeout
+    } else if err.is_body() || err.is_decode() {
+        UpstreamError::Malformed
+    } else {
+        UpstreamError::Unreachable
+    }
+}
+
+/// Reads the body, refusing (not truncating) one larger than `cap`.
+async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, UpstreamError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(UpstreamError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > cap {
+            return Err(UpstreamError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// When a rate limit ends: `x-rate-limit-reset` (unix seconds) or `Retry-After` (seconds).
+pub fn rate_limit_reset(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    };
+    if let Some(reset) = number("x-rate-limit-reset") {
+        return DateTime::from_timestamp(reset, 0);
+    }
+    number("retry-after")
+        .filter(|s| (0..=86_400).contains(s))
+        .map(|secs| now + chrono::Duration::seconds(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SpaceId, TopicSlug, UserId};
+    use crate::upstream::ListState;
+
+    fn client(base: &str) -> GatewayClient {
+        GatewayClient::new(
+            Url::parse(base).unwrap(),
+            &ApiKey::new("k"),
+            Duration::from_secs(1),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn urls_encode_segments_and_queries() {
+        let c = client("http://gw.test/v1/");
+        let id: SpaceId = "1abc".parse().unwrap();
+        assert_eq!(c.url_for(&UpstreamRequest::Space(id.clone())).as_str(), "http://gw.test/v1/space/1abc");
+        assert_eq!(
+            c.url_for(&UpstreamRequest::Participants(id)).as_str(),
+            "http://gw.test/v1/space/1abc/participants?limit=1000"
+        );
+        let search = UpstreamRequest::search("ai & you/?#", ListState::Scheduled).unwrap();
+        assert_eq!(
+            c.url_for(&search).as_str(),
+            "http://gw.test/v1/spaces/search?q=ai+%26+you%2F%3F%23&state=scheduled&limit=100"
+        );
+        let live = UpstreamRequest::Live { topic: Some(TopicSlug::Music) };
+        assert_eq!(
+            c.url_for(&live).as_str(),
+            "http://gw.test/v1/spaces/live?topic=849075383444766721&limit=100"
+        );
+        let user: UserId = "42".parse().unwrap();
+        assert_eq!(
+            c.url_for(&UpstreamRequest::UserSpaces(user)).as_str(),
+            "http://gw.test/v1/user/42/spaces?limit=100"
+        );
+    }
+
+    #[test]
+    fn rate_limit_reset_reads_either_header() {
+        let now = Utc::now();
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-reset", HeaderValue::from_static("1700000000"));
+        assert_eq!(rate_limit_reset(&h, now).unwrap().timestamp(), 1_700_000_000);
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("30"));
+        assert_eq!(rate_limit_reset(&h, now), Some(now + chrono::Duration::seconds(30)));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(rate_limit_reset(&h, now), None);
+    }
+}
