@@ -1,0 +1,319 @@
+//! A cache that coalesces loads and serves the last good value when a refresh fails.
+//!
+//! Two moka caches work together:
+//! - `store` keeps the last good answer per key. Whether it is still *fresh* is judged
+//!   by the shared [`Clock`], so tests can move time instead of sleeping; moka's own
+//!   per-entry expiry only reclaims memory once an answer is older than its lifetime
+//!   plus the stale horizon, and a weigher bounds the whole store by size.
+//! - `loads` exists only for moka's single-flight `or_try_insert_with`: every caller
+//!   that needs a load for a key while one is under way waits for that one, and shares
+//!   its value or its error. The caller that ran the load removes the entry at once,
+//!   so `loads` never answers for freshness.
+//!
+//! Errors are never stored. When a load fails and an older answer exists, that answer
+//! is served as stale and kept for one more lifetime before the next attempt, so a
+//! failing upstream is retried once per lifetime, not once per visitor.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moka::Expiry;
+
+use crate::clock::Clock;
+
+/// How an answer was obtained, as shown in `X-Cache`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+    /// The upstream failed; this is the last good answer.
+    Stale,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "HIT",
+            Self::Miss => "MISS",
+            Self::Stale => "STALE",
+        }
+    }
+
+    /// The status of a page built from several answers: the worst of them.
+    pub fn combine(self, other: Self) -> Self {
+        self.max(other)
+    }
+}
+
+/// A value from the cache and how it was obtained.
+#[derive(Clone, Debug)]
+pub struct Cached<V> {
+    pub value: V,
+    pub status: CacheStatus,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What a loader returns: the value and how long it stays fresh.
+pub struct Loaded<V> {
+    pub value: V,
+    pub ttl: Duration,
+}
+
+#[derive(Clone)]
+struct Slot<V> {
+    value: V,
+    fetched_at: DateTime<Utc>,
+    fresh_until: DateTime<Utc>,
+    ttl: Duration,
+    stale: bool,
+}
+
+impl<V> Slot<V> {
+    fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now < self.fresh_until
+    }
+}
+
+struct KeepPastFreshness {
+    horizon: Duration,
+}
+
+impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
+    fn expire_after_create(&self, _: &K, slot: &Slot<V>, _: std::time::Instant) -> Option<Duration> {
+        Some(slot.ttl + self.horizon)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &K,
+        slot: &Slot<V>,
+        _: std::time::Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(slot.ttl + self.horizon)
+    }
+}
+
+pub struct StaleCache<K, V> {
+    store: moka::future::Cache<K, Slot<V>>,
+    loads: moka::future::Cache<K, Slot<V>>,
+    clock: Clock,
+}
+
+impl<K, V> StaleCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// `max_weight` bounds the store by the sum of `weigh` over its entries; answers
+    /// are kept for `stale_horizon` past their freshness to serve when loads fail.
+    pub fn new(
+        clock: Clock,
+        max_weight: u64,
+        stale_horizon: Duration,
+        weigh: fn(&K, &V) -> u32,
+    ) -> Self {
+        let store = moka::future::Cache::builder()
+            .max_capacity(max_weight)
+            .weigher(move |k: &K, slot: &Slot<V>| weigh(k, &slot.value))
+            .expire_after(KeepPastFreshness {
+                horizon: stale_horizon,
+            })
+            .build();
+        let loads = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(300))
+            .build();
+        Self {
+            store,
+            loads,
+            clock,
+        }
+    }
+
+    /// The fresh value for `key`, loading it (once, however many callers ask at the
+    /// same time) when there is none.
+    pub async fn get_or_load<F, Fut, E>(&self, key: K, load: F) -> Result<Cached<V>, Arc<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded<V>, E>>,
+        E: Send + Sync + 'static,
+    {
+        if let Some(slot) = self.store.get(&key).await
+            && slot.is_fresh(self.clock.now())
+        {
+            return Ok(cached(slot, CacheStatus::Hit));
+        }
+        let store = &self.store;
+        let clock = &self.clock;
+        let load_key = key.clone();
+        let entry = self
+            .loads
+            .entry(key.clone())
+            .or_try_insert_with(async move {
+                let started = clock.now();
+                match load().await {
+                    Ok(loaded) => {
+                        let slot = Slot {
+                            value: loaded.value,
+                            fetched_at: started,
+                            fresh_until: started + loaded.ttl,
+                            ttl: loaded.ttl,
+                            stale: false,
+                        };
+                        store.insert(load_key, slot.clone()).await;
+                        Ok(slot)
+                    }
+                    Err(err) => match store.get(&load_key).await {
+                        Some(old) => {
+                            let slot = Slot {
+                                fresh_until: started + old.ttl,
+                                stale: true,
+                                ..old
+                            };
+                            store.insert(load_key, slot.clone()).await;
+                            Ok(slot)
+                        }
+                        None => Err(err),
+                    },
+                }
+            })
+            .await?;
+        let ran_the_load = entry.is_fresh();
+        if ran_the_load {
+            self.loads.invalidate(&key).await;
+        }
+        let status = if ran_the_load {
+            CacheStatus::Miss
+        } else {
+            CacheStatus::Hit
+        };
+        Ok(cached(entry.into_value(), status))
+    }
+
+    /// Forgets a key entirely (e.g. a Space that the platform says is gone).
+    pub async fn invalidate(&self, key: &K) {
+        self.store.invalidate(key).await;
+    }
+
+    /// Entries held, and their summed weight (after pending maintenance).
+    pub async fn usage(&self) -> (u64, u64) {
+        self.store.run_pending_tasks().await;
+        (self.store.entry_count(), self.store.weighted_size())
+    }
+}
+
+fn cached<V>(slot: Slot<V>, status: CacheStatus) -> Cached<V> {
+    Cached {
+        status: if slot.stale { CacheStatus::Stale } else { status },
+        value: slot.value,
+        fetched_at: slot.fetched_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn cache(clock: &Clock) -> StaleCache<&'static str, u32> {
+        StaleCache::new(clock.clone(), 1_000_000, Duration::from_secs(3600), |_, _| 1)
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    async fn load_ok(calls: &AtomicUsize, value: u32) -> Result<Loaded<u32>, &'static str> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Ok(Loaded { value, ttl: Duration::from_secs(10) })
+    }
+
+    #[tokio::test]
+    async fn hit_within_ttl_then_reload_after() {
+        let clock = Clock::fixed(t0());
+        let c = cache(&clock);
+        let calls = AtomicUsize::new(0);
+        let a = c.get_or_load("k", || load_ok(&calls, 1)).await.unwrap();
+        assert_eq!((a.value, a.status), (1, CacheStatus::Miss));
+        let b = c.get_or_load("k", || load_ok(&calls, 2)).await.unwrap();
+        assert_eq!((b.value, b.status), (1, CacheStatus::Hit));
+        clock.advance(chrono::Duration::seconds(10));
+        let d = c.get_or_load("k", || load_ok(&calls, 3)).await.unwrap();
+        assert_eq!((d.value, d.status), (3, CacheStatus::Miss));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn failure_serves_stale_and_backs_off() {
+        let clock = Clock::fixed(t0());
+        let c = cache(&clock);
+        let calls = AtomicUsize::new(0);
+        c.get_or_load("k", || load_ok(&calls, 7)).await.unwrap();
+        clock.advance(chrono::Duration::seconds(11));
+        let failing = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<Loaded<u32>, _>("down")
+        };
+        let s = c.get_or_load("k", failing).await.unwrap();
+        assert_eq!((s.value, s.status), (7, CacheStatus::Stale));
+        // Within the next lifetime the stale answer is served without another call.
+        let again = c.get_or_load("k", failing).await.unwrap();
+        assert_eq!(again.status, CacheStatus::Stale);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Once the upstream answers again, the value is fresh.
+        clock.advance(chrono::Duration::seconds(11));
+        let back = c.get_or_load("k", || load_ok(&calls, 8)).await.unwrap();
+        assert_eq!((back.value, back.status), (8, CacheStatus::Miss));
+    }
+
+    #[tokio::test]
+    async fn failure_without_stale_value_is_an_error_and_not_stored() {
+        let clock = Clock::fixed(t0());
+        let c = cache(&clock);
+        let err = c
+            .get_or_load("k", || async { Err::<Loaded<u32>, _>("down") })
+            .await
+            .unwrap_err();
+        assert_eq!(*err, "down");
+        let calls = AtomicUsize::new(0);
+        let ok = c.get_or_load("k", || load_ok(&calls, 1)).await.unwrap();
+        assert_eq!(ok.status, CacheStatus::Miss);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_load_once() {
+        let clock = Clock::fixed(t0());
+        let c = Arc::new(cache(&clock));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let (c, calls, gate) = (c.clone(), calls.clone(), gate.clone());
+            tasks.push(tokio::spawn(async move {
+                c.get_or_load("k", || async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    gate.notified().await;
+                    Ok::<_, &str>(Loaded { value: 5, ttl: Duration::from_secs(10) })
+                })
+                .await
+                .map(|v| v.value)
+            }));
+        }
+        // Let every task reach the cache before the one load finishes.
+        while calls.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..200 {
+            tokio::task::yield_now().await;
+        }
+        gate.notify_one();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), 5);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,163 @@
+//! Counters for `/metrics` (Prometheus text format) and the readiness state.
+//!
+//! Hand-rolled rather than a metrics crate: a handful of labelled counters is all we
+//! need, and keeping them here keeps the exposition format in one readable place.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::cache::CacheStatus;
+
+/// After this many upstream failures in a row, `/readyz` says not ready.
+const UNHEALTHY_AFTER: u32 = 3;
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    upstream_calls: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    in_flight: AtomicI64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    cache_stale: AtomicU64,
+    upstream_failures_in_a_row: AtomicU32,
+    shutting_down: AtomicBool,
+}
+
+impl Metrics {
+    pub fn request_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn request_finished(&self, route: &str, status: u16) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(&(route.to_owned(), status)) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert((route.to_owned(), status), 1);
+            }
+        }
+    }
+
+    pub fn upstream_call(&self, endpoint: &'static str, outcome: &'static str) {
+        let mut map = self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((endpoint, outcome)).or_default() += 1;
+        drop(map);
+        if outcome == "ok" || outcome == "not_found" {
+            self.upstream_failures_in_a_row.store(0, Ordering::Relaxed);
+        } else {
+            self.upstream_failures_in_a_row.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn cache_outcome(&self, status: CacheStatus) {
+        let counter = match status {
+            CacheStatus::Hit => &self.cache_hits,
+            CacheStatus::Miss => &self.cache_misses,
+            CacheStatus::Stale => &self.cache_stale,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Total upstream calls made, by any endpoint and outcome.
+    pub fn upstream_calls_total(&self) -> u64 {
+        let map = self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner());
+        map.values().sum()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Why the server is not ready, if it is not.
+    pub fn not_ready_reason(&self) -> Option<&'static str> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            Some("shutting down")
+        } else if self.upstream_failures_in_a_row.load(Ordering::Relaxed) >= UNHEALTHY_AFTER {
+            Some("upstream failing")
+        } else {
+            None
+        }
+    }
+
+    pub fn render(&self, cache_entries: u64, cache_weight: u64) -> String {
+        let mut out = String::with_capacity(2048);
+        out.push_str("# HELP earshot_http_requests_total HTTP requests answered, by route and status.\n");
+        out.push_str("# TYPE earshot_http_requests_total counter\n");
+        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "earshot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP earshot_http_requests_in_flight HTTP requests being answered now.\n");
+        out.push_str("# TYPE earshot_http_requests_in_flight gauge\n");
+        let _ = writeln!(out, "earshot_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
+        out.push_str("# HELP earshot_upstream_calls_total Calls made to the upstream, by endpoint and outcome.\n");
+        out.push_str("# TYPE earshot_upstream_calls_total counter\n");
+        for ((endpoint, outcome), n) in
+            self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner()).iter()
+        {
+            let _ = writeln!(
+                out,
+                "earshot_upstream_calls_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP earshot_cache_lookups_total Cache lookups, by result.\n");
+        out.push_str("# TYPE earshot_cache_lookups_total counter\n");
+        for (result, counter) in [
+            ("hit", &self.cache_hits),
+            ("miss", &self.cache_misses),
+            ("stale", &self.cache_stale),
+        ] {
+            let _ = writeln!(
+                out,
+                "earshot_cache_lookups_total{{result=\"{result}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP earshot_cache_entries Answers held in the cache.\n");
+        out.push_str("# TYPE earshot_cache_entries gauge\n");
+        let _ = writeln!(out, "earshot_cache_entries {cache_entries}");
+        out.push_str("# HELP earshot_cache_weight_bytes Approximate size of the cached answers.\n");
+        out.push_str("# TYPE earshot_cache_weight_bytes gauge\n");
+        let _ = writeln!(out, "earshot_cache_weight_bytes {cache_weight}");
+        out.push_str("# HELP earshot_ready Whether the server is ready for traffic.\n");
+        out.push_str("# TYPE earshot_ready gauge\n");
+        let _ = writeln!(out, "earshot_ready {}", u8::from(self.not_ready_reason().is_none()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_follows_failures_and_shutdown() {
+        let m = Metrics::default();
+        assert_eq!(m.not_ready_reason(), None);
+        for _ in 0..3 {
+            m.upstream_call("space", "timeout");
+        }
+        assert_eq!(m.not_ready_reason(), Some("upstream failing"));
+        m.upstream_call("space", "ok");
+        assert_eq!(m.not_ready_reason(), None);
+        m.begin_shutdown();
+        assert_eq!(m.not_ready_reason(), Some("shutting down"));
+    }
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.request_started();
+        m.request_finished("/spaces/{id}", 200);
+        m.upstream_call("space", "ok");
+        m.cache_outcome(CacheStatus::Stale);
+        let text = m.render(3, 1200);
+        assert!(text.contains("earshot_http_requests_total{route=\"/spaces/{id}\",status=\"200\"} 1"));
+        assert!(text.contains("earshot_upstream_calls_total{endpoint=\"space\",outcome=\"ok\"} 1"));
+        assert!(text.contains("earshot_cache_lookups_total{result=\"stale\"} 1"));
+        assert!(text.contains("earshot_cache_entries 3"));
+        assert!(text.contains("earshot_http_requests_in_flight 0"));
+    }
+}
