@@ -1,0 +1,17 @@
+//! earshot: a server-rendered site for discovering X Spaces, in front of a
+//! rate-limited upstream API through a coalescing, stale-serving cache.
+
+pub mod cache;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+#[path = "demo_stub.rs"]
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod server;
+pub mod upstream;
+pub mod web;
+
+pub use server::{start, start_with_clock, Running};

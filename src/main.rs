@@ -1,0 +1,90 @@
+//! The `earshot` command: serve the site, or run the demo upstream alone.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use earshot::config::{Cli, Command, LogFormat};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version.
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => return fail(&first_line(&err.to_string())),
+    };
+    match cli.command {
+        Some(Command::DemoUpstream(args)) => {
+            init_logging(LogFormat::Text);
+            match earshot::server::run_demo_upstream(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(&err.to_string()),
+            }
+        }
+        None => {
+            let config = match cli.serve.validate() {
+                Ok(config) => config,
+                Err(err) => return fail(&err.to_string()),
+            };
+            init_logging(config.log_format);
+            let running = match earshot::start(config).await {
+                Ok(running) => running,
+                Err(err) => return fail(&err.to_string()),
+            };
+            println!("earshot is running: open {}", running.url);
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            match running.shutdown().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(&err.to_string()),
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("earshot: {message}");
+    ExitCode::from(2)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

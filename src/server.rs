@@ -1,0 +1,224 @@
+//! Assembling and running earshot: upstream, cache, router, listener, shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::catalog::{Catalog, Ttls};
+use crate::clock::Clock;
+use crate::config::{
+    parse_base_url, ApiKey, Config, DemoUpstreamArgs, DemoWorldArgs, UpstreamConfig,
+};
+use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
+use crate::metrics::Metrics;
+use crate::upstream::gateway::GatewayClient;
+use crate::upstream::DynUpstream;
+use crate::web::state::{App, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot start the demo upstream: {0}")]
+    Demo(String),
+    #[error("cannot set up the upstream client: {0}")]
+    Upstream(String),
+    #[error("the X API v2 upstream is not available in this version")]
+    XNotYetSupported,
+}
+
+/// A running earshot.
+pub struct Running {
+    pub addr: SocketAddr,
+    /// The URL to open, e.g. `http://127.0.0.1:8080/`.
+    pub url: String,
+    pub state: AppState,
+    /// The embedded demo upstream, when that is the upstream.
+    pub demo: Option<DemoUpstream>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Readiness goes false, the listener stops accepting, in-flight requests finish.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.state.metrics.begin_shutdown();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join.to_string())),
+        }
+    }
+}
+
+/// The clock the configuration asks for: the demo world's, or real time.
+pub fn clock_for(config: &Config) -> Clock {
+    match &config.upstream {
+        UpstreamConfig::Demo(world) => demo_clock(world),
+        _ => Clock::system(),
+    }
+}
+
+pub fn demo_clock(world: &DemoWorldArgs) -> Clock {
+    match world.demo_start {
+        Some(start) => Clock::running_from(start, world.demo_speed),
+        None if world.demo_speed != 1.0 => Clock::running_from(chrono::Utc::now(), world.demo_speed),
+        None => Clock::system(),
+    }
+}
+
+/// Starts earshot with the clock the configuration implies.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let clock = clock_for(&config);
+    start_with_clock(config, clock).await
+}
+
+/// Starts earshot; tests pass a clock they control, shared with their demo world.
+pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, StartError> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: config.bind,
+            reason: bind_reason(&e),
+        })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Bind {
+        addr: config.bind,
+        reason: e.to_string(),
+    })?;
+    let (upstream, demo) = connect_upstream(&config, &clock).await?;
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => parse_base_url("--public-url", &format!("http://{addr}/"))
+            .map_err(|e| StartError::Upstream(e.to_string()))?,
+    };
+    let metrics = Arc::new(Metrics::default());
+    let ttls = Ttls {
+        cache: config.cache_ttl,
+        live: config.live_ttl,
+    };
+    let state = AppState::new(App {
+        catalog: Catalog::new(upstream, ttls, clock.clone(), metrics.clone()),
+        metrics,
+        clock,
+        public_url,
+    });
+    let router = crate::web::router(state.clone());
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        url: format!("http://{addr}/"),
+        state,
+        demo,
+        shutdown: Some(tx),
+        server,
+    })
+}
+
+fn bind_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "the address is already in use".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::AddrNotAvailable => "the address is not available on this machine".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+async fn connect_upstream(
+    config: &Config,
+    clock: &Clock,
+) -> Result<(DynUpstream, Option<DemoUpstream>), StartError> {
+    match &config.upstream {
+        UpstreamConfig::Gateway { url, key } => Ok((gateway(url.clone(), key, config)?, None)),
+        UpstreamConfig::X { .. } => Err(StartError::XNotYetSupported),
+        UpstreamConfig::Demo(world) => {
+            let key = ApiKey::new(random_key());
+            let demo = DemoUpstream::new(DemoConfig {
+                seed: world.demo_seed,
+                clock: clock.clone(),
+                api_key: key.expose().to_owned(),
+                faults: Faults::default(),
+            });
+            let listener = TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| StartError::Demo(e.to_string()))?;
+            let addr = listener.local_addr().map_err(|e| StartError::Demo(e.to_string()))?;
+            let served = demo.clone();
+            tokio::spawn(async move {
+                if let Err(err) = demo::serve(listener, served).await {
+                    tracing::error!(error = %err, "demo upstream stopped");
+                }
+            });
+            let url = Url::parse(&format!("http://{addr}/")).map_err(|e| StartError::Demo(e.to_string()))?;
+            Ok((gateway(url, &key, config)?, Some(demo)))
+        }
+    }
+}
+
+fn gateway(url: Url, key: &ApiKey, config: &Config) -> Result<DynUpstream, StartError> {
+    let client = GatewayClient::new(url, key, config.upstream_timeout)
+        .map_err(|e| StartError::Upstream(e.to_string()))?;
+    Ok(Arc::new(client))
+}
+
+/// A key for the embedded demo: random per process, never shown.
+pub fn random_key() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::from("demo-");
+    for _ in 0..2 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// `earshot demo-upstream`: the simulated gateway alone, for tests and benchmarks.
+pub async fn run_demo_upstream(args: DemoUpstreamArgs) -> Result<(), StartError> {
+    for (flag, rate) in [("--error-rate", args.error_rate), ("--rate-limit-rate", args.rate_limit_rate)] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(StartError::Demo(format!("{flag} must be between 0 and 1")));
+        }
+    }
+    let (key, generated) = match args.api_key {
+        Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), false),
+        _ => (random_key(), true),
+    };
+    let listener = TcpListener::bind(args.bind).await.map_err(|e| StartError::Bind {
+        addr: args.bind,
+        reason: bind_reason(&e),
+    })?;
+    let demo = DemoUpstream::new(DemoConfig {
+        seed: args.world.demo_seed,
+        clock: demo_clock(&args.world),
+        api_key: key.clone(),
+        faults: Faults {
+            latency: std::time::Duration::from_millis(args.latency_ms),
+            error_rate: args.error_rate,
+            rate_limit_rate: args.rate_limit_rate,
+        },
+    });
+    println!("demo upstream listening on http://{}/", args.bind);
+    if generated {
+        // Printed once so a person can point a gateway client at it; pass --api-key to choose.
+        println!("X-API-KEY: {key}");
+    }
+    demo::serve(listener, demo)
+        .await
+        .map_err(|e| StartError::Demo(e.to_string()))
+}

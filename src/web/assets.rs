@@ -1,0 +1,114 @@
+//! Static assets, embedded in the binary and served under content-hashed names.
+//!
+//! `/static/app.3f9c1a2b.css` is immutable and cached for a year; the plain name
+//! (`/static/app.css`) also answers, briefly cached, for hand-written links.
+
+use std::hash::{DefaultHasher, Hasher};
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+
+struct Asset {
+    /// The name in `static/`.
+    name: &'static str,
+    /// The name with a content hash, as linked from pages.
+    hashed: String,
+    bytes: &'static [u8],
+    content_type: &'static str,
+}
+
+macro_rules! asset {
+    ($name:literal, $ty:literal) => {
+        (
+            $name,
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $name)).as_slice(),
+            $ty,
+        )
+    };
+}
+
+static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    [
+        asset!("app.css", "text/css; charset=utf-8"),
+        asset!("app.js", "text/javascript; charset=utf-8"),
+        asset!("htmx-4.0.1.min.js", "text/javascript; charset=utf-8"),
+        asset!("htmx-4.0.1.LICENSE.txt", "text/plain; charset=utf-8"),
+        asset!("favicon.svg", "image/svg+xml"),
+    ]
+    .into_iter()
+    .map(|(name, bytes, content_type)| Asset {
+        name,
+        hashed: hashed_name(name, bytes),
+        bytes,
+        content_type,
+    })
+    .collect()
+});
+
+/// `app.css` → `app.1a2b3c4d.css`: a stable hash of the content before the extension.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    let mut hasher = DefaultHasher::new();
+    hasher.write(bytes);
+    let hash = format!("{:08x}", hasher.finish() as u32);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{name}.{hash}"),
+    }
+}
+
+/// The URL pages link to for an asset.
+pub fn url(name: &str) -> String {
+    ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| format!("/static/{}", a.hashed))
+        .unwrap_or_else(|| format!("/static/{name}"))
+}
+
+/// The asset URLs every page needs, computed once.
+pub struct AssetUrls {
+    pub css: String,
+    pub app_js: String,
+    pub htmx: String,
+    pub favicon: String,
+}
+
+pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
+    css: url("app.css"),
+    app_js: url("app.js"),
+    htmx: url("htmx-4.0.1.min.js"),
+    favicon: url("favicon.svg"),
+});
+
+pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
+    let (asset, immutable) = ASSETS
+        .iter()
+        .find_map(|a| {
+            if a.hashed == file {
+                Some((a, true))
+            } else if a.name == file {
+                Some((a, false))
+            } else {
+                None
+            }
+        })
+        .ok_or(AppError::NotFound("file"))?;
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        asset.bytes,
+    )
+        .into_response())
+}

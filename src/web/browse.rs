@@ -1,0 +1,302 @@
+//! `/live`, `/upcoming` and `/topics/{slug}`: lists of Spaces, filtered locally.
+//!
+//! The upstream is asked only for broad lists (all live, all scheduled, per topic);
+//! visitors' filters are applied here, so varying them costs no upstream calls.
+
+use askama::Template;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::catalog::page_status;
+use crate::error::{AppError, AppResult};
+use crate::model::{Space, TopicSlug};
+use crate::upstream::wire::parse_time;
+use crate::web::extract::{blank_as_none, parse_flag, parse_param, SitePath, SiteQuery};
+use crate::web::layout::{Nav, PageMeta};
+use crate::web::render::Page;
+use crate::web::state::AppState;
+use crate::web::views::{count, SpaceView};
+
+#[derive(Clone, Debug)]
+pub struct TopicLink {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub url: String,
+}
+
+impl TopicLink {
+    pub fn new(t: TopicSlug) -> Self {
+        Self {
+            slug: t.slug(),
+            name: t.name(),
+            url: format!("/topics/{}", t.slug()),
+        }
+    }
+}
+
+/// Live Spaces, most listeners first.
+pub fn live_sorted(spaces: &[Space]) -> Vec<&Space> {
+    let mut live: Vec<&Space> = spaces.iter().filter(|s| s.is_live()).collect();
+    live.sort_by(|a, b| {
+        b.participant_count
+            .unwrap_or(0)
+            .cmp(&a.participant_count.unwrap_or(0))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    live
+}
+
+/// Scheduled Spaces in `[from, to)`, soonest first. Spaces whose start passed more
+/// than a few minutes ago without going live are left out: they are late, not upcoming.
+pub fn upcoming_sorted(
+    spaces: &[Space],
+    now: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Vec<&Space> {
+    let earliest = from.unwrap_or(now - chrono::Duration::minutes(10));
+    let mut out: Vec<&Space> = spaces
+        .iter()
+        .filter(|s| s.state == crate::model::SpaceState::Scheduled)
+        .filter(|s| {
+            s.scheduled_start
+                .is_some_and(|t| t >= earliest && to.is_none_or(|to| t < to))
+        })
+        .collect();
+    out.sort_by_key(|s| (s.scheduled_start, s.id.clone()));
+    out
+}
+
+fn topic_param(value: Option<&str>) -> AppResult<Option<TopicSlug>> {
+    value
+        .map(|v| {
+            TopicSlug::lookup(v).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "“{}” is not a topic we know. Try one of: {}.",
+                    v.chars().take(40).collect::<String>(),
+                    TopicSlug::ALL.map(|t| t.slug()).join(", ")
+                ))
+            })
+        })
+        .transpose()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LiveParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    topic: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    min_participants: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    verified: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    lang: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "live.html")]
+pub struct LivePage {
+    meta: PageMeta,
+    spaces: Vec<SpaceView>,
+    shown: String,
+    topics: Vec<TopicLink>,
+    topic: Option<&'static str>,
+    min_participants: String,
+    verified: bool,
+    langs: Vec<String>,
+    lang: Option<String>,
+}
+
+pub async fn live(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<LiveParams>,
+) -> AppResult<Page<LivePage>> {
+    let topic = topic_param(params.topic.as_deref())?;
+    let min: Option<u64> = parse_param("min_participants", params.min_participants.as_deref())?;
+    let verified = parse_flag("verified", params.verified.as_deref())?;
+    let lang = params.lang.map(|l| l.to_ascii_lowercase());
+    if lang
+        .as_deref()
+        .is_some_and(|l| l.len() > 8 || !l.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
+    {
+        return Err(AppError::BadRequest("lang must be a language code such as en or pt-BR.".into()));
+    }
+    let list = state.catalog.live(topic).await?;
+    let now = state.now();
+    let all = live_sorted(&list.value.spaces);
+    let mut langs: Vec<String> = all.iter().filter_map(|s| s.lang.clone()).collect();
+    langs.sort();
+    langs.dedup();
+    let spaces: Vec<SpaceView> = all
+        .into_iter()
+        .filter(|s| min.is_none_or(|m| s.participant_count.unwrap_or(0) >= m))
+        .filter(|s| !verified || s.creator_verified())
+        .filter(|s| {
+            lang.as_deref()
+                .is_none_or(|l| s.lang.as_deref().is_some_and(|sl| sl.eq_ignore_ascii_case(l)))
+        })
+        .map(|s| SpaceView::new(s, now))
+        .collect();
+    Ok(Page {
+        template: LivePage {
+            meta: PageMeta::new("Live Spaces · earshot")
+                .nav(Nav::Live)
+                .canonical(state.absolute("/live"))
+                .description("X Spaces live right now, by number of listeners.")
+                .cache(list.status),
+            shown: count(spaces.len() as u64),
+            spaces,
+            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+            topic: topic.map(TopicSlug::slug),
+            min_participants: min.map(|m| m.to_string()).unwrap_or_default(),
+            verified,
+            langs,
+            lang,
+        },
+        cache: list.status,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpcomingParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    from: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    to: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    topic: Option<String>,
+}
+
+/// A day's heading and its Spaces.
+pub struct DayGroup {
+    pub heading: String,
+    pub spaces: Vec<SpaceView>,
+}
+
+#[derive(Template)]
+#[template(path = "upcoming.html")]
+pub struct UpcomingPage {
+    meta: PageMeta,
+    days: Vec<DayGroup>,
+    total: usize,
+    topics: Vec<TopicLink>,
+    topic: Option<&'static str>,
+    from: String,
+    to: String,
+}
+
+fn time_param(name: &str, value: Option<&str>) -> AppResult<Option<DateTime<Utc>>> {
+    value
+        .map(|v| {
+            parse_time(v).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "{name} must be a date like 2026-11-22 or a time like 2026-11-22T18:00:00Z."
+                ))
+            })
+        })
+        .transpose()
+}
+
+pub fn group_by_day(spaces: &[&Space], now: DateTime<Utc>) -> Vec<DayGroup> {
+    let mut days: Vec<DayGroup> = Vec::new();
+    for space in spaces {
+        let heading = match space.scheduled_start {
+            Some(t) if t.date_naive() == now.date_naive() => "Today".to_owned(),
+            Some(t) if Some(t.date_naive()) == now.date_naive().succ_opt() => "Tomorrow".to_owned(),
+            Some(t) => t.format("%A %-d %B").to_string(),
+            None => "Unscheduled".to_owned(),
+        };
+        match days.last_mut() {
+            Some(day) if day.heading == heading => day.spaces.push(SpaceView::new(space, now)),
+            _ => days.push(DayGroup {
+                heading,
+                spaces: vec![SpaceView::new(space, now)],
+            }),
+        }
+    }
+    days
+}
+
+pub async fn upcoming(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<UpcomingParams>,
+) -> AppResult<Page<UpcomingPage>> {
+    let topic = topic_param(params.topic.as_deref())?;
+    let from = time_param("from", params.from.as_deref())?;
+    let to = time_param("to", params.to.as_deref())?;
+    if let (Some(f), Some(t)) = (from, to)
+        && t <= f
+    {
+        return Err(AppError::BadRequest("to must be after from.".into()));
+    }
+    let list = state.catalog.scheduled(topic).await?;
+    let now = state.now();
+    let spaces = upcoming_sorted(&list.value.spaces, now, from, to);
+    Ok(Page {
+        template: UpcomingPage {
+            meta: PageMeta::new("Upcoming Spaces · earshot")
+                .nav(Nav::Upcoming)
+                .canonical(state.absolute("/upcoming"))
+                .description("Scheduled X Spaces, soonest first.")
+                .cache(list.status),
+            total: spaces.len(),
+            days: group_by_day(&spaces, now),
+            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+            topic: topic.map(TopicSlug::slug),
+            from: params.from.unwrap_or_default(),
+            to: params.to.unwrap_or_default(),
+        },
+        cache: list.status,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "topic.html")]
+pub struct TopicPage {
+    meta: PageMeta,
+    name: &'static str,
+    live: Vec<SpaceView>,
+    soon: Vec<SpaceView>,
+    slug: &'static str,
+    topics: Vec<TopicLink>,
+}
+
+pub async fn topic(
+    State(state): State<AppState>,
+    SitePath(slug): SitePath<String>,
+) -> AppResult<Page<TopicPage>> {
+    let topic = TopicSlug::ALL
+        .into_iter()
+        .find(|t| t.slug() == slug)
+        .ok_or(AppError::NotFound("topic"))?;
+    let (live, scheduled) = tokio::join!(
+        state.catalog.live(Some(topic)),
+        state.catalog.scheduled(Some(topic))
+    );
+    let (live, scheduled) = (live?, scheduled?);
+    let now = state.now();
+    let status = page_status([live.status, scheduled.status]);
+    Ok(Page {
+        template: TopicPage {
+            meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
+                .canonical(state.absolute(&format!("/topics/{}", topic.slug())))
+                .description(format!("Live and upcoming X Spaces about {}.", topic.name()))
+                .cache(status),
+            name: topic.name(),
+            slug: topic.slug(),
+            live: live_sorted(&live.value.spaces)
+                .into_iter()
+                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+                .map(|s| SpaceView::new(s, now))
+                .collect(),
+            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+                .into_iter()
+                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+                .map(|s| SpaceView::new(s, now))
+                .collect(),
+            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+        },
+        cache: status,
+    })
+}

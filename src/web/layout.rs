@@ -1,0 +1,70 @@
+//! What the base layout needs from every page.
+
+use crate::cache::CacheStatus;
+use crate::web::assets::{AssetUrls, URLS};
+
+/// Which navigation item is current.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    None,
+    Home,
+    Live,
+    Upcoming,
+    Search,
+}
+
+pub struct PageMeta {
+    pub title: String,
+    pub description: String,
+    /// Absolute canonical URL, when the page has one.
+    pub canonical: Option<String>,
+    /// Shown as a quiet "may be out of date" note.
+    pub stale: bool,
+    pub nav: Nav,
+    pub assets: &'static AssetUrls,
+}
+
+impl PageMeta {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            description: "Find live and upcoming X Spaces: who is talking, how many are listening, and what starts soon.".to_owned(),
+            canonical: None,
+            stale: false,
+            nav: Nav::None,
+            assets: &URLS,
+        }
+    }
+
+    pub fn nav(mut self, nav: Nav) -> Self {
+        self.nav = nav;
+        self
+    }
+
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    pub fn canonical(mut self, url: impl Into<String>) -> Self {
+        self.canonical = Some(url.into());
+        self
+    }
+
+    pub fn cache(mut self, status: CacheStatus) -> Self {
+        self.stale = status == CacheStatus::Stale;
+        self
+    }
+
+    /// Whether the navigation item named `name` is the current page.
+    pub fn current(&self, name: &str) -> bool {
+        let current = match self.nav {
+            Nav::None => "",
+            Nav::Home => "home",
+            Nav::Live => "live",
+            Nav::Upcoming => "upcoming",
+            Nav::Search => "search",
+        };
+        current == name
+    }
+}

@@ -1,0 +1,169 @@
+//! `/search`: keyword search, and a pasted Space link jumps to that Space.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::cache::CacheStatus;
+use crate::catalog::page_status;
+use crate::error::{AppError, AppResult};
+use crate::model::SpaceId;
+use crate::upstream::ListState;
+use crate::web::extract::{blank_as_none, SiteQuery};
+use crate::web::layout::{Nav, PageMeta};
+use crate::web::render::Page;
+use crate::web::state::AppState;
+use crate::web::views::SpaceView;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    q: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    state: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SearchScope {
+    One(ListState),
+    All,
+}
+
+impl SearchScope {
+    fn parse(s: Option<&str>) -> AppResult<Self> {
+        Ok(match s.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("live") => Self::One(ListState::Live),
+            Some("scheduled") => Self::One(ListState::Scheduled),
+            Some("ended") => Self::One(ListState::Ended),
+            Some("all") => Self::All,
+            Some(_) => {
+                return Err(AppError::BadRequest(
+                    "state must be live, scheduled, ended or all.".into(),
+                ));
+            }
+        })
+    }
+
+    fn states(self) -> Vec<ListState> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::All => vec![ListState::Live, ListState::Scheduled, ListState::Ended],
+        }
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            Self::One(s) => s.as_str(),
+            Self::All => "all",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    meta: PageMeta,
+    q: String,
+    state: &'static str,
+    searched: bool,
+    results: Vec<SpaceView>,
+}
+
+/// The Space id in an X or Twitter Space link, if `q` is one.
+///
+/// Accepts `https://x.com/i/spaces/ID`, `twitter.com/i/spaces/ID/peek`, mobile and
+/// www hosts, with or without scheme, query or trailing slash.
+pub fn space_id_from_link(q: &str) -> Option<SpaceId> {
+    let q = q.trim();
+    let with_scheme = if q.contains("://") {
+        q.to_owned()
+    } else {
+        format!("https://{q}")
+    };
+    let url = url::Url::parse(&with_scheme).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let host = host.strip_prefix("mobile.").unwrap_or(host);
+    if !matches!(host, "x.com" | "twitter.com") {
+        return None;
+    }
+    let mut segments = url.path_segments()?;
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some("i"), Some("spaces"), Some(id)) => id.parse().ok(),
+        _ => None,
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<SearchParams>,
+) -> AppResult<Response> {
+    let scope = SearchScope::parse(params.state.as_deref())?;
+    let q = params.q.unwrap_or_default();
+    if let Some(id) = space_id_from_link(&q) {
+        return Ok(Redirect::to(&format!("/spaces/{id}")).into_response());
+    }
+    if q.chars().count() > 200 {
+        return Err(AppError::BadRequest("That search is too long; try fewer words.".into()));
+    }
+    let now = state.now();
+    let mut results = Vec::new();
+    let mut statuses = Vec::new();
+    let mut searched = false;
+    for list_state in scope.states() {
+        if let Some(found) = state.catalog.search(&q, list_state).await? {
+            searched = true;
+            statuses.push(found.status);
+            results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
+        }
+    }
+    let status = if searched { page_status(statuses) } else { CacheStatus::Hit };
+    let title = if searched {
+        format!("“{}” · Search · earshot", q.chars().take(60).collect::<String>())
+    } else {
+        "Search Spaces · earshot".to_owned()
+    };
+    Ok(Page {
+        template: SearchPage {
+            meta: PageMeta::new(title).nav(Nav::Search).cache(status),
+            q,
+            state: scope.value(),
+            searched,
+            results,
+        },
+        cache: status,
+    }
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn space_links_are_recognised() {
+        for link in [
+            "https://x.com/i/spaces/1DXxyRYNejbKM",
+            "https://twitter.com/i/spaces/1DXxyRYNejbKM?s=20",
+            "x.com/i/spaces/1DXxyRYNejbKM/peek",
+            "  https://mobile.twitter.com/i/spaces/1DXxyRYNejbKM/  ",
+            "http://www.x.com/i/spaces/1DXxyRYNejbKM",
+        ] {
+            assert_eq!(
+                space_id_from_link(link).map(|id| id.to_string()).as_deref(),
+                Some("1DXxyRYNejbKM"),
+                "{link}"
+            );
+        }
+        for not in [
+            "rust",
+            "https://evil.com/i/spaces/1DXxyRYNejbKM",
+            "https://x.com/elonmusk",
+            "https://x.com/i/spaces/bad-id!",
+            "https://x.com.evil.com/i/spaces/1DXxyRYNejbKM",
+        ] {
+            assert_eq!(space_id_from_link(not), None, "{not}");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Shared application state, handed to every handler.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    /// Spaces data, through the cache.
+    pub catalog: Catalog,
+    pub metrics: Arc<Metrics>,
+    /// "Now" for relative times and freshness; shared with the demo world in tests.
+    pub clock: Clock,
+    /// Base for absolute links (canonical, OpenGraph, oEmbed); ends with `/`.
+    pub public_url: Url,
+}
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        Self(Arc::new(app))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// An absolute URL on this site for a path like `/spaces/1abc`.
+    pub fn absolute(&self, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+}

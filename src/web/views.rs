@@ -1,0 +1,227 @@
+//! What templates show: domain types turned into ready-to-print text.
+//!
+//! Formatting happens here, once, so templates stay free of logic and every page
+//! words times and counts the same way.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Space, SpaceState, Topic, User};
+
+/// A moment, for `<time datetime=…>`: machine form, absolute text and relative text.
+#[derive(Clone, Debug)]
+pub struct TimeView {
+    pub iso: String,
+    pub absolute: String,
+    pub relative: String,
+}
+
+impl TimeView {
+    pub fn new(t: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        Self {
+            iso: t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            absolute: absolute(t),
+            relative: relative(t, now),
+        }
+    }
+}
+
+pub fn absolute(t: DateTime<Utc>) -> String {
+    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// "in 5 min", "2 h ago", "in 3 days", "just now".
+pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (t - now).num_seconds();
+    let span = span(secs.unsigned_abs());
+    if secs.unsigned_abs() < 45 {
+        "just now".to_owned()
+    } else if secs > 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// A duration in words: "40 s", "95 min", "3 h", "2 days".
+pub fn span(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=5_999 => format!("{} min", secs / 60),
+        6_000..=172_799 => {
+            let hours = secs / 3600;
+            let minutes = (secs % 3600) / 60;
+            if hours < 10 && minutes > 0 {
+                format!("{hours} h {minutes} min")
+            } else {
+                format!("{hours} h")
+            }
+        }
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// 1523 → "1,523".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "1 listener", "1,523 listeners".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
+#[derive(Clone, Debug)]
+pub struct PersonView {
+    pub name: String,
+    pub username: Option<String>,
+    /// Our page for them, when we know their id.
+    pub url: Option<String>,
+    pub initials: String,
+    pub image: Option<String>,
+    pub verified: bool,
+}
+
+impl PersonView {
+    pub fn new(user: &User) -> Self {
+        Self {
+            name: user.display_name().to_owned(),
+            username: user.username.clone(),
+            url: user.id.as_ref().map(|id| format!("/users/{id}")),
+            initials: user.initials(),
+            image: user.profile_image_url.clone(),
+            verified: user.verified,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TopicView {
+    pub name: String,
+    pub url: Option<String>,
+}
+
+impl TopicView {
+    pub fn new(topic: &Topic) -> Self {
+        Self {
+            name: topic.name.clone(),
+            url: topic.slug.map(|s| format!("/topics/{}", s.slug())),
+        }
+    }
+}
+
+/// A Space as a card or a page header shows it.
+#[derive(Clone, Debug)]
+pub struct SpaceView {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub state: &'static str,
+    pub state_label: String,
+    pub is_live: bool,
+    pub creator: Option<PersonView>,
+    pub participants: Option<u64>,
+    /// "1,523 listening" for live Spaces, "1,523 attended" for ended ones.
+    pub count_text: Option<String>,
+    pub reminders_text: Option<String>,
+    pub topics: Vec<TopicView>,
+    pub lang: Option<String>,
+    pub ticketed: bool,
+    /// The time that matters in this state, with words for it.
+    pub when: Option<TimeView>,
+    pub when_text: String,
+}
+
+impl SpaceView {
+    pub fn new(space: &Space, now: DateTime<Utc>) -> Self {
+        let state = &space.state;
+        let (when, when_text) = match state {
+            SpaceState::Live => match space.started_at {
+                Some(t) => (
+                    Some(TimeView::new(t, now)),
+                    format!("live for {}", span((now - t).num_seconds().max(0).unsigned_abs())),
+                ),
+                None => (None, "live now".to_owned()),
+            },
+            SpaceState::Scheduled => match space.scheduled_start {
+                Some(t) if t > now => (Some(TimeView::new(t, now)), format!("starts {}", relative(t, now))),
+                Some(t) => (Some(TimeView::new(t, now)), "starting now".to_owned()),
+                None => (None, "scheduled".to_owned()),
+            },
+            SpaceState::Ended => match space.ended_at {
+                Some(t) => (Some(TimeView::new(t, now)), format!("ended {}", relative(t, now))),
+                None => (None, "ended".to_owned()),
+            },
+            SpaceState::Cancelled => (None, "cancelled".to_owned()),
+            SpaceState::Unknown(_) => (None, String::new()),
+        };
+        let count_text = space.participant_count.and_then(|n| match state {
+            SpaceState::Live => Some(format!("{} listening", count(n))),
+            SpaceState::Ended => Some(format!("{} attended", count(n))),
+            _ => None,
+        });
+        let reminders_text = match state {
+            SpaceState::Scheduled => space
+                .reminder_count
+                .map(|n| plural(n, "reminder set", "reminders set")),
+            _ => None,
+        };
+        let state_label = match state {
+            SpaceState::Unknown(s) if !s.is_empty() => format!("State: {s}"),
+            other => other.label().to_owned(),
+        };
+        Self {
+            id: space.id.to_string(),
+            url: format!("/spaces/{}", space.id),
+            title: space.title().to_owned(),
+            state: state.css(),
+            state_label,
+            is_live: state.is_live(),
+            creator: space.creator.as_ref().map(PersonView::new),
+            participants: space.participant_count,
+            count_text,
+            reminders_text,
+            topics: space.topics.iter().map(TopicView::new).collect(),
+            lang: space.lang.clone(),
+            ticketed: space.is_ticketed,
+            when,
+            when_text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1523), "1,523");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(plural(1, "listener", "listeners"), "1 listener");
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = at("2026-01-01T12:00:00Z");
+        assert_eq!(relative(at("2026-01-01T12:00:10Z"), now), "just now");
+        assert_eq!(relative(at("2026-01-01T12:05:00Z"), now), "in 5 min");
+        assert_eq!(relative(at("2026-01-01T10:00:00Z"), now), "2 h ago");
+        assert_eq!(relative(at("2026-01-01T14:30:00Z"), now), "in 2 h 30 min");
+        assert_eq!(relative(at("2026-01-04T12:00:00Z"), now), "in 3 days");
+        assert_eq!(span(95 * 60), "95 min");
+    }
+}
