@@ -82,7 +82,12 @@ struct KeepPastFreshness {
 }
 
 impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
-    fn expire_after_create(&self, _: &K, slot: &Slot<V>, _: std::time::Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &K,
+        slot: &Slot<V>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
         Some(slot.ttl + self.horizon)
     }
 
@@ -208,7 +213,11 @@ where
 
 fn cached<V>(slot: Slot<V>, status: CacheStatus) -> Cached<V> {
     Cached {
-        status: if slot.stale { CacheStatus::Stale } else { status },
+        status: if slot.stale {
+            CacheStatus::Stale
+        } else {
+            status
+        },
         value: slot.value,
         fetched_at: slot.fetched_at,
     }
@@ -220,16 +229,26 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn cache(clock: &Clock) -> StaleCache<&'static str, u32> {
-        StaleCache::new(clock.clone(), 1_000_000, Duration::from_secs(3600), |_, _| 1)
+        StaleCache::new(
+            clock.clone(),
+            1_000_000,
+            Duration::from_secs(3600),
+            |_, _| 1,
+        )
     }
 
     fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     async fn load_ok(calls: &AtomicUsize, value: u32) -> Result<Loaded<u32>, &'static str> {
         calls.fetch_add(1, Ordering::SeqCst);
-        Ok(Loaded { value, ttl: Duration::from_secs(10) })
+        Ok(Loaded {
+            value,
+            ttl: Duration::from_secs(10),
+        })
     }
 
     #[tokio::test]
@@ -297,7 +316,10 @@ mod tests {
                 c.get_or_load("k", || async move {
                     calls.fetch_add(1, Ordering::SeqCst);
                     gate.notified().await;
-                    Ok::<_, &str>(Loaded { value: 5, ttl: Duration::from_secs(10) })
+                    Ok::<_, &str>(Loaded {
+                        value: 5,
+                        ttl: Duration::from_secs(10),
+                    })
                 })
                 .await
                 .map(|v| v.value)

@@ -63,9 +63,14 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(upstream: DynUpstream, ttls: Ttls, clock: Clock, metrics: Arc<Metrics>) -> Self {
-        let cache = StaleCache::new(clock, CACHE_MAX_BYTES, STALE_HORIZON, |_: &UpstreamRequest, data: &UpstreamData| {
-            u32::try_from(data.approx_bytes()).unwrap_or(u32::MAX)
-        });
+        let cache = StaleCache::new(
+            clock,
+            CACHE_MAX_BYTES,
+            STALE_HORIZON,
+            |_: &UpstreamRequest, data: &UpstreamData| {
+                u32::try_from(data.approx_bytes()).unwrap_or(u32::MAX)
+            },
+        );
         Self {
             upstream,
             cache,
@@ -119,7 +124,10 @@ impl Catalog {
         })
     }
 
-    pub async fn live(&self, topic: Option<TopicSlug>) -> Result<Fetched<Arc<SpaceList>>, AppError> {
+    pub async fn live(
+        &self,
+        topic: Option<TopicSlug>,
+    ) -> Result<Fetched<Arc<SpaceList>>, AppError> {
         self.list(UpstreamRequest::Live { topic }).await
     }
 
@@ -163,7 +171,10 @@ impl Catalog {
         })
     }
 
-    pub async fn recording(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Recording>>>, AppError> {
+    pub async fn recording(
+        &self,
+        id: &SpaceId,
+    ) -> Result<Fetched<Option<Arc<Recording>>>, AppError> {
         let got = self.get(UpstreamRequest::Recording(id.clone())).await?;
         project(got, |d| match d {
             UpstreamData::Recording(r) => Some(Some(r.clone())),

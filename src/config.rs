@@ -15,7 +15,11 @@ use url::Url;
 pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
 
 #[derive(Debug, Parser)]
-#[command(name = "earshot", version, about = "Discover live and upcoming X Spaces")]
+#[command(
+    name = "earshot",
+    version,
+    about = "Discover live and upcoming X Spaces"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -32,7 +36,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "EARSHOT_BIND", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(
+        long,
+        env = "EARSHOT_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
     pub bind: SocketAddr,
     /// Which upstream serves the Spaces data.
     #[arg(long, env = "EARSHOT_UPSTREAM", value_enum, default_value_t = UpstreamKind::Demo)]
@@ -41,7 +50,12 @@ pub struct ServeArgs {
     #[arg(long, env = "EARSHOT_UPSTREAM_URL", value_name = "URL")]
     pub upstream_url: Option<String>,
     /// API key (gateway) or bearer token (x). Never logged or shown.
-    #[arg(long, env = "EARSHOT_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "EARSHOT_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub api_key: Option<String>,
     /// Public base URL for canonical, OpenGraph and oEmbed links [default: http://{bind}].
     #[arg(long, env = "EARSHOT_PUBLIC_URL", value_name = "URL")]
@@ -69,13 +83,23 @@ pub struct ServeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DemoWorldArgs {
     /// Seed of the simulated world.
-    #[arg(long, env = "EARSHOT_DEMO_SEED", default_value_t = 2026, value_name = "N")]
+    #[arg(
+        long,
+        env = "EARSHOT_DEMO_SEED",
+        default_value_t = 2026,
+        value_name = "N"
+    )]
     pub demo_seed: u64,
     /// Start the world's clock at this instant (RFC 3339) instead of now.
     #[arg(long, env = "EARSHOT_DEMO_START", value_name = "TIME")]
     pub demo_start: Option<DateTime<Utc>>,
     /// How many times faster than real time the world runs.
-    #[arg(long, env = "EARSHOT_DEMO_SPEED", default_value_t = 1.0, value_name = "FACTOR")]
+    #[arg(
+        long,
+        env = "EARSHOT_DEMO_SPEED",
+        default_value_t = 1.0,
+        value_name = "FACTOR"
+    )]
     pub demo_speed: f64,
 }
 
@@ -85,7 +109,12 @@ pub struct DemoUpstreamArgs {
     #[arg(long, default_value = "127.0.0.1:9090", value_name = "ADDR")]
     pub bind: SocketAddr,
     /// The X-API-KEY clients must send [default: a random key, printed at start].
-    #[arg(long, env = "EARSHOT_DEMO_API_KEY", hide_env_values = true, value_name = "KEY")]
+    #[arg(
+        long,
+        env = "EARSHOT_DEMO_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
     pub api_key: Option<String>,
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -145,8 +174,14 @@ impl fmt::Display for ApiKey {
 pub enum UpstreamConfig {
     /// The embedded simulated world, started on a loopback port.
     Demo(DemoWorldArgs),
-    Gateway { url: Url, key: ApiKey },
-    X { url: Url, key: ApiKey },
+    Gateway {
+        url: Url,
+        key: ApiKey,
+    },
+    X {
+        url: Url,
+        key: ApiKey,
+    },
 }
 
 /// The validated configuration the server runs with.
@@ -304,8 +339,15 @@ mod tests {
     #[test]
     fn bad_urls_and_ttls_are_refused() {
         for bad in ["not a url", "ftp://h/", "http://h/?q=1", "http://u:p@h/"] {
-            let err = parse(&["--upstream", "gateway", "--api-key", "k", "--upstream-url", bad])
-                .unwrap_err();
+            let err = parse(&[
+                "--upstream",
+                "gateway",
+                "--api-key",
+                "k",
+                "--upstream-url",
+                bad,
+            ])
+            .unwrap_err();
             assert!(err.contains("not a usable URL"), "{bad}: {err}");
         }
         assert!(parse(&["--cache-ttl", "0"]).is_err());
@@ -332,6 +374,9 @@ mod tests {
     #[test]
     fn base_urls_keep_their_path_prefix() {
         let url = parse_base_url("--upstream-url", "https://gw.example/v1").unwrap();
-        assert_eq!(url.join("space/abc").unwrap().as_str(), "https://gw.example/v1/space/abc");
+        assert_eq!(
+            url.join("space/abc").unwrap().as_str(),
+            "https://gw.example/v1/space/abc"
+        );
     }
 }

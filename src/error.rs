@@ -2,7 +2,7 @@
 //! decides status, title and wording, and renders the error page.
 
 use askama::Template;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
@@ -41,7 +41,9 @@ impl AppError {
             Self::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "Not found",
-                format!("We couldn't find that {what}. It may have ended, or the link may be wrong."),
+                format!(
+                    "We couldn't find that {what}. It may have ended, or the link may be wrong."
+                ),
             ),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why.clone()),
             Self::MethodNotAllowed => (
@@ -96,7 +98,12 @@ impl IntoResponse for AppError {
             message,
         };
         let mut response = match page.render() {
-            Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+            Ok(html) => (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response(),
             Err(_) => (status, format!("{heading}\n")).into_response(),
         };
         let headers = response.headers_mut();

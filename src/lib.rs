@@ -14,4 +14,4 @@ pub mod server;
 pub mod upstream;
 pub mod web;
 
-pub use server::{start, start_with_clock, Running};
+pub use server::{Running, start, start_with_clock};

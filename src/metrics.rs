@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use crate::cache::CacheStatus;
 
@@ -42,13 +42,17 @@ impl Metrics {
     }
 
     pub fn upstream_call(&self, endpoint: &'static str, outcome: &'static str) {
-        let mut map = self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .upstream_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *map.entry((endpoint, outcome)).or_default() += 1;
         drop(map);
         if outcome == "ok" || outcome == "not_found" {
             self.upstream_failures_in_a_row.store(0, Ordering::Relaxed);
         } else {
-            self.upstream_failures_in_a_row.fetch_add(1, Ordering::Relaxed);
+            self.upstream_failures_in_a_row
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -63,7 +67,10 @@ impl Metrics {
 
     /// Total upstream calls made, by any endpoint and outcome.
     pub fn upstream_calls_total(&self) -> u64 {
-        let map = self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .upstream_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         map.values().sum()
     }
 
@@ -84,18 +91,35 @@ impl Metrics {
 
     pub fn render(&self, cache_entries: u64, cache_weight: u64) -> String {
         let mut out = String::with_capacity(2048);
-        out.push_str("# HELP earshot_http_requests_total HTTP requests answered, by route and status.\n");
+        out.push_str(
+            "# HELP earshot_http_requests_total HTTP requests answered, by route and status.\n",
+        );
         out.push_str("# TYPE earshot_http_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "earshot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "earshot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         out.push_str("# HELP earshot_http_requests_in_flight HTTP requests being answered now.\n");
         out.push_str("# TYPE earshot_http_requests_in_flight gauge\n");
-        let _ = writeln!(out, "earshot_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "earshot_http_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP earshot_upstream_calls_total Calls made to the upstream, by endpoint and outcome.\n");
         out.push_str("# TYPE earshot_upstream_calls_total counter\n");
-        for ((endpoint, outcome), n) in
-            self.upstream_calls.lock().unwrap_or_else(|e| e.into_inner()).iter()
+        for ((endpoint, outcome), n) in self
+            .upstream_calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
         {
             let _ = writeln!(
                 out,
@@ -123,7 +147,11 @@ impl Metrics {
         let _ = writeln!(out, "earshot_cache_weight_bytes {cache_weight}");
         out.push_str("# HELP earshot_ready Whether the server is ready for traffic.\n");
         out.push_str("# TYPE earshot_ready gauge\n");
-        let _ = writeln!(out, "earshot_ready {}", u8::from(self.not_ready_reason().is_none()));
+        let _ = writeln!(
+            out,
+            "earshot_ready {}",
+            u8::from(self.not_ready_reason().is_none())
+        );
         out
     }
 }
@@ -154,7 +182,9 @@ mod tests {
         m.upstream_call("space", "ok");
         m.cache_outcome(CacheStatus::Stale);
         let text = m.render(3, 1200);
-        assert!(text.contains("earshot_http_requests_total{route=\"/spaces/{id}\",status=\"200\"} 1"));
+        assert!(
+            text.contains("earshot_http_requests_total{route=\"/spaces/{id}\",status=\"200\"} 1")
+        );
         assert!(text.contains("earshot_upstream_calls_total{endpoint=\"space\",outcome=\"ok\"} 1"));
         assert!(text.contains("earshot_cache_lookups_total{result=\"stale\"} 1"));
         assert!(text.contains("earshot_cache_entries 3"));

@@ -177,7 +177,9 @@ impl TopicSlug {
     pub fn lookup(s: &str) -> Option<Self> {
         let s = s.trim();
         Self::ALL.into_iter().find(|t| {
-            t.slug().eq_ignore_ascii_case(s) || t.name().eq_ignore_ascii_case(s) || t.topic_id() == s
+            t.slug().eq_ignore_ascii_case(s)
+                || t.name().eq_ignore_ascii_case(s)
+                || t.topic_id() == s
         })
     }
 }
@@ -381,13 +383,19 @@ mod tests {
     fn unknown_states_are_values() {
         assert_eq!(SpaceState::parse("LIVE"), SpaceState::Live);
         assert_eq!(SpaceState::parse("canceled"), SpaceState::Cancelled);
-        assert_eq!(SpaceState::parse("paused"), SpaceState::Unknown("paused".into()));
+        assert_eq!(
+            SpaceState::parse("paused"),
+            SpaceState::Unknown("paused".into())
+        );
     }
 
     #[test]
     fn topics_match_by_slug_name_or_id() {
         assert_eq!(TopicSlug::lookup("Technology"), Some(TopicSlug::Technology));
-        assert_eq!(TopicSlug::lookup("849075383444766721"), Some(TopicSlug::Music));
+        assert_eq!(
+            TopicSlug::lookup("849075383444766721"),
+            Some(TopicSlug::Music)
+        );
         assert_eq!(TopicSlug::lookup("gardening"), None);
         let t = Topic::from_parts(Some("849075379953328129"), None).unwrap();
         assert_eq!(t.name, "Sports");

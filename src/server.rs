@@ -11,12 +11,12 @@ use url::Url;
 use crate::catalog::{Catalog, Ttls};
 use crate::clock::Clock;
 use crate::config::{
-    parse_base_url, ApiKey, Config, DemoUpstreamArgs, DemoWorldArgs, UpstreamConfig,
+    ApiKey, Config, DemoUpstreamArgs, DemoWorldArgs, UpstreamConfig, parse_base_url,
 };
 use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
-use crate::upstream::gateway::GatewayClient;
 use crate::upstream::DynUpstream;
+use crate::upstream::gateway::GatewayClient;
 use crate::web::state::{App, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,9 @@ pub fn clock_for(config: &Config) -> Clock {
 pub fn demo_clock(world: &DemoWorldArgs) -> Clock {
     match world.demo_start {
         Some(start) => Clock::running_from(start, world.demo_speed),
-        None if world.demo_speed != 1.0 => Clock::running_from(chrono::Utc::now(), world.demo_speed),
+        None if world.demo_speed != 1.0 => {
+            Clock::running_from(chrono::Utc::now(), world.demo_speed)
+        }
         None => Clock::system(),
     }
 }
@@ -111,11 +113,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     let router = crate::web::router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await
     });
     Ok(Running {
         addr,
@@ -131,7 +136,9 @@ fn bind_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::AddrInUse => "the address is already in use".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::AddrNotAvailable => "the address is not available on this machine".to_owned(),
+        std::io::ErrorKind::AddrNotAvailable => {
+            "the address is not available on this machine".to_owned()
+        }
         _ => e.to_string(),
     }
 }
@@ -154,14 +161,17 @@ async fn connect_upstream(
             let listener = TcpListener::bind(("127.0.0.1", 0))
                 .await
                 .map_err(|e| StartError::Demo(e.to_string()))?;
-            let addr = listener.local_addr().map_err(|e| StartError::Demo(e.to_string()))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| StartError::Demo(e.to_string()))?;
             let served = demo.clone();
             tokio::spawn(async move {
                 if let Err(err) = demo::serve(listener, served).await {
                     tracing::error!(error = %err, "demo upstream stopped");
                 }
             });
-            let url = Url::parse(&format!("http://{addr}/")).map_err(|e| StartError::Demo(e.to_string()))?;
+            let url = Url::parse(&format!("http://{addr}/"))
+                .map_err(|e| StartError::Demo(e.to_string()))?;
             Ok((gateway(url, &key, config)?, Some(demo)))
         }
     }
@@ -179,10 +189,12 @@ pub fn random_key() -> String {
     let mut out = String::from("demo-");
     for _ in 0..2 {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
@@ -190,7 +202,10 @@ pub fn random_key() -> String {
 
 /// `earshot demo-upstream`: the simulated gateway alone, for tests and benchmarks.
 pub async fn run_demo_upstream(args: DemoUpstreamArgs) -> Result<(), StartError> {
-    for (flag, rate) in [("--error-rate", args.error_rate), ("--rate-limit-rate", args.rate_limit_rate)] {
+    for (flag, rate) in [
+        ("--error-rate", args.error_rate),
+        ("--rate-limit-rate", args.rate_limit_rate),
+    ] {
         if !(0.0..=1.0).contains(&rate) {
             return Err(StartError::Demo(format!("{flag} must be between 0 and 1")));
         }
@@ -199,10 +214,12 @@ pub async fn run_demo_upstream(args: DemoUpstreamArgs) -> Result<(), StartError>
         Some(key) if !key.trim().is_empty() => (key.trim().to_owned(), false),
         _ => (random_key(), true),
     };
-    let listener = TcpListener::bind(args.bind).await.map_err(|e| StartError::Bind {
-        addr: args.bind,
-        reason: bind_reason(&e),
-    })?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr: args.bind,
+            reason: bind_reason(&e),
+        })?;
     let demo = DemoUpstream::new(DemoConfig {
         seed: args.world.demo_seed,
         clock: demo_clock(&args.world),

@@ -10,8 +10,8 @@ use reqwest::{Response, StatusCode};
 use url::Url;
 
 use super::{
-    wire, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest, LIST_LIMIT,
-    PARTICIPANT_LIMIT,
+    LIST_LIMIT, PARTICIPANT_LIMIT, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest,
+    wire,
 };
 use crate::config::ApiKey;
 
@@ -141,7 +141,9 @@ impl GatewayClient {
             UpstreamRequest::Recording(_) => {
                 UpstreamData::Recording(Arc::new(wire::parse_recording(&body)?))
             }
-            UpstreamRequest::Tweets(_) => UpstreamData::Tweets(Arc::new(wire::parse_tweets(&body)?)),
+            UpstreamRequest::Tweets(_) => {
+                UpstreamData::Tweets(Arc::new(wire::parse_tweets(&body)?))
+            }
             UpstreamRequest::UserSpaces(_) => {
                 UpstreamData::UserSpaces(Arc::new(wire::parse_user_spaces(&body)?))
             }
@@ -219,7 +221,10 @@ mod tests {
     fn urls_encode_segments_and_queries() {
         let c = client("http://gw.test/v1/");
         let id: SpaceId = "1abc".parse().unwrap();
-        assert_eq!(c.url_for(&UpstreamRequest::Space(id.clone())).as_str(), "http://gw.test/v1/space/1abc");
+        assert_eq!(
+            c.url_for(&UpstreamRequest::Space(id.clone())).as_str(),
+            "http://gw.test/v1/space/1abc"
+        );
         assert_eq!(
             c.url_for(&UpstreamRequest::Participants(id)).as_str(),
             "http://gw.test/v1/space/1abc/participants?limit=1000"
@@ -229,7 +234,9 @@ mod tests {
             c.url_for(&search).as_str(),
             "http://gw.test/v1/spaces/search?q=ai+%26+you%2F%3F%23&state=scheduled&limit=100"
         );
-        let live = UpstreamRequest::Live { topic: Some(TopicSlug::Music) };
+        let live = UpstreamRequest::Live {
+            topic: Some(TopicSlug::Music),
+        };
         assert_eq!(
             c.url_for(&live).as_str(),
             "http://gw.test/v1/spaces/live?topic=849075383444766721&limit=100"
@@ -246,10 +253,16 @@ mod tests {
         let now = Utc::now();
         let mut h = HeaderMap::new();
         h.insert("x-rate-limit-reset", HeaderValue::from_static("1700000000"));
-        assert_eq!(rate_limit_reset(&h, now).unwrap().timestamp(), 1_700_000_000);
+        assert_eq!(
+            rate_limit_reset(&h, now).unwrap().timestamp(),
+            1_700_000_000
+        );
         let mut h = HeaderMap::new();
         h.insert("retry-after", HeaderValue::from_static("30"));
-        assert_eq!(rate_limit_reset(&h, now), Some(now + chrono::Duration::seconds(30)));
+        assert_eq!(
+            rate_limit_reset(&h, now),
+            Some(now + chrono::Duration::seconds(30))
+        );
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(rate_limit_reset(&h, now), None);
     }

@@ -44,9 +44,16 @@ impl ListState {
 pub enum UpstreamRequest {
     Space(SpaceId),
     /// `q` is trimmed, whitespace-collapsed and lowercased.
-    Search { q: String, state: ListState },
-    Live { topic: Option<TopicSlug> },
-    Scheduled { topic: Option<TopicSlug> },
+    Search {
+        q: String,
+        state: ListState,
+    },
+    Live {
+        topic: Option<TopicSlug>,
+    },
+    Scheduled {
+        topic: Option<TopicSlug>,
+    },
     Participants(SpaceId),
     Recording(SpaceId),
     Tweets(SpaceId),

@@ -6,8 +6,8 @@
 //! is treated as absent, and one bad item in a list drops that item only.
 
 use chrono::{DateTime, Utc};
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 use crate::model::{
@@ -23,7 +23,9 @@ const MAX_TEXT: usize = 500;
 pub(crate) mod lenient {
     use super::*;
 
-    pub fn opt<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    pub fn opt<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
         let v = Value::deserialize(d)?;
         Ok(serde_json::from_value(v).ok())
     }
@@ -68,9 +70,11 @@ pub(crate) mod lenient {
     /// A non-negative count from a number or a numeric string.
     pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         Ok(match Value::deserialize(d)? {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64)),
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            }),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         })
@@ -414,9 +418,8 @@ struct WireParticipants {
 /// `/space/{id}/participants`.
 pub fn parse_participants(body: &[u8]) -> Result<Participants, UpstreamError> {
     let wire: WireParticipants = from_slice(body)?;
-    let people = |items: Vec<Value>| {
-        parse_items(items, |p: WireParticipant| Some(p.into_domain())).0
-    };
+    let people =
+        |items: Vec<Value>| parse_items(items, |p: WireParticipant| Some(p.into_domain())).0;
     let meta = wire.meta.unwrap_or_default();
     Ok(Participants {
         hosts: people(wire.hosts),

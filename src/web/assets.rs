@@ -7,7 +7,7 @@ use std::hash::{DefaultHasher, Hasher};
 use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
@@ -50,7 +50,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
 });
 
 /// `app.css` → `app.1a2b3c4d.css`: a stable hash of the content before the extension.
+/// Vendored files already carry their version (`htmx-4.0.1.min.js`) and keep their name.
 fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    if name.starts_with("htmx-") {
+        return name.to_owned();
+    }
     let mut hasher = DefaultHasher::new();
     hasher.write(bytes);
     let hash = format!("{:08x}", hasher.finish() as u32);
@@ -105,7 +109,10 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         asset.bytes,

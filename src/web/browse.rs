@@ -12,11 +12,11 @@ use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::{Space, TopicSlug};
 use crate::upstream::wire::parse_time;
-use crate::web::extract::{blank_as_none, parse_flag, parse_param, SitePath, SiteQuery};
+use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;
 use crate::web::state::AppState;
-use crate::web::views::{count, SpaceView};
+use crate::web::views::{SpaceView, count};
 
 #[derive(Clone, Debug)]
 pub struct TopicLink {
@@ -120,7 +120,9 @@ pub async fn live(
         .as_deref()
         .is_some_and(|l| l.len() > 8 || !l.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
     {
-        return Err(AppError::BadRequest("lang must be a language code such as en or pt-BR.".into()));
+        return Err(AppError::BadRequest(
+            "lang must be a language code such as en or pt-BR.".into(),
+        ));
     }
     let list = state.catalog.live(topic).await?;
     let now = state.now();
@@ -133,8 +135,11 @@ pub async fn live(
         .filter(|s| min.is_none_or(|m| s.participant_count.unwrap_or(0) >= m))
         .filter(|s| !verified || s.creator_verified())
         .filter(|s| {
-            lang.as_deref()
-                .is_none_or(|l| s.lang.as_deref().is_some_and(|sl| sl.eq_ignore_ascii_case(l)))
+            lang.as_deref().is_none_or(|l| {
+                s.lang
+                    .as_deref()
+                    .is_some_and(|sl| sl.eq_ignore_ascii_case(l))
+            })
         })
         .map(|s| SpaceView::new(s, now))
         .collect();
@@ -281,7 +286,10 @@ pub async fn topic(
         template: TopicPage {
             meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
                 .canonical(state.absolute(&format!("/topics/{}", topic.slug())))
-                .description(format!("Live and upcoming X Spaces about {}.", topic.name()))
+                .description(format!(
+                    "Live and upcoming X Spaces about {}.",
+                    topic.name()
+                ))
                 .cache(status),
             name: topic.name(),
             slug: topic.slug(),

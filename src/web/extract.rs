@@ -71,6 +71,8 @@ pub fn parse_flag(name: &str, value: Option<&str>) -> Result<bool, AppError> {
     match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("0" | "false" | "no" | "off") => Ok(false),
         Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some(_) => Err(AppError::BadRequest(format!("{name} must be true or false."))),
+        Some(_) => Err(AppError::BadRequest(format!(
+            "{name} must be true or false."
+        ))),
     }
 }

@@ -6,11 +6,11 @@ use axum::extract::State;
 use crate::catalog::page_status;
 use crate::error::AppResult;
 use crate::model::TopicSlug;
-use crate::web::browse::{live_sorted, upcoming_sorted, TopicLink};
+use crate::web::browse::{TopicLink, live_sorted, upcoming_sorted};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;
 use crate::web::state::AppState;
-use crate::web::views::{count, SpaceView};
+use crate::web::views::{SpaceView, count};
 
 const LIVE_ON_HOME: usize = 12;
 const SOON_ON_HOME: usize = 6;

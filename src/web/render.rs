@@ -1,7 +1,7 @@
 //! Turning a rendered template into a response with the site's page headers.
 
 use askama::Template;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheStatus;
@@ -21,7 +21,10 @@ impl<T: Template> IntoResponse for Page<T> {
         match self.template.render() {
             Ok(html) => {
                 let mut response = (
-                    [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    )],
                     html,
                 )
                     .into_response();

@@ -10,7 +10,7 @@ use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::SpaceId;
 use crate::upstream::ListState;
-use crate::web::extract::{blank_as_none, SiteQuery};
+use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;
 use crate::web::state::AppState;
@@ -105,7 +105,9 @@ pub async fn search(
         return Ok(Redirect::to(&format!("/spaces/{id}")).into_response());
     }
     if q.chars().count() > 200 {
-        return Err(AppError::BadRequest("That search is too long; try fewer words.".into()));
+        return Err(AppError::BadRequest(
+            "That search is too long; try fewer words.".into(),
+        ));
     }
     let now = state.now();
     let mut results = Vec::new();
@@ -118,9 +120,16 @@ pub async fn search(
             results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
         }
     }
-    let status = if searched { page_status(statuses) } else { CacheStatus::Hit };
+    let status = if searched {
+        page_status(statuses)
+    } else {
+        CacheStatus::Hit
+    };
     let title = if searched {
-        format!("“{}” · Search · earshot", q.chars().take(60).collect::<String>())
+        format!(
+            "“{}” · Search · earshot",
+            q.chars().take(60).collect::<String>()
+        )
     } else {
         "Search Spaces · earshot".to_owned()
     };

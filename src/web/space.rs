@@ -2,7 +2,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
@@ -11,7 +12,7 @@ use crate::web::extract::SitePath;
 use crate::web::layout::PageMeta;
 use crate::web::render::Page;
 use crate::web::state::AppState;
-use crate::web::views::{count, PersonView, SpaceView, TimeView};
+use crate::web::views::{PersonView, SpaceView, TimeView, count};
 
 /// A labelled moment in the Space's life.
 pub struct Moment {
@@ -69,8 +70,12 @@ pub async fn space(
     })
 }
 
-pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> Redirect {
-    Redirect::permanent(&format!("/spaces/{id}"))
+/// A 301 (not axum's 308): the contract says 301, and every client understands it.
+pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoResponse {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, format!("/spaces/{id}"))],
+    )
 }
 
 fn describe(space: &Space, view: &SpaceView) -> String {
@@ -89,14 +94,20 @@ fn describe(space: &Space, view: &SpaceView) -> String {
 
 fn hosts(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
     match people {
-        Some(p) if !p.hosts.is_empty() => p.hosts.iter().map(|h| PersonView::new(&h.user)).collect(),
+        Some(p) if !p.hosts.is_empty() => {
+            p.hosts.iter().map(|h| PersonView::new(&h.user)).collect()
+        }
         _ => space.creator.iter().map(PersonView::new).collect(),
     }
 }
 
 fn speakers(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
     match people {
-        Some(p) => p.speakers.iter().map(|s| PersonView::new(&s.user)).collect(),
+        Some(p) => p
+            .speakers
+            .iter()
+            .map(|s| PersonView::new(&s.user))
+            .collect(),
         // Without names, ids still say how many there are; they link to the user pages.
         None => space
             .speaker_ids
@@ -124,7 +135,12 @@ fn moments(space: &Space, now: chrono::DateTime<chrono::Utc>) -> Vec<Moment> {
     }
     labelled
         .into_iter()
-        .filter_map(|(label, t)| t.map(|t| Moment { label, time: TimeView::new(t, now) }))
+        .filter_map(|(label, t)| {
+            t.map(|t| Moment {
+                label,
+                time: TimeView::new(t, now),
+            })
+        })
         .collect()
 }
 
@@ -147,7 +163,14 @@ fn counts(space: &Space, people: Option<&Participants>) -> Vec<(String, &'static
         }
         SpaceState::Scheduled => {
             if let Some(n) = space.reminder_count {
-                out.push((count(n), if n == 1 { "reminder set" } else { "reminders set" }));
+                out.push((
+                    count(n),
+                    if n == 1 {
+                        "reminder set"
+                    } else {
+                        "reminders set"
+                    },
+                ));
             }
         }
         _ => {}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::model::{SpaceState, User, UserId};
-use crate::web::extract::{blank_as_none, SitePath, SiteQuery};
+use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
 use crate::web::render::Page;
 use crate::web::state::AppState;
@@ -41,7 +41,12 @@ pub async fn user(
     SitePath(id): SitePath<UserId>,
     SiteQuery(params): SiteQuery<UserParams>,
 ) -> AppResult<Page<UserPage>> {
-    let state_filter = match params.state.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    let state_filter = match params
+        .state
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None => None,
         Some(s @ ("live" | "scheduled" | "ended" | "cancelled")) => Some(SpaceState::parse(s)),
         Some(_) => {
@@ -54,7 +59,9 @@ pub async fn user(
         None => None,
         Some(r) if matches!(r.as_str(), "host" | "speaker" | "participant") => Some(r),
         Some(_) => {
-            return Err(AppError::BadRequest("role must be host, speaker or participant.".into()));
+            return Err(AppError::BadRequest(
+                "role must be host, speaker or participant.".into(),
+            ));
         }
     };
     let found = state.catalog.user_spaces(&id).await?;
@@ -76,7 +83,10 @@ pub async fn user(
         .filter(|s| state_filter.as_ref().is_none_or(|f| &s.space.state == f))
         .filter(|s| {
             role_filter.as_deref().is_none_or(|r| {
-                r == "participant" || s.role.as_deref().is_some_and(|sr| sr.eq_ignore_ascii_case(r))
+                r == "participant"
+                    || s.role
+                        .as_deref()
+                        .is_some_and(|sr| sr.eq_ignore_ascii_case(r))
             })
         })
         .map(|s| UserSpaceView {

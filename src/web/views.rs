@@ -146,17 +146,26 @@ impl SpaceView {
             SpaceState::Live => match space.started_at {
                 Some(t) => (
                     Some(TimeView::new(t, now)),
-                    format!("live for {}", span((now - t).num_seconds().max(0).unsigned_abs())),
+                    format!(
+                        "live for {}",
+                        span((now - t).num_seconds().max(0).unsigned_abs())
+                    ),
                 ),
                 None => (None, "live now".to_owned()),
             },
             SpaceState::Scheduled => match space.scheduled_start {
-                Some(t) if t > now => (Some(TimeView::new(t, now)), format!("starts {}", relative(t, now))),
+                Some(t) if t > now => (
+                    Some(TimeView::new(t, now)),
+                    format!("starts {}", relative(t, now)),
+                ),
                 Some(t) => (Some(TimeView::new(t, now)), "starting now".to_owned()),
                 None => (None, "scheduled".to_owned()),
             },
             SpaceState::Ended => match space.ended_at {
-                Some(t) => (Some(TimeView::new(t, now)), format!("ended {}", relative(t, now))),
+                Some(t) => (
+                    Some(TimeView::new(t, now)),
+                    format!("ended {}", relative(t, now)),
+                ),
                 None => (None, "ended".to_owned()),
             },
             SpaceState::Cancelled => (None, "cancelled".to_owned()),

@@ -4,7 +4,10 @@ use super::*;
 use crate::model::TopicSlug;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/gateway/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/gateway/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -22,7 +25,10 @@ fn reference_space_parses_fully() {
     assert_eq!(creator.id.unwrap().as_str(), "987654321");
     assert!(creator.verified);
     assert_eq!(space.topics[0].slug, Some(TopicSlug::Technology));
-    assert_eq!(space.started_at.unwrap().to_rfc3339(), "2024-10-01T12:05:00+00:00");
+    assert_eq!(
+        space.started_at.unwrap().to_rfc3339(),
+        "2024-10-01T12:05:00+00:00"
+    );
 }
 
 #[test]
@@ -39,17 +45,28 @@ fn reference_lists_parse_with_their_quirks() {
     let s = &scheduled.spaces[0];
     assert_eq!(s.state, SpaceState::Scheduled);
     assert_eq!(s.reminder_count, Some(156), "reminder_count is read");
-    assert_eq!(s.topics[0].slug, Some(TopicSlug::Technology), "topics as strings");
+    assert_eq!(
+        s.topics[0].slug,
+        Some(TopicSlug::Technology),
+        "topics as strings"
+    );
 
     let live = parse_space_list(&fixture("live.json")).unwrap();
-    assert_eq!(live.total, Some(523), "total_live_spaces wins over result_count");
+    assert_eq!(
+        live.total,
+        Some(523),
+        "total_live_spaces wins over result_count"
+    );
     assert_eq!(live.spaces[0].participant_count, Some(1523));
 }
 
 #[test]
 fn reference_participants_recording_tweets_user_spaces() {
     let p = parse_participants(&fixture("participants.json")).unwrap();
-    assert_eq!((p.hosts.len(), p.speakers.len(), p.listeners.len()), (1, 1, 1));
+    assert_eq!(
+        (p.hosts.len(), p.speakers.len(), p.listeners.len()),
+        (1, 1, 1)
+    );
     assert_eq!(p.total, Some(523));
     assert_eq!(p.listener_count, Some(519));
     assert!(p.speakers[0].since.is_some());
@@ -59,8 +76,13 @@ fn reference_participants_recording_tweets_user_spaces() {
     assert_eq!(r.duration_ms, Some(5_400_000));
     assert_eq!(r.replays, Some(2340));
     assert_eq!(r.playback_url.as_deref(), Some("https://..."));
-    let hostile = br#"{"recording_available":true,"recording":{"playback_url":"javascript:alert(1)"}}"#;
-    assert_eq!(parse_recording(hostile).unwrap().playback_url, None, "only https links are kept");
+    let hostile =
+        br#"{"recording_available":true,"recording":{"playback_url":"javascript:alert(1)"}}"#;
+    assert_eq!(
+        parse_recording(hostile).unwrap().playback_url,
+        None,
+        "only https links are kept"
+    );
 
     let t = parse_tweets(&fixture("tweets.json")).unwrap();
     assert_eq!(t.len(), 1);
@@ -112,7 +134,14 @@ fn hostile_fields_are_absent_not_fatal() {
 
 #[test]
 fn space_without_usable_id_is_malformed() {
-    for body in [&br#"{"state":"live"}"#[..], br#"{"id":"../etc"}"#, b"[]", b"null", b"{", b""] {
+    for body in [
+        &br#"{"state":"live"}"#[..],
+        br#"{"id":"../etc"}"#,
+        b"[]",
+        b"null",
+        b"{",
+        b"",
+    ] {
         assert_eq!(parse_space(body), Err(UpstreamError::Malformed), "{body:?}");
     }
 }
@@ -154,13 +183,26 @@ fn missing_state_is_inferred_from_times() {
         .into_iter()
         .map(|s| s.state)
         .collect();
-    assert_eq!(states, [SpaceState::Ended, SpaceState::Live, SpaceState::Scheduled]);
+    assert_eq!(
+        states,
+        [SpaceState::Ended, SpaceState::Live, SpaceState::Scheduled]
+    );
 }
 
 #[test]
 fn lists_without_data_are_empty_and_non_json_is_malformed() {
-    assert!(parse_space_list(br#"{"meta":{"result_count":0}}"#).unwrap().spaces.is_empty());
-    assert!(parse_space_list(br#"{"data":null}"#).unwrap().spaces.is_empty());
+    assert!(
+        parse_space_list(br#"{"meta":{"result_count":0}}"#)
+            .unwrap()
+            .spaces
+            .is_empty()
+    );
+    assert!(
+        parse_space_list(br#"{"data":null}"#)
+            .unwrap()
+            .spaces
+            .is_empty()
+    );
     assert_eq!(parse_space_list(b"<html>"), Err(UpstreamError::Malformed));
     assert_eq!(parse_participants(b"\"x\""), Err(UpstreamError::Malformed));
 }

@@ -1,0 +1,977 @@
+//! The simulated world: a pure function of (seed, now). There is no mutable
+//! state; every request recomputes what it needs from a few hashes.
+//!
+//! Main stream: slot `i` owns the 5-minute cell `[BASE + i·5min, +5min)` and
+//! goes live inside it, so every 5 minutes exactly one Space starts. Its end
+//! cell is `i + 18 ± 13` through a per-block permutation, which makes ends a
+//! bijection onto cells too: every 5 minutes exactly one Space ends, and about
+//! 18 are live at any moment. Some slots are announced ahead (scheduled), the
+//! rest just go live. A second, sparser stream holds Spaces that are
+//! scheduled and then cancelled before they start.
+
+use super::ids;
+use super::names::{self, POOL_SIZE, TOPICS, User};
+use super::rng::{Dice, hash, permutation, unit};
+use std::collections::HashMap;
+
+pub const SECOND: i64 = 1_000;
+pub const MINUTE: i64 = 60 * SECOND;
+pub const HOUR: i64 = 60 * MINUTE;
+/// 2020-01-01T00:00:00Z: the world begins here.
+pub const BASE_MS: i64 = 1_577_836_800_000;
+/// One main-stream Space starts (and one ends) in every cell.
+pub const CELL_MS: i64 = 5 * MINUTE;
+/// Participant counts move once per tick.
+pub const TICK_MS: i64 = 5 * SECOND;
+/// End cell = block start + permuted position + `END_SHIFT`.
+const END_BLOCK: u64 = 14;
+const END_SHIFT: u64 = 18;
+/// Announcement categories are dealt per block of `CAT_BLOCK` slots.
+const CAT_BLOCK: u64 = 40;
+const CAT_INSTANT: usize = 20;
+const CAT_SHORT: usize = 14;
+const CAT_MEDIUM: usize = 5;
+/// The longest announcement lead (so scheduled Spaces start within ~48 h).
+const MAX_LEAD_MS: i64 = 47 * HOUR;
+/// The longest time an ended Space stays in lists.
+const MAX_RETENTION_MS: i64 = 330 * MINUTE;
+/// Cancelled stream: one Space per hour, listed for 3.5 h after cancelling.
+const CANCEL_INTERVAL_MS: i64 = HOUR;
+const CANCEL_LISTED_MS: i64 = 210 * MINUTE;
+const CANCEL_MAX_DELAY_MS: i64 = 40 * MINUTE;
+/// Slots above this are never valid (keeps all arithmetic far from overflow).
+const MAX_SLOT: u64 = 1 << 40;
+/// X's snowflake epoch, for tweet ids.
+const TWEPOCH_MS: i64 = 1_288_834_974_657;
+
+const TAG_MAIN: u64 = 0x3A17;
+const TAG_CANCEL: u64 = 0xCA2C;
+const TAG_CAT: u64 = 0xCA7E;
+const TAG_END: u64 = 0xE2D0;
+const TAG_TICK: u64 = 0x71C4;
+const TAG_SLOW: u64 = 0x5109;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stream {
+    Main,
+    Cancelled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SlotKey {
+    pub stream: Stream,
+    pub slot: u64,
+}
+
+impl SlotKey {
+    pub fn main(slot: u64) -> Self {
+        SlotKey {
+            stream: Stream::Main,
+            slot,
+        }
+    }
+
+    pub fn cancelled(slot: u64) -> Self {
+        SlotKey {
+            stream: Stream::Cancelled,
+            slot,
+        }
+    }
+
+    /// The number encoded into the Space id.
+    pub fn number(self) -> u64 {
+        (self.slot << 1)
+            | match self.stream {
+                Stream::Main => 0,
+                Stream::Cancelled => 1,
+            }
+    }
+
+    pub fn from_number(n: u64) -> Option<Self> {
+        let slot = n >> 1;
+        if slot >= MAX_SLOT {
+            return None;
+        }
+        Some(if n & 1 == 0 {
+            SlotKey::main(slot)
+        } else {
+            SlotKey::cancelled(slot)
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    Live,
+    Scheduled,
+    Ended,
+    Cancelled,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Scheduled => "scheduled",
+            State::Live => "live",
+            State::Ended => "ended",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "scheduled" => Some(State::Scheduled),
+            "live" => Some(State::Live),
+            "ended" => Some(State::Ended),
+            "cancelled" | "canceled" => Some(State::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// When things happen to one Space (all in Unix milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    pub created: i64,
+    /// Set when the Space was announced ahead of time.
+    pub scheduled_start: Option<i64>,
+    /// Planned start/end (main stream); `None` for cancelled Spaces.
+    pub started: Option<i64>,
+    pub ended: Option<i64>,
+    pub cancelled: Option<i64>,
+    /// Ended and cancelled Spaces drop out of lists after this.
+    pub listed_until: i64,
+}
+
+impl Timeline {
+    /// The state at `now`, or `None` when the Space does not exist yet.
+    pub fn state_at(&self, now: i64) -> Option<State> {
+        if now < self.created {
+            return None;
+        }
+        if let Some(c) = self.cancelled {
+            return Some(if now >= c {
+                State::Cancelled
+            } else {
+                State::Scheduled
+            });
+        }
+        match (self.started, self.ended) {
+            (Some(s), _) if now < s => Some(State::Scheduled),
+            (Some(_), Some(e)) if now < e => Some(State::Live),
+            (Some(_), Some(_)) => Some(State::Ended),
+            _ => Some(State::Scheduled),
+        }
+    }
+
+    /// The state if the Space shows up in lists at `now`.
+    pub fn listed_at(&self, now: i64) -> Option<State> {
+        let state = self.state_at(now)?;
+        match state {
+            State::Ended | State::Cancelled if now >= self.listed_until => None,
+            s => Some(s),
+        }
+    }
+
+    pub fn duration_ms(&self) -> i64 {
+        match (self.started, self.ended) {
+            (Some(s), Some(e)) => e - s,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Category {
+    Instant,
+    Short,
+    /// With its rank among the block's medium-lead slots (spreads leads 1–6 h).
+    Medium(u64),
+    /// With its block number (cycles leads 6–46 h from block to block).
+    Long(u64),
+}
+
+/// Small per-scan memo of the block permutations.
+#[derive(Default)]
+struct Blocks {
+    cat: Option<(u64, Vec<usize>)>,
+    end: Option<(u64, Vec<usize>)>,
+}
+
+impl Blocks {
+    fn get(slot: &mut Option<(u64, Vec<usize>)>, seed: u64, tag: u64, b: u64, n: u64) -> &[usize] {
+        if slot.as_ref().is_none_or(|(k, _)| *k != b) {
+            *slot = Some((b, permutation(seed, &[tag, b], n as usize)));
+        }
+        match slot {
+            Some((_, v)) => v,
+            None => &[],
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Speaker {
+    pub user: usize,
+    /// Invited at `started + frac × duration`.
+    pub invite_frac: f64,
+}
+
+/// Everything about one Space that does not depend on `now`.
+#[derive(Clone, Debug)]
+pub struct Space {
+    pub key: SlotKey,
+    pub id: String,
+    pub timeline: Timeline,
+    pub title: String,
+    pub creator: usize,
+    pub cohost: Option<usize>,
+    pub speakers: Vec<Speaker>,
+    pub topics: Vec<usize>,
+    pub lang: &'static str,
+    pub is_ticketed: bool,
+    pub peak: f64,
+    pub recorded: bool,
+    replay_factor: f64,
+    dice: Dice,
+}
+
+impl Space {
+    pub fn host_users(&self) -> Vec<usize> {
+        let mut v = vec![self.creator];
+        v.extend(self.cohost);
+        v
+    }
+
+    pub fn invited_at(&self, s: &Speaker) -> Option<i64> {
+        let start = self.timeline.started?;
+        Some(start + (s.invite_frac * self.timeline.duration_ms() as f64) as i64)
+    }
+
+    /// Speakers on stage at `now`: those invited so far while live, all of
+    /// them once ended, none before the start.
+    pub fn speakers_at(&self, now: i64) -> Vec<&Speaker> {
+        match self.timeline.state_at(now) {
+            Some(State::Live) => self
+                .speakers
+                .iter()
+                .filter(|s| self.invited_at(s).is_some_and(|t| t <= now))
+                .collect(),
+            Some(State::Ended) => self.speakers.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub struct Listener {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub joined_at: i64,
+}
+
+pub struct Tweet {
+    pub id: String,
+    pub text: String,
+    pub author: usize,
+    pub created_at: i64,
+}
+
+pub struct Recording {
+    pub media_key: String,
+    pub duration_ms: i64,
+    pub file_size_mb: f64,
+}
+
+/// A Space visible in lists, with its state at the scan time.
+pub struct Listed {
+    pub space: Space,
+    pub state: State,
+}
+
+pub struct World {
+    pub seed: u64,
+    pub users: Vec<User>,
+    user_index: HashMap<String, usize>,
+}
+
+fn smoothstep(x: f64) -> f64 {
+    let x = x.clamp(0.0, 1.0);
+    x * x * (3.0 - 2.0 * x)
+}
+
+impl World {
+    pub fn new(seed: u64) -> Self {
+        let users = names::user_pool(seed);
+        let user_index = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i))
+            .collect();
+        World {
+            seed,
+            users,
+            user_index,
+        }
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Option<usize> {
+        self.user_index.get(id).copied()
+    }
+
+    fn category(&self, slot: u64, blocks: &mut Blocks) -> Category {
+        let perm = Blocks::get(
+            &mut blocks.cat,
+            self.seed,
+            TAG_CAT,
+            slot / CAT_BLOCK,
+            CAT_BLOCK,
+        );
+        let p = perm.get((slot % CAT_BLOCK) as usize).copied().unwrap_or(0);
+        if p < CAT_INSTANT {
+            Category::Instant
+        } else if p < CAT_INSTANT + CAT_SHORT {
+            Category::Short
+        } else if p < CAT_INSTANT + CAT_SHORT + CAT_MEDIUM {
+            Category::Medium((p - CAT_INSTANT - CAT_SHORT) as u64)
+        } else {
+            Category::Long(slot / CAT_BLOCK)
+        }
+    }
+
+    fn end_cell(&self, slot: u64, blocks: &mut Blocks) -> u64 {
+        let b = slot / END_BLOCK;
+        let perm = Blocks::get(&mut blocks.end, self.seed, TAG_END, b, END_BLOCK);
+        let p = perm.get((slot % END_BLOCK) as usize).copied().unwrap_or(0) as u64;
+        b * END_BLOCK + p + END_SHIFT
+    }
+
+    fn main_timeline(&self, slot: u64, blocks: &mut Blocks) -> Timeline {
+        let d = Dice::new(self.seed, &[TAG_MAIN, slot]);
+        let cell = BASE_MS + slot as i64 * CELL_MS;
+        let started = cell + d.range(1, 0, CELL_MS - 1);
+        let lead_s = match self.category(slot, blocks) {
+            Category::Instant => None,
+            Category::Short => Some(d.range(2, 5 * 60, 60 * 60)),
+            // Stratified leads keep the number of visible scheduled Spaces steady.
+            Category::Medium(rank) => Some(3600 * (1 + rank as i64) + d.range(2, 0, 3600)),
+            Category::Long(block) => {
+                let stratum = (block * 3 % 8) as i64;
+                Some(6 * 3600 + stratum * 5 * 3600 + d.range(2, 0, 5 * 3600 - 1))
+            }
+        };
+        let (created, scheduled_start) = match lead_s {
+            // Announced for the cell's round 5-minute mark; starts a little late.
+            Some(lead) => (cell - lead * SECOND, Some(cell)),
+            None => (started, None),
+        };
+        let end_cell = self.end_cell(slot, blocks) as i64;
+        let ended = BASE_MS + end_cell * CELL_MS + d.range(3, 0, CELL_MS - 1);
+        let retention = if d.chance(4, 0.75) {
+            d.range(5, 30, 90)
+        } else {
+            d.range(5, 120, MAX_RETENTION_MS / MINUTE)
+        } * MINUTE;
+        Timeline {
+            created,
+            scheduled_start,
+            started: Some(started),
+            ended: Some(ended),
+            cancelled: None,
+            listed_until: ended + retention,
+        }
+    }
+
+    fn cancelled_timeline(&self, slot: u64) -> Timeline {
+        let d = Dice::new(self.seed, &[TAG_CANCEL, slot]);
+        let created = BASE_MS + slot as i64 * CANCEL_INTERVAL_MS + d.range(1, 0, 20 * MINUTE);
+        let planned = created + d.range(2, 60, 20 * 60) * MINUTE;
+        let quarter = 15 * MINUTE;
+        let scheduled_start = (planned + quarter - 1).div_euclid(quarter) * quarter;
+        let cancelled =
+            created + d.range(3, 20 * MINUTE / SECOND, CANCEL_MAX_DELAY_MS / SECOND) * SECOND;
+        Timeline {
+            created,
+            scheduled_start: Some(scheduled_start),
+            started: None,
+            ended: None,
+            cancelled: Some(cancelled),
+            listed_until: cancelled + CANCEL_LISTED_MS,
+        }
+    }
+
+    fn timeline_with(&self, key: SlotKey, blocks: &mut Blocks) -> Timeline {
+        match key.stream {
+            Stream::Main => self.main_timeline(key.slot, blocks),
+            Stream::Cancelled => self.cancelled_timeline(key.slot),
+        }
+    }
+
+    pub fn timeline(&self, key: SlotKey) -> Timeline {
+        self.timeline_with(key, &mut Blocks::default())
+    }
+
+    pub fn space_id(&self, key: SlotKey) -> String {
+        ids::encode(self.seed, key.number())
+    }
+
+    /// Look a Space up by id; `None` for malformed ids and Spaces that do not
+    /// exist yet at `now`.
+    pub fn lookup(&self, id: &str, now: i64) -> Option<Space> {
+        let key = SlotKey::from_number(ids::decode(self.seed, id)?)?;
+        let timeline = self.timeline(key);
+        timeline.state_at(now)?;
+        Some(self.details(key, timeline))
+    }
+
+    /// The now-independent attributes of a Space.
+    fn details(&self, key: SlotKey, timeline: Timeline) -> Space {
+        let stream_tag = match key.stream {
+            Stream::Main => TAG_MAIN,
+            Stream::Cancelled => TAG_CANCEL,
+        };
+        let d = Dice::new(self.seed, &[stream_tag, key.slot, 0xDE7A]);
+        let topic = d.index(1, TOPICS.len());
+        let mut topics = vec![topic];
+        if d.chance(2, 0.35) {
+            let other = (topic + 1 + d.index(3, TOPICS.len() - 1)) % TOPICS.len();
+            topics.push(other);
+        }
+        let lang = names::pick_lang(&d, 4);
+        let title = names::title(&d, topic, lang);
+        let topical: Vec<usize> = names::users_for_topic(topic).collect();
+        let creator = topical.get(d.index(5, topical.len())).copied().unwrap_or(0);
+        let mut taken = vec![creator];
+        let pick_user = |tag: u64, taken: &mut Vec<usize>| -> usize {
+            let mut attempt = 0;
+            loop {
+                let u = d.index2(tag, attempt, POOL_SIZE);
+                if !taken.contains(&u) {
+                    taken.push(u);
+                    return u;
+                }
+                attempt += 1;
+            }
+        };
+        let cohost = d.chance(6, 0.4).then(|| pick_user(7, &mut taken));
+        let n_speakers = match d.index(8, 20) {
+            0..=2 => 0,
+            3..=11 => 1 + d.index(9, 3),
+            _ => 4 + d.index(9, 5),
+        };
+        let speakers = (0..n_speakers)
+            .map(|k| Speaker {
+                user: pick_user(10 + k as u64, &mut taken),
+                invite_frac: if k < n_speakers.div_ceil(2) {
+                    0.0
+                } else {
+                    d.unit2(20, k as u64) * 0.6
+                },
+            })
+            .collect();
+        let u = d.unit(30);
+        // Heavy tail: median ~70, about one in six reaches the thousands.
+        let mut peak = 25.0 * 10f64.powf(2.6 * u.powf(2.5));
+        if d.chance(31, 0.02) {
+            peak *= 5.0;
+        }
+        Space {
+            key,
+            id: self.space_id(key),
+            timeline,
+            title,
+            creator,
+            cohost,
+            speakers,
+            topics,
+            lang,
+            is_ticketed: d.chance(32, 0.03),
+            peak,
+            recorded: key.stream == Stream::Main && d.chance(33, 0.6),
+            replay_factor: 0.1 + 1.4 * d.unit(34),
+            dice: d,
+        }
+    }
+
+    /// Every Space that shows up in lists at `now`.
+    pub fn listed(&self, now: i64) -> Vec<Listed> {
+        let mut out = Vec::new();
+        if now < BASE_MS {
+            return out;
+        }
+        let mut blocks = Blocks::default();
+        let cell = ((now - BASE_MS) / CELL_MS) as u64;
+        let back = (END_SHIFT + END_BLOCK) as i64 + MAX_RETENTION_MS / CELL_MS + 2;
+        let lo = cell.saturating_sub(back as u64);
+        let hi = cell + (MAX_LEAD_MS / CELL_MS) as u64 + 2;
+        for slot in lo..=hi {
+            if slot > cell + 1 && self.category(slot, &mut blocks) == Category::Instant {
+                continue;
+            }
+            let key = SlotKey::main(slot);
+            let tl = self.timeline_with(key, &mut blocks);
+            if let Some(state) = tl.listed_at(now) {
+                out.push(Listed {
+                    space: self.details(key, tl),
+                    state,
+                });
+            }
+        }
+        let ccell = ((now - BASE_MS) / CANCEL_INTERVAL_MS) as u64;
+        let cback = ((CANCEL_LISTED_MS + CANCEL_MAX_DELAY_MS) / CANCEL_INTERVAL_MS + 2) as u64;
+        for slot in ccell.saturating_sub(cback)..=ccell {
+            let key = SlotKey::cancelled(slot);
+            let tl = self.cancelled_timeline(slot);
+            if let Some(state) = tl.listed_at(now) {
+                out.push(Listed {
+                    space: self.details(key, tl),
+                    state,
+                });
+            }
+        }
+        out
+    }
+
+    /// The smooth-plus-noise audience curve of a started Space at time `t`.
+    fn audience(&self, space: &Space, t: i64) -> u64 {
+        let (Some(start), Some(_)) = (space.timeline.started, space.timeline.ended) else {
+            return 0;
+        };
+        // Everything moves in whole ticks.
+        let t = t.div_euclid(TICK_MS) * TICK_MS;
+        let duration = space.timeline.duration_ms().max(1) as f64;
+        let elapsed = (t - start).max(0) as f64;
+        let tau = (8.0 * MINUTE as f64).min(0.15 * duration);
+        let ramp = 1.0 - (-elapsed / tau).exp();
+        let f = elapsed / duration;
+        let decline = if f > 0.75 {
+            1.0 - 0.4 * ((f - 0.75) / 0.25).min(1.0).powf(1.5)
+        } else {
+            1.0
+        };
+        let key = space.key.number();
+        let minute = t.div_euclid(MINUTE);
+        let frac = smoothstep(t.rem_euclid(MINUTE) as f64 / MINUTE as f64);
+        let slow_at = |m: i64| (unit(hash(self.seed, &[TAG_SLOW, key, m as u64])) - 0.5) * 0.16;
+        let slow = slow_at(minute) * (1.0 - frac) + slow_at(minute + 1) * frac;
+        let tick = t.div_euclid(TICK_MS) as u64;
+        let tick_bits = hash(self.seed, &[TAG_TICK, key, tick]);
+        let fast = (unit(tick_bits) - 0.5) * 0.06;
+        let jitter = (tick_bits >> 60) as i64 % 3 - 1;
+        let value = (space.peak * ramp * decline * (1.0 + slow + fast)).round() as i64 + jitter;
+        let floor = (space.host_users().len() + space.speakers_at(t).len()) as i64;
+        value.max(floor).max(1) as u64
+    }
+
+    /// participant_count at `now`: live audience, the final audience once
+    /// ended, 0 before the start or when cancelled.
+    pub fn participant_count(&self, space: &Space, now: i64) -> u64 {
+        match (space.timeline.state_at(now), space.timeline.ended) {
+            (Some(State::Live), _) => self.audience(space, now),
+            (Some(State::Ended), Some(end)) => self.audience(space, end - 1),
+            _ => 0,
+        }
+    }
+
+    /// Reminders set for a scheduled Space (grows until the start).
+    pub fn subscriber_count(&self, space: &Space, now: i64) -> u64 {
+        let tl = &space.timeline;
+        let Some(start) = tl.scheduled_start else {
+            return 0;
+        };
+        let span = (start - tl.created).max(MINUTE) as f64;
+        let now_min = now.div_euclid(MINUTE) * MINUTE;
+        let g = ((now_min - tl.created) as f64 / span).clamp(0.0, 1.0);
+        (1.0 + space.peak * 0.35 * g.powf(0.7)).round() as u64
+    }
+
+    pub fn total_replay_watched(&self, space: &Space, now: i64) -> u64 {
+        match (space.timeline.state_at(now), space.timeline.ended) {
+            (Some(State::Ended), Some(end)) if space.recorded => {
+                let since = (now - end).max(0) as f64;
+                let growth = 1.0 - (-since / (8.0 * HOUR as f64)).exp();
+                (space.peak * space.replay_factor * growth).round() as u64
+            }
+            _ => 0,
+        }
+    }
+
+    pub fn recording(&self, space: &Space, now: i64) -> Option<Recording> {
+        if !(space.recorded && space.timeline.state_at(now) == Some(State::Ended)) {
+            return None;
+        }
+        let duration_ms = space.timeline.duration_ms();
+        let minutes = duration_ms as f64 / MINUTE as f64;
+        Some(Recording {
+            media_key: format!(
+                "28_{}",
+                1_700_000_000_000_000_000 + space.dice.bits(40) % 100_000_000_000_000_000
+            ),
+            duration_ms,
+            file_size_mb: (minutes * 0.96 * 10.0).round() / 10.0,
+        })
+    }
+
+    /// The last moment the Space's data changed.
+    pub fn updated_at(&self, space: &Space, now: i64) -> i64 {
+        let tl = &space.timeline;
+        match tl.state_at(now) {
+            Some(State::Live) => now.div_euclid(TICK_MS) * TICK_MS,
+            Some(State::Scheduled) => (now.div_euclid(MINUTE) * MINUTE).max(tl.created),
+            Some(State::Ended) => tl.ended.unwrap_or(tl.created),
+            Some(State::Cancelled) => tl.cancelled.unwrap_or(tl.created),
+            None => tl.created,
+        }
+    }
+
+    /// Up to `limit` listeners of a live Space (none in any other state).
+    pub fn listeners(&self, space: &Space, now: i64, limit: usize) -> Vec<Listener> {
+        let Some(start) = space.timeline.started else {
+            return Vec::new();
+        };
+        if space.timeline.state_at(now) != Some(State::Live) {
+            return Vec::new();
+        }
+        let on_stage = space.host_users().len() + space.speakers_at(now).len();
+        let count = (self.participant_count(space, now) as usize).saturating_sub(on_stage);
+        let n = count.min(limit);
+        let mut excluded = space.host_users();
+        excluded.extend(space.speakers.iter().map(|s| s.user));
+        const STRIDES: [usize; 8] = [7, 11, 13, 17, 19, 23, 29, 31];
+        let stride = STRIDES[space.dice.index(50, STRIDES.len())];
+        let offset = space.dice.index(51, POOL_SIZE);
+        let mut pool_order = (0..POOL_SIZE)
+            .map(|m| (offset + m * stride) % POOL_SIZE)
+            .filter(|u| !excluded.contains(u));
+        let elapsed = (now.div_euclid(TICK_MS) * TICK_MS - start).max(0) as f64;
+        let key = space.key.number();
+        (0..n)
+            .map(|j| {
+                let bits = hash(self.seed, &[0x101E, key, j as u64]);
+                let joined_at = start + (unit(bits) * elapsed) as i64;
+                let from_pool = if j % 3 == 0 { pool_order.next() } else { None };
+                match from_pool {
+                    Some(u) => {
+                        let user = &self.users[u];
+                        Listener {
+                            id: user.id.clone(),
+                            username: user.username.clone(),
+                            name: user.name.clone(),
+                            joined_at,
+                        }
+                    }
+                    None => {
+                        let (id, username, name) =
+                            names::synthetic_listener(self.seed, key, j as u64);
+                        Listener {
+                            id,
+                            username,
+                            name,
+                            joined_at,
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Tweets sharing the Space up to `now`, newest first.
+    pub fn tweets(&self, space: &Space, now: i64) -> Vec<Tweet> {
+        let d = space.dice;
+        let tl = &space.timeline;
+        let n = d.index(60, 9);
+        let life_end = match (tl.ended, tl.cancelled) {
+            (Some(e), _) => e + 2 * HOUR,
+            (_, Some(c)) => c + HOUR,
+            _ => tl.created + 2 * HOUR,
+        };
+        let topic = TOPICS[space.topics[0]].name;
+        let creator = &self.users[space.creator].name;
+        let mut out: Vec<Tweet> = (0..n as u64)
+            .filter_map(|k| {
+                let t = tl.created + (d.unit2(61, k) * (life_end - tl.created) as f64) as i64;
+                if t > now {
+                    return None;
+                }
+                let pick = d.index2(62, k, 4);
+                let text = match (tl.started, tl.ended, tl.cancelled) {
+                    (_, _, Some(c)) if t >= c => [
+                        "Sorry all, we have to postpone this one.".to_string(),
+                        "Cancelling today's Space, new date soon 🙏".to_string(),
+                    ][pick % 2]
+                        .clone(),
+                    (Some(s), Some(e), _) if t >= s && t < e => [
+                        "We're live! Come hang out 🎙️".to_string(),
+                        "Join me in this amazing space! 🎙️".to_string(),
+                        format!("Listening to {creator} right now, so good"),
+                        format!("Pull up, we're talking {topic} 🔥"),
+                    ][pick]
+                        .clone(),
+                    (Some(_), Some(e), _) if t >= e => [
+                        "Missed it? The replay is up 🎧".to_string(),
+                        "What a conversation. Thanks to everyone who joined 🙏".to_string(),
+                        format!("Great Space today: {}", space.title),
+                    ][pick % 3]
+                        .clone(),
+                    _ => [
+                        format!("Set a reminder: {} 🗓️", space.title),
+                        "Don't miss this one, starting soon!".to_string(),
+                        format!("Who's joining? {}", space.title),
+                        format!("Mark your calendars 📅 {}", space.title),
+                    ][pick]
+                        .clone(),
+                };
+                let author = if k == 0 {
+                    space.creator
+                } else {
+                    d.index2(63, k, POOL_SIZE)
+                };
+                let id = (((t - TWEPOCH_MS).max(0) as u64) << 22) | (d.bits2(64, k) & 0x3F_FFFF);
+                Some(Tweet {
+                    id: id.to_string(),
+                    text,
+                    author,
+                    created_at: t,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn counts(world: &World, now: i64) -> [usize; 4] {
+        let mut c = [0; 4];
+        for l in world.listed(now) {
+            c[l.state as usize] += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn state_counts_stay_in_range() {
+        for seed in [42, 1, 2024] {
+            let world = World::new(seed);
+            let mut t = at(2024, 10, 1, 0, 0) + seed as i64 * HOUR;
+            let mut mins = [usize::MAX; 4];
+            let mut maxs = [0; 4];
+            let mut sums = [0; 4];
+            let samples = 150;
+            // Every 53 minutes over ~5.5 days.
+            for _ in 0..samples {
+                let c = counts(&world, t);
+                for s in 0..4 {
+                    mins[s] = mins[s].min(c[s]);
+                    maxs[s] = maxs[s].max(c[s]);
+                    sums[s] += c[s];
+                }
+                let [live, sched, ended, cancelled] = c;
+                assert!((15..=21).contains(&live), "live {live} at {t}");
+                assert!((8..=26).contains(&sched), "scheduled {sched} at {t}");
+                assert!((10..=34).contains(&ended), "ended {ended} at {t}");
+                assert!((2..=6).contains(&cancelled), "cancelled {cancelled} at {t}");
+                t += 53 * MINUTE;
+            }
+            let means = sums.map(|s| s as f64 / samples as f64);
+            eprintln!(
+                "seed {seed}: min {mins:?} max {maxs:?} mean {means:.1?} (live, scheduled, ended, cancelled)"
+            );
+            assert!((16.0..=20.0).contains(&means[0]));
+            assert!((12.0..=19.0).contains(&means[1]));
+            assert!((15.0..=25.0).contains(&means[2]));
+            assert!((2.5..=4.5).contains(&means[3]));
+        }
+    }
+
+    #[test]
+    fn something_starts_and_ends_in_every_ten_minutes() {
+        let world = World::new(7);
+        let start = at(2025, 3, 14, 9, 26);
+        // Step through 3 days in 10-minute windows, checking starts/ends.
+        for w in 0..432 {
+            let a = start + w * 10 * MINUTE;
+            let b = a + 10 * MINUTE;
+            let before: HashMap<SlotKey, State> = world
+                .listed(a)
+                .into_iter()
+                .map(|l| (l.space.key, l.state))
+                .collect();
+            let after: HashMap<SlotKey, State> = world
+                .listed(b)
+                .into_iter()
+                .map(|l| (l.space.key, l.state))
+                .collect();
+            let went_live = after
+                .iter()
+                .any(|(k, s)| *s == State::Live && before.get(k) != Some(&State::Live));
+            let ended = after
+                .iter()
+                .any(|(k, s)| *s == State::Ended && before.get(k) == Some(&State::Live));
+            assert!(went_live && ended, "window {w}");
+        }
+    }
+
+    #[test]
+    fn lifecycles_are_consistent() {
+        let world = World::new(3);
+        let mut blocks = Blocks::default();
+        let mut durations = Vec::new();
+        let mut unscheduled = 0;
+        for slot in 100_000..101_000u64 {
+            let tl = world.timeline_with(SlotKey::main(slot), &mut blocks);
+            let (s, e) = (tl.started.unwrap(), tl.ended.unwrap());
+            assert!(tl.created <= s);
+            let d = e - s;
+            assert!((20 * MINUTE..=180 * MINUTE).contains(&d), "duration {d}");
+            durations.push(d);
+            match tl.scheduled_start {
+                Some(ss) => {
+                    assert!(ss <= s && s - ss < CELL_MS);
+                    assert!(ss - tl.created <= 48 * HOUR);
+                }
+                None => unscheduled += 1,
+            }
+            assert_eq!(tl.state_at(tl.created - 1), None);
+            assert_eq!(
+                tl.state_at(s - 1).is_some_and(|st| st == State::Scheduled),
+                tl.created < s
+            );
+            assert_eq!(tl.state_at(s), Some(State::Live));
+            assert_eq!(tl.state_at(e), Some(State::Ended));
+        }
+        assert!((400..=600).contains(&unscheduled), "{unscheduled}");
+        let ends: std::collections::HashSet<i64> = (100_000..101_000u64)
+            .map(|s| world.timeline(SlotKey::main(s)).ended.unwrap() / CELL_MS)
+            .collect();
+        assert!(ends.len() > 950, "end cells are (nearly) a bijection");
+        for slot in 0..200u64 {
+            let tl = world.cancelled_timeline(slot);
+            let c = tl.cancelled.unwrap();
+            assert!(tl.created < c && c < tl.scheduled_start.unwrap());
+            assert_eq!(tl.state_at(c - 1), Some(State::Scheduled));
+            assert_eq!(tl.state_at(c), Some(State::Cancelled));
+        }
+    }
+
+    #[test]
+    fn participants_move_with_ticks_and_popularity_is_heavy_tailed() {
+        let world = World::new(42);
+        let now = at(2024, 10, 1, 12, 0);
+        let live: Vec<Space> = world
+            .listed(now)
+            .into_iter()
+            .filter(|l| l.state == State::Live)
+            .map(|l| l.space)
+            .collect();
+        let changed = live
+            .iter()
+            .filter(|s| {
+                world.participant_count(s, now) != world.participant_count(s, now + TICK_MS)
+            })
+            .count();
+        assert!(changed * 2 > live.len(), "{changed}/{} changed", live.len());
+        // Within one tick nothing moves.
+        for s in &live {
+            let t0 = now.div_euclid(TICK_MS) * TICK_MS;
+            assert_eq!(
+                world.participant_count(s, t0),
+                world.participant_count(s, t0 + TICK_MS - 1)
+            );
+        }
+        let mut peaks: Vec<f64> = (0..2000u64)
+            .map(|i| {
+                world
+                    .details(SlotKey::main(i), world.timeline(SlotKey::main(i)))
+                    .peak
+            })
+            .collect();
+        peaks.sort_by(f64::total_cmp);
+        let median = peaks[1000];
+        let big = peaks.iter().filter(|p| **p >= 1000.0).count();
+        assert!((20.0..300.0).contains(&median), "median {median}");
+        assert!((150..600).contains(&big), "{big} of 2000 reach thousands");
+    }
+
+    #[test]
+    fn audience_curve_ramps_and_declines() {
+        let world = World::new(11);
+        // Find a big, long Space.
+        let space = (0..5000u64)
+            .map(|i| world.details(SlotKey::main(i), world.timeline(SlotKey::main(i))))
+            .find(|s| s.peak > 2000.0 && s.timeline.duration_ms() > 100 * MINUTE)
+            .unwrap();
+        let s = space.timeline.started.unwrap();
+        let e = space.timeline.ended.unwrap();
+        let early = world.participant_count(&space, s + MINUTE);
+        let mid = world.participant_count(&space, s + (e - s) / 2);
+        let late = world.participant_count(&space, e - MINUTE);
+        assert!(early < mid && late < mid, "{early} {mid} {late}");
+        assert_eq!(world.participant_count(&space, s - 1), 0);
+        assert_eq!(
+            world.participant_count(&space, e + HOUR),
+            world.participant_count(&space, e + 2 * HOUR),
+            "ended counts are final"
+        );
+    }
+
+    #[test]
+    fn lookup_respects_creation_time() {
+        let world = World::new(42);
+        let now = at(2024, 10, 1, 12, 0);
+        for l in world.listed(now) {
+            let found = world.lookup(&l.space.id, now).unwrap();
+            assert_eq!(found.key, l.space.key);
+            assert_eq!(found.title, l.space.title);
+        }
+        // A slot a week ahead is not created yet.
+        let future = SlotKey::main(((now - BASE_MS) / CELL_MS) as u64 + 7 * 288);
+        assert!(world.lookup(&world.space_id(future), now).is_none());
+        assert!(world.lookup("1abcdefghijkl", now).is_none());
+        assert!(world.listed(BASE_MS - 1).is_empty());
+    }
+
+    #[test]
+    fn listeners_and_tweets_are_deterministic() {
+        let world = World::new(42);
+        let now = at(2024, 10, 1, 12, 0);
+        let listed = world.listed(now);
+        let live = listed.iter().find(|l| l.state == State::Live).unwrap();
+        let a = world.listeners(&live.space, now, 1000);
+        let b = world.listeners(&live.space, now, 1000);
+        assert_eq!(a.len(), b.len());
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| x.id == y.id && x.joined_at == y.joined_at)
+        );
+        let ids: std::collections::HashSet<_> = a.iter().map(|l| &l.id).collect();
+        assert_eq!(ids.len(), a.len(), "listener ids unique");
+        let total = world.participant_count(&live.space, now) as usize;
+        let on_stage = live.space.host_users().len() + live.space.speakers_at(now).len();
+        assert_eq!(a.len(), (total - on_stage).min(1000));
+        let mut n_tweets = 0;
+        for l in &listed {
+            let tw = world.tweets(&l.space, now);
+            assert!(tw.len() <= 8);
+            assert!(tw.iter().all(|t| t.created_at <= now));
+            assert!(tw.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+            n_tweets += tw.len();
+        }
+        assert!(n_tweets > 20);
+    }
+}

@@ -1,0 +1,239 @@
+//! Shared test harness: earshot on an ephemeral port, in front of either a fixture
+//! upstream (the reference's payloads and scripted failures) or the demo world.
+#![allow(dead_code)] // each test binary uses part of the harness
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use earshot::Running;
+use earshot::clock::Clock;
+use earshot::config::{ApiKey, Config};
+use tokio::sync::Notify;
+use url::Url;
+
+pub const KEY: &str = "canary-key-7d1f9a2b";
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn fixture_body(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/gateway/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// What the fixture upstream does for one path.
+#[derive(Clone)]
+pub enum Reply {
+    Json(Vec<u8>),
+    Status(u16, Vec<u8>),
+    /// A 429 with the given extra headers.
+    RateLimited(Vec<(&'static str, String)>),
+    /// Never answers (the client's timeout must fire).
+    Hang,
+    /// Waits for the gate to open, then answers.
+    Gated(Arc<Notify>, Vec<u8>),
+    /// A body far larger than the client accepts.
+    Huge,
+}
+
+#[derive(Default)]
+struct FixtureState {
+    replies: Mutex<HashMap<String, Reply>>,
+    calls: Mutex<Vec<(String, HeaderMap)>>,
+}
+
+/// A fake gateway on an ephemeral port: replies per path, counts every call.
+#[derive(Clone)]
+pub struct Fixture {
+    pub url: Url,
+    state: Arc<FixtureState>,
+}
+
+impl Fixture {
+    pub async fn start() -> Self {
+        let state = Arc::new(FixtureState::default());
+        let app = axum::Router::new()
+            .fallback(fixture_handler)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            url: Url::parse(&format!("http://{addr}/")).unwrap(),
+            state,
+        }
+    }
+
+    /// Sets the reply for a path (query ignored), e.g. `/space/1abc`.
+    pub fn reply(&self, path: &str, reply: Reply) {
+        self.state
+            .replies
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), reply);
+    }
+
+    /// Calls received for a path (query ignored).
+    pub fn calls(&self, path: &str) -> usize {
+        self.state
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .count()
+    }
+
+    pub fn total_calls(&self) -> usize {
+        self.state.calls.lock().unwrap().len()
+    }
+
+    /// Every request carried the key in `X-API-KEY`.
+    pub fn all_calls_had_key(&self) -> bool {
+        self.state
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, h)| h.get("x-api-key").and_then(|v| v.to_str().ok()) == Some(KEY))
+    }
+}
+
+async fn fixture_handler(State(state): State<Arc<FixtureState>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    state
+        .calls
+        .lock()
+        .unwrap()
+        .push((path.clone(), request.headers().clone()));
+    let reply = state.replies.lock().unwrap().get(&path).cloned();
+    let json = |status: u16, body: Vec<u8>| {
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    match reply {
+        None => json(404, br#"{"error":"not_found"}"#.to_vec()),
+        Some(Reply::Json(body)) => json(200, body),
+        Some(Reply::Status(code, body)) => json(code, body),
+        Some(Reply::RateLimited(headers)) => {
+            let mut response = json(429, br#"{"error":"rate_limited"}"#.to_vec());
+            for (name, value) in headers {
+                response.headers_mut().insert(name, value.parse().unwrap());
+            }
+            response
+        }
+        Some(Reply::Hang) => {
+            std::future::pending::<()>().await;
+            StatusCode::OK.into_response()
+        }
+        Some(Reply::Gated(gate, body)) => {
+            gate.notified().await;
+            json(200, body)
+        }
+        Some(Reply::Huge) => json(200, vec![b' '; 8 * 1024 * 1024]),
+    }
+}
+
+/// earshot running against `upstream` with a fixed clock the test controls.
+pub struct TestApp {
+    pub running: Running,
+    pub clock: Clock,
+    pub http: reqwest::Client,
+}
+
+pub fn config_for(upstream: &Url) -> Config {
+    let mut config = Config::for_gateway(upstream.clone(), ApiKey::new(KEY));
+    config.cache_ttl = Duration::from_secs(60);
+    config.live_ttl = Duration::from_secs(10);
+    config.upstream_timeout = Duration::from_millis(500);
+    config
+}
+
+impl TestApp {
+    pub async fn start(config: Config, clock: Clock) -> Self {
+        let running = earshot::start_with_clock(config, clock.clone())
+            .await
+            .expect("earshot starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            running,
+            clock,
+            http,
+        }
+    }
+
+    pub async fn against(fixture: &Fixture) -> Self {
+        Self::start(config_for(&fixture.url), Clock::fixed(t0())).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Status, headers and body text.
+    pub async fn fetch(&self, path: &str) -> (u16, HeaderMap, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        (status, headers, body)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running.addr
+    }
+}
+
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Texts of the elements matching a CSS selector.
+pub fn select(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Values of an attribute on the elements matching a CSS selector.
+pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+        .collect()
+}
