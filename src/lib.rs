@@ -5,7 +5,6 @@ pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod config;
-#[path = "demo_stub.rs"]
 pub mod demo;
 pub mod error;
 pub mod metrics;

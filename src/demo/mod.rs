@@ -5,7 +5,6 @@
 //! give byte-identical responses. Nothing reads wall time except through the
 //! clock.
 
-mod clock;
 mod faults;
 mod gateway_api;
 mod ids;
@@ -13,7 +12,7 @@ mod names;
 mod rng;
 mod world;
 
-pub use clock::Clock;
+pub use crate::clock::Clock;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;

@@ -237,3 +237,91 @@ pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
         .filter_map(|e| e.value().attr(attr).map(str::to_owned))
         .collect()
 }
+
+/// A demo world on an ephemeral port, pinned to `seed` and a fixed clock, with
+/// earshot in front of it sharing that clock.
+pub struct DemoApp {
+    pub app: TestApp,
+    pub demo: earshot::demo::DemoUpstream,
+    pub demo_url: Url,
+}
+
+impl DemoApp {
+    pub async fn start(seed: u64) -> Self {
+        Self::start_at(seed, t0()).await
+    }
+
+    pub async fn start_at(seed: u64, at: DateTime<Utc>) -> Self {
+        let clock = Clock::fixed(at);
+        let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
+            seed,
+            clock: clock.clone(),
+            api_key: KEY.to_owned(),
+            faults: earshot::demo::Faults::default(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let demo_url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+        let app = TestApp::start(config_for(&demo_url), clock).await;
+        Self {
+            app,
+            demo,
+            demo_url,
+        }
+    }
+
+    /// Asks the demo upstream directly (bypassing earshot), e.g. to find ids.
+    pub async fn upstream_json(&self, path_and_query: &str) -> serde_json::Value {
+        let url = self
+            .demo_url
+            .join(path_and_query.trim_start_matches('/'))
+            .unwrap();
+        reqwest::Client::new()
+            .get(url)
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Ids of Spaces in a state, straight from the demo.
+    pub async fn ids_in_state(&self, state: &str) -> Vec<String> {
+        let body = self
+            .upstream_json(&format!("/spaces/search?q=a&state={state}&limit=100"))
+            .await;
+        let mut ids: Vec<String> = body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect();
+        if ids.is_empty() {
+            // Titles without an "a": fall back to the lists.
+            let list = match state {
+                "live" => "/spaces/live?limit=100",
+                _ => "/spaces/scheduled?limit=100",
+            };
+            let body = self.upstream_json(list).await;
+            ids = body["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["state"] == state)
+                .filter_map(|s| s["id"].as_str().map(str::to_owned))
+                .collect();
+        }
+        ids
+    }
+
+    pub fn upstream_calls(&self, endpoint: &str) -> u64 {
+        self.demo
+            .stats()
+            .by_endpoint
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# earshot: multi-stage build, slim non-root runtime.
+# Build:  docker build -t earshot .
+# Run:    docker run --rm -p 8080:8080 earshot            (demo world)
+#         docker run --rm -p 8080:8080 -e EARSHOT_UPSTREAM=gateway \
+#           -e EARSHOT_UPSTREAM_URL=https://gateway.example -e EARSHOT_API_KEY=... \
+#           -e EARSHOT_PUBLIC_URL=https://earshot.example earshot
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# Dependencies first, so code changes don't rebuild them.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+ && cargo build --release --locked \
+ && rm -rf src
+COPY src ./src
+COPY templates ./templates
+COPY static ./static
+RUN touch src/main.rs src/lib.rs \
+ && cargo build --release --locked \
+ && strip target/release/earshot
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin earshot
+COPY --from=build /src/target/release/earshot /usr/local/bin/earshot
+USER 10001:10001
+ENV EARSHOT_BIND=0.0.0.0:8080
+EXPOSE 8080
+# Liveness: GET /healthz; readiness: GET /readyz. SIGTERM drains in-flight requests.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/earshot"]

@@ -1,0 +1,94 @@
+//! The binary itself: bad configuration exits non-zero with one clear line.
+
+use std::process::Command;
+
+fn earshot(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_one_line_failure(args: &[&str], expect: &str) {
+    let (code, stdout, stderr) = earshot(args);
+    assert_ne!(code, 0, "{args:?} must fail");
+    assert!(stdout.is_empty(), "{args:?}: {stdout}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: one line, got {stderr:?}"
+    );
+    assert!(
+        stderr.contains(expect),
+        "{args:?}: {stderr:?} should mention {expect:?}"
+    );
+}
+
+#[test]
+fn bad_configuration_is_one_clear_line() {
+    assert_one_line_failure(
+        &["--upstream", "gateway", "--upstream-url", "http://h"],
+        "needs an API key",
+    );
+    assert_one_line_failure(
+        &["--upstream", "gateway", "--api-key", "k"],
+        "needs a base URL",
+    );
+    assert_one_line_failure(
+        &[
+            "--upstream",
+            "gateway",
+            "--api-key",
+            "k",
+            "--upstream-url",
+            "not a url",
+        ],
+        "not a usable URL",
+    );
+    assert_one_line_failure(&["--upstream", "x"], "needs an API key");
+    assert_one_line_failure(&["--cache-ttl", "0"], "--cache-ttl");
+    assert_one_line_failure(&["--live-ttl", "soon"], "--live-ttl");
+    assert_one_line_failure(&["--upstream", "ftp"], "--upstream");
+    assert_one_line_failure(&["--bind", "localhost"], "--bind");
+    assert_one_line_failure(&["--public-url", "javascript:alert(1)"], "--public-url");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    assert_one_line_failure(&["--bind", &addr], "already in use");
+}
+
+#[test]
+fn the_key_is_not_echoed_in_errors() {
+    let (_, _, stderr) = earshot(&["--upstream", "gateway", "--api-key", "sekrit-canary-99"]);
+    assert!(!stderr.contains("sekrit-canary-99"), "{stderr}");
+}
+
+#[test]
+fn help_lists_every_documented_flag() {
+    let (code, stdout, _) = earshot(&["--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--bind",
+        "--upstream",
+        "--upstream-url",
+        "--api-key",
+        "--public-url",
+        "--cache-ttl",
+        "--live-ttl",
+        "EARSHOT_BIND",
+        "EARSHOT_API_KEY",
+        "demo-upstream",
+    ] {
+        assert!(stdout.contains(flag), "--help lacks {flag}");
+    }
+}
