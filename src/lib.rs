@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod ics;
 pub mod metrics;
 pub mod model;
 pub mod server;

@@ -165,7 +165,7 @@ async fn space_pages_in_every_state() {
             .unwrap_or_else(|| panic!("the demo has a {state} Space"));
         let (status, _, body) = d.app.fetch(&format!("/spaces/{id}")).await;
         assert_eq!(status, 200, "{state}");
-        assert_eq!(select(&body, ".space-head .badge"), [badge], "{state}");
+        assert_eq!(select(&body, "#live-status .badge"), [badge], "{state}");
         assert_eq!(select(&body, "h1").len(), 1);
         assert!(
             !select(&body, ".people li").is_empty(),

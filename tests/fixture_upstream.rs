@@ -32,14 +32,14 @@ async fn space_page_renders_the_reference_payload_then_hits_the_cache() {
     assert_eq!(header(&headers, "x-cache"), "MISS");
     assert!(header(&headers, "content-type").starts_with("text/html"));
     assert_eq!(select(&body, "h1"), ["Tech Talk: The Future of AI"]);
-    assert_eq!(select(&body, ".space-head .badge"), ["Live"]);
+    assert_eq!(select(&body, "#live-status .badge"), ["Live"]);
     assert_eq!(
         select(&body, ".stats dd").first().map(String::as_str),
         Some("523")
     );
     assert!(select(&body, ".people .person-text a").contains(&"Tech Host".to_owned()));
     assert_eq!(
-        attrs(&body, ".space-head time", "datetime"),
+        attrs(&body, "#live-status time", "datetime"),
         ["2024-10-01T12:05:00Z"]
     );
     assert_eq!(select(&body, ".chips a"), ["Technology"]);

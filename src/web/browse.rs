@@ -5,16 +5,19 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::cache::CacheStatus;
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::{Space, TopicSlug};
 use crate::upstream::wire::parse_time;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::render::Page;
+use crate::web::render::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -92,14 +95,161 @@ pub struct LiveParams {
     verified: Option<String>,
     #[serde(default, deserialize_with = "blank_as_none")]
     lang: Option<String>,
+    /// Only for the list partial: how many cards (the home page shows a dozen).
+    #[serde(default, deserialize_with = "blank_as_none")]
+    limit: Option<String>,
+}
+
+/// The filters of `/live`, validated; applied locally to the cached live list.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LiveFilter {
+    pub topic: Option<TopicSlug>,
+    pub min_participants: Option<u64>,
+    pub verified: bool,
+    pub lang: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl LiveFilter {
+    pub fn parse(params: &LiveParams) -> AppResult<Self> {
+        let lang = params.lang.as_deref().map(str::to_ascii_lowercase);
+        if lang.as_deref().is_some_and(|l| {
+            l.len() > 8 || !l.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+        }) {
+            return Err(AppError::BadRequest(
+                "lang must be a language code such as en or pt-BR.".into(),
+            ));
+        }
+        let limit: Option<usize> = parse_param("limit", params.limit.as_deref())?;
+        Ok(Self {
+            topic: topic_param(params.topic.as_deref())?,
+            min_participants: parse_param("min_participants", params.min_participants.as_deref())?,
+            verified: parse_flag("verified", params.verified.as_deref())?,
+            lang,
+            limit: limit.map(|l| l.clamp(1, 100)),
+        })
+    }
+
+    /// The query string that reproduces these filters (for the polling URL).
+    pub fn query(&self) -> String {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(t) = self.topic {
+            pairs.append_pair("topic", t.slug());
+        }
+        if let Some(m) = self.min_participants {
+            pairs.append_pair("min_participants", &m.to_string());
+        }
+        if self.verified {
+            pairs.append_pair("verified", "true");
+        }
+        if let Some(l) = &self.lang {
+            pairs.append_pair("lang", l);
+        }
+        if let Some(l) = self.limit {
+            pairs.append_pair("limit", &l.to_string());
+        }
+        pairs.finish()
+    }
+
+    pub fn apply<'a>(&self, spaces: &'a [Space]) -> Vec<&'a Space> {
+        live_sorted(spaces)
+            .into_iter()
+            .filter(|s| {
+                self.min_participants
+                    .is_none_or(|m| s.participant_count.unwrap_or(0) >= m)
+            })
+            .filter(|s| !self.verified || s.creator_verified())
+            .filter(|s| {
+                self.lang.as_deref().is_none_or(|l| {
+                    s.lang
+                        .as_deref()
+                        .is_some_and(|sl| sl.eq_ignore_ascii_case(l))
+                })
+            })
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
+    }
+}
+
+/// A refreshing list of live Spaces: one poll refreshes every card in it.
+pub struct LiveList {
+    pub spaces: Vec<SpaceView>,
+    pub summary: Option<String>,
+    pub poll_url: String,
+    pub every_secs: u64,
+}
+
+impl LiveList {
+    pub fn build(state: &AppState, filter: &LiveFilter, spaces: &[Space], summary: bool) -> Self {
+        let now = state.now();
+        let shown: Vec<SpaceView> = filter
+            .apply(spaces)
+            .into_iter()
+            .map(|s| SpaceView::new(s, now))
+            .collect();
+        let query = filter.query();
+        Self {
+            summary: summary.then(|| {
+                let n = shown.len() as u64;
+                format!(
+                    "{} live {}, most listeners first.",
+                    count(n),
+                    if n == 1 { "Space" } else { "Spaces" }
+                )
+            }),
+            spaces: shown,
+            poll_url: if query.is_empty() {
+                "/live/list".to_owned()
+            } else {
+                format!("/live/list?{query}")
+            },
+            every_secs: state.catalog.ttls().live.as_secs().max(1),
+        }
+    }
+
+    pub async fn load(
+        state: &AppState,
+        filter: &LiveFilter,
+        summary: bool,
+    ) -> AppResult<(Self, CacheStatus)> {
+        let list = state.catalog.live(filter.topic).await?;
+        Ok((
+            Self::build(state, filter, &list.value.spaces, summary),
+            list.status,
+        ))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "partials/live_list.html")]
+pub struct LiveListPartial {
+    list: LiveList,
+}
+
+/// `/live/list`: the live list alone, for htmx polling (ETag, 304).
+pub async fn live_list(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<LiveParams>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let filter = LiveFilter::parse(&params)?;
+    // The home page's list (a limit) has no summary line; /live's has one.
+    let (list, status) = LiveList::load(&state, &filter, filter.limit.is_none()).await?;
+    let html = render_fragment(&LiveListPartial { list })?;
+    Ok(Fragment {
+        html,
+        finished: false,
+        if_none_match: headers.get(header::IF_NONE_MATCH),
+        cache: status,
+    }
+    .into_response())
 }
 
 #[derive(Template)]
 #[template(path = "live.html")]
 pub struct LivePage {
     meta: PageMeta,
-    spaces: Vec<SpaceView>,
-    shown: String,
+    list: LiveList,
     topics: Vec<TopicLink>,
     topic: Option<&'static str>,
     min_participants: String,
@@ -112,54 +262,36 @@ pub async fn live(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<LiveParams>,
 ) -> AppResult<Page<LivePage>> {
-    let topic = topic_param(params.topic.as_deref())?;
-    let min: Option<u64> = parse_param("min_participants", params.min_participants.as_deref())?;
-    let verified = parse_flag("verified", params.verified.as_deref())?;
-    let lang = params.lang.map(|l| l.to_ascii_lowercase());
-    if lang
-        .as_deref()
-        .is_some_and(|l| l.len() > 8 || !l.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'))
-    {
-        return Err(AppError::BadRequest(
-            "lang must be a language code such as en or pt-BR.".into(),
-        ));
-    }
-    let list = state.catalog.live(topic).await?;
-    let now = state.now();
-    let all = live_sorted(&list.value.spaces);
-    let mut langs: Vec<String> = all.iter().filter_map(|s| s.lang.clone()).collect();
+    let mut filter = LiveFilter::parse(&params)?;
+    filter.limit = None;
+    let found = state.catalog.live(filter.topic).await?;
+    let mut langs: Vec<String> = found
+        .value
+        .spaces
+        .iter()
+        .filter_map(|s| s.lang.clone())
+        .collect();
     langs.sort();
     langs.dedup();
-    let spaces: Vec<SpaceView> = all
-        .into_iter()
-        .filter(|s| min.is_none_or(|m| s.participant_count.unwrap_or(0) >= m))
-        .filter(|s| !verified || s.creator_verified())
-        .filter(|s| {
-            lang.as_deref().is_none_or(|l| {
-                s.lang
-                    .as_deref()
-                    .is_some_and(|sl| sl.eq_ignore_ascii_case(l))
-            })
-        })
-        .map(|s| SpaceView::new(s, now))
-        .collect();
     Ok(Page {
         template: LivePage {
             meta: PageMeta::new("Live Spaces · earshot")
                 .nav(Nav::Live)
                 .canonical(state.absolute("/live"))
                 .description("X Spaces live right now, by number of listeners.")
-                .cache(list.status),
-            shown: count(spaces.len() as u64),
-            spaces,
+                .cache(found.status),
+            list: LiveList::build(&state, &filter, &found.value.spaces, true),
             topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
-            topic: topic.map(TopicSlug::slug),
-            min_participants: min.map(|m| m.to_string()).unwrap_or_default(),
-            verified,
+            topic: filter.topic.map(TopicSlug::slug),
+            min_participants: filter
+                .min_participants
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            verified: filter.verified,
             langs,
-            lang,
+            lang: filter.lang,
         },
-        cache: list.status,
+        cache: found.status,
     })
 }
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use crate::catalog::page_status;
 use crate::error::AppResult;
 use crate::model::TopicSlug;
-use crate::web::browse::{TopicLink, live_sorted, upcoming_sorted};
+use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;
 use crate::web::state::AppState;
@@ -19,7 +19,7 @@ const SOON_ON_HOME: usize = 6;
 #[template(path = "home.html")]
 pub struct HomePage {
     meta: PageMeta,
-    live: Vec<SpaceView>,
+    list: LiveList,
     live_total: String,
     soon: Vec<SpaceView>,
     topics: Vec<TopicLink>,
@@ -29,8 +29,15 @@ pub async fn home(State(state): State<AppState>) -> AppResult<Page<HomePage>> {
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
     let now = state.now();
-    let live_spaces = live_sorted(&live.value.spaces);
-    let total = live.value.total.unwrap_or(live_spaces.len() as u64);
+    let filter = LiveFilter {
+        limit: Some(LIVE_ON_HOME),
+        ..LiveFilter::default()
+    };
+    let list = LiveList::build(&state, &filter, &live.value.spaces, false);
+    let total = live
+        .value
+        .total
+        .unwrap_or(live.value.spaces.iter().filter(|s| s.is_live()).count() as u64);
     let status = page_status([live.status, scheduled.status]);
     Ok(Page {
         template: HomePage {
@@ -38,11 +45,7 @@ pub async fn home(State(state): State<AppState>) -> AppResult<Page<HomePage>> {
                 .nav(Nav::Home)
                 .canonical(state.absolute("/"))
                 .cache(status),
-            live: live_spaces
-                .iter()
-                .take(LIVE_ON_HOME)
-                .map(|s| SpaceView::new(s, now))
-                .collect(),
+            list,
             live_total: count(total),
             soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
                 .iter()

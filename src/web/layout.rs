@@ -13,6 +13,15 @@ pub enum Nav {
     Search,
 }
 
+/// OpenGraph and Twitter card tags for a shareable page. All URLs absolute.
+pub struct ShareMeta {
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub image: String,
+    pub image_alt: String,
+}
+
 pub struct PageMeta {
     pub title: String,
     pub description: String,
@@ -22,6 +31,7 @@ pub struct PageMeta {
     pub stale: bool,
     pub nav: Nav,
     pub assets: &'static AssetUrls,
+    pub share: Option<ShareMeta>,
 }
 
 impl PageMeta {
@@ -33,6 +43,7 @@ impl PageMeta {
             stale: false,
             nav: Nav::None,
             assets: &URLS,
+            share: None,
         }
     }
 
@@ -48,6 +59,11 @@ impl PageMeta {
 
     pub fn canonical(mut self, url: impl Into<String>) -> Self {
         self.canonical = Some(url.into());
+        self
+    }
+
+    pub fn share(mut self, share: ShareMeta) -> Self {
+        self.share = Some(share);
         self
     }
 

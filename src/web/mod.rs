@@ -2,11 +2,13 @@
 
 pub mod assets;
 pub mod browse;
+pub mod calendar;
 pub mod extract;
 pub mod home;
 pub mod layout;
 pub mod observe;
 pub mod ops;
+pub mod participants;
 pub mod render;
 pub mod search;
 pub mod space;
@@ -58,10 +60,14 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", get(home::home))
         .route("/live", get(browse::live))
+        .route("/live/list", get(browse::live_list))
         .route("/upcoming", get(browse::upcoming))
         .route("/topics/{slug}", get(browse::topic))
         .route("/search", get(search::search))
         .route("/spaces/{id}", get(space::space))
+        .route("/spaces/{id}/live", get(space::live_status))
+        .route("/spaces/{id}/participants", get(participants::participants))
+        .route("/spaces/{id}/calendar.ics", get(calendar::calendar))
         .route("/i/spaces/{id}", get(space::x_style_redirect))
         .route("/users/{id}", get(users::user))
         .route("/static/{file}", get(assets::serve))

@@ -41,3 +41,88 @@ impl<T: Template> IntoResponse for Page<T> {
         }
     }
 }
+
+/// Status htmx has long read as "stop polling"; htmx 4 stops because the fragment
+/// that comes with it has no trigger, so both old and new clients stop.
+pub const STOP_POLLING: u16 = 286;
+
+/// An htmx fragment, answered with an ETag, and a 304 when the client has it already.
+pub struct Fragment<'a> {
+    pub html: String,
+    /// The polled thing is over: answer 286, and the fragment carries no trigger.
+    pub finished: bool,
+    pub if_none_match: Option<&'a HeaderValue>,
+    pub cache: CacheStatus,
+}
+
+/// A weak validator over the fragment's bytes (weak: compression may re-encode them).
+pub fn etag_for(body: &[u8]) -> String {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(body);
+    format!("W/\"{:016x}\"", hasher.finish())
+}
+
+/// Weak comparison (RFC 9110 §13.1.2) of an If-None-Match list with our tag.
+fn matches(if_none_match: &HeaderValue, etag: &str) -> bool {
+    let Ok(list) = if_none_match.to_str() else {
+        return false;
+    };
+    let ours = etag.trim_start_matches("W/");
+    list.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
+}
+
+impl IntoResponse for Fragment<'_> {
+    fn into_response(self) -> Response {
+        let etag = etag_for(self.html.as_bytes());
+        let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
+        let fresh = self.if_none_match.is_some_and(|v| matches(v, &etag));
+        let status = if fresh {
+            axum::http::StatusCode::NOT_MODIFIED
+        } else if self.finished {
+            axum::http::StatusCode::from_u16(STOP_POLLING).unwrap_or(axum::http::StatusCode::OK)
+        } else {
+            axum::http::StatusCode::OK
+        };
+        let body = if fresh { String::new() } else { self.html };
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        if !fresh {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+        }
+        headers.insert(header::ETAG, etag_value);
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(X_CACHE, HeaderValue::from_static(self.cache.as_str()));
+        response
+    }
+}
+
+/// Renders a template (usually an askama block fragment) to a string.
+pub fn render_fragment<T: Template>(template: &T) -> Result<String, AppError> {
+    template.render().map_err(|err| {
+        tracing::error!(error = %err, "fragment failed to render");
+        AppError::Internal
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly_and_in_lists() {
+        let tag = etag_for(b"<p>1</p>");
+        assert!(matches(&HeaderValue::from_str(&tag).unwrap(), &tag));
+        let strong = tag.trim_start_matches("W/").to_owned();
+        assert!(matches(&HeaderValue::from_str(&strong).unwrap(), &tag));
+        let list = format!("\"x\", {tag}");
+        assert!(matches(&HeaderValue::from_str(&list).unwrap(), &tag));
+        assert!(!matches(&HeaderValue::from_static("\"other\""), &tag));
+        assert_ne!(etag_for(b"<p>1</p>"), etag_for(b"<p>2</p>"));
+    }
+}

@@ -1,18 +1,25 @@
-//! `/spaces/{id}`, the Space page, and `/i/spaces/{id}`, the x.com-shaped redirect.
+//! `/spaces/{id}`, the Space page; its live-status partial; and `/i/spaces/{id}`.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
 
+use crate::cache::CacheStatus;
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
-use crate::model::{Participants, Space, SpaceId, SpaceState};
+use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::extract::SitePath;
-use crate::web::layout::PageMeta;
-use crate::web::render::Page;
+use crate::web::layout::{PageMeta, ShareMeta};
+use crate::web::render::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
-use crate::web::views::{PersonView, SpaceView, TimeView, count};
+use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
+
+/// How many listeners the Space page shows before linking to the full list.
+const LISTENERS_PREVIEW: usize = 12;
 
 /// A labelled moment in the Space's life.
 pub struct Moment {
@@ -20,54 +27,181 @@ pub struct Moment {
     pub time: TimeView,
 }
 
+/// Whether and how the live-status block polls.
+pub struct LiveRefresh {
+    pub url: String,
+    pub every_secs: u64,
+    pub polling: bool,
+}
+
+impl LiveRefresh {
+    fn new(state: &AppState, space: &Space) -> Self {
+        Self {
+            url: format!("/spaces/{}/live", space.id),
+            every_secs: state.catalog.ttls().live.as_secs().max(1),
+            polling: space.is_live(),
+        }
+    }
+}
+
+pub struct RecordingView {
+    pub available: bool,
+    pub duration: Option<String>,
+    pub playback_url: Option<String>,
+    pub replays: Option<String>,
+}
+
+impl RecordingView {
+    fn new(recording: &Recording) -> Self {
+        Self {
+            available: recording.available,
+            duration: recording
+                .duration_ms
+                .filter(|ms| *ms > 0)
+                .map(|ms| span(ms / 1000)),
+            playback_url: recording.playback_url.clone(),
+            replays: recording.replays.map(|n| plural(n, "replay", "replays")),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "space.html")]
 pub struct SpacePage {
     meta: PageMeta,
     space: SpaceView,
-    hosts: Vec<PersonView>,
-    speakers: Vec<PersonView>,
-    moments: Vec<Moment>,
+    live: LiveRefresh,
     counts: Vec<(String, &'static str)>,
     join_url: Option<String>,
+    hosts: Vec<PersonView>,
+    speakers: Vec<PersonView>,
+    listeners: Vec<PersonView>,
+    more_listeners: Option<String>,
+    participants_url: String,
+    moments: Vec<Moment>,
+    calendar_url: Option<String>,
+    recording: Option<RecordingView>,
+    tweets: Vec<TweetView>,
     share_url: String,
+}
+
+/// The live-status block alone: the same markup as in the page, from the same block.
+#[derive(Template)]
+#[template(path = "space.html", block = "live_status")]
+pub struct LiveStatus {
+    space: SpaceView,
+    live: LiveRefresh,
+    counts: Vec<(String, &'static str)>,
+    join_url: Option<String>,
 }
 
 pub async fn space(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
 ) -> AppResult<Page<SpacePage>> {
-    let (found, participants) =
-        tokio::join!(state.catalog.space(&id), state.catalog.participants(&id));
+    let (found, participants, tweets) = tokio::join!(
+        state.catalog.space(&id),
+        state.catalog.participants(&id),
+        state.catalog.tweets(&id),
+    );
     let found = found?;
     let space = found.value.ok_or(AppError::NotFound("Space"))?;
-    // The page stands without the participant list; it only adds names.
-    let participants = participants.ok();
-    let now = state.now();
-    let people = participants.as_ref().and_then(|p| p.value.as_deref());
+    // The page stands without participants, tweets or the recording: they add detail,
+    // and an upstream that cannot give them must not turn the page into an error.
+    let recording = match space.state {
+        SpaceState::Ended => state.catalog.recording(&id).await.ok(),
+        _ => None,
+    };
+    let people = participants.as_ref().ok().and_then(|p| p.value.clone());
     let mut statuses = vec![found.status];
-    statuses.extend(participants.as_ref().map(|p| p.status));
+    statuses.extend(participants.as_ref().ok().map(|p| p.status));
+    statuses.extend(tweets.as_ref().ok().map(|t| t.status));
+    statuses.extend(recording.as_ref().map(|r| r.status));
     let status = page_status(statuses);
+
+    let now = state.now();
     let view = SpaceView::new(&space, now);
     let share_url = state.absolute(&format!("/spaces/{id}"));
     let description = describe(&space, &view);
+    let (listeners, more_listeners) = listener_preview(people.as_deref());
+    let share = ShareMeta {
+        title: view.title.clone(),
+        description: description.clone(),
+        url: share_url.clone(),
+        image: state.absolute(&format!("/spaces/{id}/card.png")),
+        image_alt: format!("{}: {}", view.state_label, view.title),
+    };
     Ok(Page {
         template: SpacePage {
             meta: PageMeta::new(format!("{} · earshot", view.title))
                 .canonical(share_url.clone())
                 .description(description)
+                .share(share)
                 .cache(status),
-            hosts: hosts(&space, people),
-            speakers: speakers(&space, people),
+            live: LiveRefresh::new(&state, &space),
+            counts: counts(&space),
+            join_url: join_url(&space),
+            hosts: hosts(&space, people.as_deref()),
+            speakers: speakers(&space, people.as_deref()),
+            listeners,
+            more_listeners,
+            participants_url: format!("/spaces/{id}/participants"),
             moments: moments(&space, now),
-            counts: counts(&space, people),
-            join_url: matches!(space.state, SpaceState::Live | SpaceState::Scheduled)
-                .then(|| format!("https://x.com/i/spaces/{id}")),
+            calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
+                .then(|| format!("/spaces/{id}/calendar.ics")),
+            recording: recording
+                .and_then(|r| r.value)
+                .map(|r| RecordingView::new(&r))
+                .or_else(|| (space.state == SpaceState::Ended).then(no_recording)),
+            tweets: tweets
+                .map(|t| {
+                    t.value
+                        .iter()
+                        .take(20)
+                        .map(|t| TweetView::new(t, now))
+                        .collect()
+                })
+                .unwrap_or_default(),
             share_url,
             space: view,
         },
         cache: status,
     })
+}
+
+fn no_recording() -> RecordingView {
+    RecordingView {
+        available: false,
+        duration: None,
+        playback_url: None,
+        replays: None,
+    }
+}
+
+/// `/spaces/{id}/live`: the status block for htmx polling, from the cache.
+pub async fn live_status(
+    State(state): State<AppState>,
+    SitePath(id): SitePath<SpaceId>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let found = state.catalog.space(&id).await?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let view = SpaceView::new(&space, state.now());
+    let live = LiveRefresh::new(&state, &space);
+    let finished = !live.polling;
+    let html = render_fragment(&LiveStatus {
+        counts: counts(&space),
+        join_url: join_url(&space),
+        live,
+        space: view,
+    })?;
+    Ok(Fragment {
+        html,
+        finished,
+        if_none_match: headers.get(header::IF_NONE_MATCH),
+        cache: found.status,
+    }
+    .into_response())
 }
 
 /// A 301 (not axum's 308): the contract says 301, and every client understands it.
@@ -78,18 +212,39 @@ pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoRespo
     )
 }
 
+fn join_url(space: &Space) -> Option<String> {
+    matches!(space.state, SpaceState::Live | SpaceState::Scheduled)
+        .then(|| format!("https://x.com/i/spaces/{}", space.id))
+}
+
 fn describe(space: &Space, view: &SpaceView) -> String {
     let who = view
         .creator
         .as_ref()
         .map(|c| format!(" hosted by {}", c.name))
         .unwrap_or_default();
-    let what = match (&space.state, &view.count_text) {
-        (SpaceState::Live, Some(c)) => format!("Live now{who}, {c}."),
-        (SpaceState::Scheduled, _) => format!("A scheduled X Space{who}, {}.", view.when_text),
-        _ => format!("An X Space{who}: {}.", view.when_text),
-    };
-    what.replace(" .", ".")
+    match (&space.state, &view.count_text) {
+        (SpaceState::Live, Some(c)) => format!("Live now on X{who}: {c}."),
+        (SpaceState::Live, None) => format!("Live now on X{who}."),
+        (SpaceState::Scheduled, _) => match &view.when {
+            Some(t) => format!("A scheduled X Space{who}, starting {}.", t.absolute),
+            None => format!("A scheduled X Space{who}."),
+        },
+        (SpaceState::Ended, _) => format!("An X Space{who}, {}.", view.when_text),
+        (SpaceState::Cancelled, _) => format!("A cancelled X Space{who}."),
+        (SpaceState::Unknown(_), _) => format!("An X Space{who}."),
+    }
+}
+
+fn person_from_id(id: &crate::model::UserId) -> PersonView {
+    PersonView {
+        name: format!("User {id}"),
+        username: None,
+        url: Some(format!("/users/{id}")),
+        initials: "?".to_owned(),
+        image: None,
+        verified: false,
+    }
 }
 
 fn hosts(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
@@ -97,7 +252,18 @@ fn hosts(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
         Some(p) if !p.hosts.is_empty() => {
             p.hosts.iter().map(|h| PersonView::new(&h.user)).collect()
         }
-        _ => space.creator.iter().map(PersonView::new).collect(),
+        _ => {
+            let mut out: Vec<PersonView> = space.creator.iter().map(PersonView::new).collect();
+            let creator_id = space.creator.as_ref().and_then(|c| c.id.as_ref());
+            out.extend(
+                space
+                    .host_ids
+                    .iter()
+                    .filter(|id| Some(*id) != creator_id)
+                    .map(person_from_id),
+            );
+            out
+        }
     }
 }
 
@@ -108,23 +274,30 @@ fn speakers(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
             .iter()
             .map(|s| PersonView::new(&s.user))
             .collect(),
-        // Without names, ids still say how many there are; they link to the user pages.
-        None => space
-            .speaker_ids
-            .iter()
-            .map(|id| PersonView {
-                name: format!("User {id}"),
-                username: None,
-                url: Some(format!("/users/{id}")),
-                initials: "?".to_owned(),
-                image: None,
-                verified: false,
-            })
-            .collect(),
+        // Without names, ids still say who spoke; they link to the user pages.
+        None => space.speaker_ids.iter().map(person_from_id).collect(),
     }
 }
 
-fn moments(space: &Space, now: chrono::DateTime<chrono::Utc>) -> Vec<Moment> {
+fn listener_preview(people: Option<&Participants>) -> (Vec<PersonView>, Option<String>) {
+    let Some(p) = people else {
+        return (Vec::new(), None);
+    };
+    let shown: Vec<PersonView> = p
+        .listeners
+        .iter()
+        .take(LISTENERS_PREVIEW)
+        .map(|l| PersonView::new(&l.user))
+        .collect();
+    let total = p.listener_count.unwrap_or(p.listeners.len() as u64);
+    let more = total
+        .checked_sub(shown.len() as u64)
+        .filter(|n| *n > 0)
+        .map(|n| format!("and {} more", count(n)));
+    (shown, more)
+}
+
+fn moments(space: &Space, now: DateTime<Utc>) -> Vec<Moment> {
     let mut labelled = vec![
         ("Scheduled for", space.scheduled_start),
         ("Started", space.started_at),
@@ -136,17 +309,19 @@ fn moments(space: &Space, now: chrono::DateTime<chrono::Utc>) -> Vec<Moment> {
     labelled
         .into_iter()
         .filter_map(|(label, t)| {
-            t.map(|t| Moment {
+            t.map(|time| Moment {
                 label,
-                time: TimeView::new(t, now),
+                time: TimeView::new(time, now),
             })
         })
         .collect()
 }
 
-fn counts(space: &Space, people: Option<&Participants>) -> Vec<(String, &'static str)> {
+/// The numbers that matter in the Space's state, biggest first. Only from the Space
+/// itself, so the page and its polled status block always agree.
+fn counts(space: &Space) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
-    let total = people.and_then(|p| p.total).or(space.participant_count);
+    let total = space.participant_count;
     match space.state {
         SpaceState::Live => {
             if let Some(n) = total {
@@ -156,9 +331,6 @@ fn counts(space: &Space, people: Option<&Participants>) -> Vec<(String, &'static
         SpaceState::Ended => {
             if let Some(n) = total {
                 out.push((count(n), "attended"));
-            }
-            if let Some(n) = space.total_replay_watched.filter(|n| *n > 0) {
-                out.push((count(n), "replays"));
             }
         }
         SpaceState::Scheduled => {
@@ -175,13 +347,17 @@ fn counts(space: &Space, people: Option<&Participants>) -> Vec<(String, &'static
         }
         _ => {}
     }
-    if let Some(p) = people {
-        if let Some(n) = p.speaker_count.filter(|n| *n > 0) {
-            out.push((count(n), if n == 1 { "speaker" } else { "speakers" }));
-        }
-    } else if !space.speaker_ids.is_empty() {
-        let n = space.speaker_ids.len() as u64;
+    let speakers = space.speaker_ids.len() as u64;
+    if speakers > 0 && matches!(space.state, SpaceState::Live | SpaceState::Ended) {
+        let n = speakers;
         out.push((count(n), if n == 1 { "speaker" } else { "speakers" }));
     }
     out
+}
+
+/// The cache status and space, for handlers elsewhere (card, calendar) that need one.
+pub async fn load_space(state: &AppState, id: &SpaceId) -> AppResult<(Arc<Space>, CacheStatus)> {
+    let found = state.catalog.space(id).await?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    Ok((space, found.status))
 }

@@ -102,6 +102,32 @@ impl PersonView {
     }
 }
 
+/// A post about a Space.
+#[derive(Clone, Debug)]
+pub struct TweetView {
+    pub author: PersonView,
+    pub text: String,
+    pub time: Option<TimeView>,
+    /// The post on X, when both its id and its author's handle are known.
+    pub url: Option<String>,
+}
+
+impl TweetView {
+    pub fn new(tweet: &crate::model::Tweet, now: DateTime<Utc>) -> Self {
+        let author = PersonView::new(&tweet.author);
+        let url = match (&tweet.id, &author.username) {
+            (Some(id), Some(user)) => Some(format!("https://x.com/{user}/status/{id}")),
+            _ => None,
+        };
+        Self {
+            author,
+            text: tweet.text.clone(),
+            time: tweet.created_at.map(|t| TimeView::new(t, now)),
+            url,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TopicView {
     pub name: String,
@@ -137,6 +163,8 @@ pub struct SpaceView {
     /// The time that matters in this state, with words for it.
     pub when: Option<TimeView>,
     pub when_text: String,
+    /// How long an ended Space ran: "1 h 20 min".
+    pub duration_text: Option<String>,
 }
 
 impl SpaceView {
@@ -202,6 +230,12 @@ impl SpaceView {
             ticketed: space.is_ticketed,
             when,
             when_text,
+            duration_text: match (state, space.started_at, space.ended_at) {
+                (SpaceState::Ended, Some(start), Some(end)) if end > start => {
+                    Some(span((end - start).num_seconds().unsigned_abs()))
+                }
+                _ => None,
+            },
         }
     }
 }

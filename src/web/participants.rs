@@ -1,0 +1,184 @@
+//! `/spaces/{id}/participants?role=&page=`: everyone in a Space, 100 to a page.
+
+use askama::Template;
+use axum::extract::State;
+use serde::Deserialize;
+
+use crate::catalog::page_status;
+use crate::error::{AppError, AppResult};
+use crate::model::{Participant, Role, SpaceId};
+use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_param};
+use crate::web::layout::PageMeta;
+use crate::web::render::Page;
+use crate::web::state::AppState;
+use crate::web::views::{PersonView, SpaceView, TimeView, count};
+
+pub const PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ParticipantParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    page: Option<String>,
+}
+
+pub struct Tab {
+    pub label: &'static str,
+    pub count: String,
+    pub url: String,
+    pub current: bool,
+}
+
+pub struct Row {
+    pub person: PersonView,
+    pub role: &'static str,
+    pub since_label: &'static str,
+    pub since: Option<TimeView>,
+}
+
+#[derive(Template)]
+#[template(path = "participants.html")]
+pub struct ParticipantsPage {
+    meta: PageMeta,
+    space: SpaceView,
+    tabs: Vec<Tab>,
+    rows: Vec<Row>,
+    showing: String,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    note: Option<String>,
+}
+
+pub async fn participants(
+    State(state): State<AppState>,
+    SitePath(id): SitePath<SpaceId>,
+    SiteQuery(params): SiteQuery<ParticipantParams>,
+) -> AppResult<Page<ParticipantsPage>> {
+    let role = match params.role.as_deref() {
+        None | Some("all") => None,
+        Some(r) => Some(Role::parse(r).ok_or_else(|| {
+            AppError::BadRequest("role must be host, speaker or listener.".into())
+        })?),
+    };
+    let page: usize = parse_param("page", params.page.as_deref())?.unwrap_or(1);
+    if page == 0 || page > 10_000 {
+        return Err(AppError::BadRequest("page must be a number from 1.".into()));
+    }
+    let (found, people) = tokio::join!(state.catalog.space(&id), state.catalog.participants(&id));
+    let found = found?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let people = people?;
+    let status = page_status([found.status, people.status]);
+    let list = people.value.unwrap_or_default();
+    let now = state.now();
+
+    let hosts = list.host_count.unwrap_or(list.hosts.len() as u64);
+    let speakers = list.speaker_count.unwrap_or(list.speakers.len() as u64);
+    let listeners = list.listener_count.unwrap_or(list.listeners.len() as u64);
+    let base = format!("/spaces/{id}/participants");
+    let tab = |label, value: Option<Role>, n: u64| Tab {
+        label,
+        count: count(n),
+        url: match value {
+            Some(r) => format!("{base}?role={}", r.as_str()),
+            None => base.clone(),
+        },
+        current: role == value,
+    };
+    let tabs = vec![
+        tab(
+            "Everyone",
+            None,
+            list.total.unwrap_or(hosts + speakers + listeners),
+        ),
+        tab("Hosts", Some(Role::Host), hosts),
+        tab("Speakers", Some(Role::Speaker), speakers),
+        tab("Listeners", Some(Role::Listener), listeners),
+    ];
+
+    let row = |p: &Participant, role: Role| Row {
+        person: PersonView::new(&p.user),
+        role: match role {
+            Role::Host => "Host",
+            Role::Speaker => "Speaker",
+            Role::Listener => "Listener",
+        },
+        since_label: if role == Role::Listener {
+            "joined"
+        } else {
+            "invited"
+        },
+        since: p.since.map(|t| TimeView::new(t, now)),
+    };
+    let all: Vec<(&Participant, Role)> = [
+        (Role::Host, &list.hosts),
+        (Role::Speaker, &list.speakers),
+        (Role::Listener, &list.listeners),
+    ]
+    .into_iter()
+    .filter(|(r, _)| role.is_none_or(|want| want == *r))
+    .flat_map(|(r, people)| people.iter().map(move |p| (p, r)))
+    .collect();
+    let start = (page - 1) * PAGE_SIZE;
+    if start > 0 && start >= all.len() {
+        return Err(AppError::NotFound("page"));
+    }
+    let rows: Vec<Row> = all
+        .iter()
+        .skip(start)
+        .take(PAGE_SIZE)
+        .map(|(p, r)| row(p, *r))
+        .collect();
+    let link = |p: usize| {
+        let mut url = base.clone();
+        let mut sep = '?';
+        if let Some(r) = role {
+            url.push_str(&format!("{sep}role={}", r.as_str()));
+            sep = '&';
+        }
+        if p > 1 {
+            url.push_str(&format!("{sep}page={p}"));
+        }
+        url
+    };
+    let shown_total = all.len();
+    let expected = match role {
+        None => hosts + speakers + listeners,
+        Some(Role::Host) => hosts,
+        Some(Role::Speaker) => speakers,
+        Some(Role::Listener) => listeners,
+    };
+    let note = (expected > shown_total as u64).then(|| {
+        format!(
+            "{} of {} are listed: the source names only some of them.",
+            count(shown_total as u64),
+            count(expected)
+        )
+    });
+    let view = SpaceView::new(&space, now);
+    Ok(Page {
+        template: ParticipantsPage {
+            meta: PageMeta::new(format!("People in {} · earshot", view.title))
+                .canonical(state.absolute(&link(page)))
+                .cache(status),
+            showing: if rows.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}–{} of {}",
+                    count(start as u64 + 1),
+                    count((start + rows.len()) as u64),
+                    count(shown_total as u64)
+                )
+            },
+            prev_url: (page > 1).then(|| link(page - 1)),
+            next_url: (start + PAGE_SIZE < shown_total).then(|| link(page + 1)),
+            tabs,
+            rows,
+            note,
+            space: view,
+        },
+        cache: status,
+    })
+}
