@@ -38,6 +38,9 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         asset!("htmx-4.0.1.min.js", "text/javascript; charset=utf-8"),
         asset!("htmx-4.0.1.LICENSE.txt", "text/plain; charset=utf-8"),
         asset!("favicon.svg", "image/svg+xml"),
+        asset!("embed.css", "text/css; charset=utf-8"),
+        asset!("embed-frame.js", "text/javascript; charset=utf-8"),
+        asset!("embed.js", "text/javascript; charset=utf-8"),
     ]
     .into_iter()
     .map(|(name, bytes, content_type)| Asset {
@@ -79,6 +82,10 @@ pub struct AssetUrls {
     pub app_js: String,
     pub htmx: String,
     pub favicon: String,
+    pub embed_css: String,
+    pub embed_frame_js: String,
+    /// For host pages: a stable URL, since pasted snippets cannot follow hashes.
+    pub embed_js: &'static str,
 }
 
 pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
@@ -86,6 +93,9 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
     app_js: url("app.js"),
     htmx: url("htmx-4.0.1.min.js"),
     favicon: url("favicon.svg"),
+    embed_css: url("embed.css"),
+    embed_frame_js: url("embed-frame.js"),
+    embed_js: "/static/embed.js",
 });
 
 pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
@@ -103,6 +113,9 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
         .ok_or(AppError::NotFound("file"))?;
     let cache = if immutable {
         "public, max-age=31536000, immutable"
+    } else if asset.name == "embed.js" {
+        // Other sites link this name for good; a day keeps fixes flowing to them.
+        "public, max-age=86400"
     } else {
         "public, max-age=300"
     };

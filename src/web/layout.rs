@@ -32,6 +32,8 @@ pub struct PageMeta {
     pub nav: Nav,
     pub assets: &'static AssetUrls,
     pub share: Option<ShareMeta>,
+    /// oEmbed discovery: the provider URL for this page.
+    pub oembed: Option<String>,
 }
 
 impl PageMeta {
@@ -44,6 +46,7 @@ impl PageMeta {
             nav: Nav::None,
             assets: &URLS,
             share: None,
+            oembed: None,
         }
     }
 
@@ -64,6 +67,11 @@ impl PageMeta {
 
     pub fn share(mut self, share: ShareMeta) -> Self {
         self.share = Some(share);
+        self
+    }
+
+    pub fn oembed(mut self, url: String) -> Self {
+        self.oembed = Some(url);
         self
     }
 

@@ -3,10 +3,12 @@
 pub mod assets;
 pub mod browse;
 pub mod calendar;
+pub mod embed;
 pub mod extract;
 pub mod home;
 pub mod layout;
 pub mod observe;
+pub mod oembed;
 pub mod ops;
 pub mod participants;
 pub mod render;
@@ -25,24 +27,30 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::AppError;
 use state::AppState;
 
-/// The Content-Security-Policy for every page: our own scripts and styles only,
-/// profile images from X's image host, and no framing.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+/// The policy for the site: our own scripts and styles only, profile images from X's
+/// image host, and no framing by anyone.
+const SITE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' https://pbs.twimg.com data:; connect-src 'self'; form-action 'self'; \
 base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
 
-/// Headers every response carries unless a handler set its own.
-fn security_headers() -> [(HeaderName, HeaderValue); 5] {
-    [
+/// The same policy for the embed widget, except that any site may frame it.
+const EMBED_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' https://pbs.twimg.com data:; connect-src 'self'; form-action 'self'; \
+base-uri 'none'; object-src 'none'; frame-ancestors *";
+
+/// Headers every response carries unless a handler set its own. Only the site (not
+/// the embed) forbids framing with X-Frame-Options, which has no "anyone" value.
+fn security_headers(framable: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let csp = if framable { EMBED_CSP } else { SITE_CSP };
+    let mut headers = vec![
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
+            HeaderValue::from_static(csp),
         ),
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ),
-        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -53,11 +61,25 @@ fn security_headers() -> [(HeaderName, HeaderValue); 5] {
                 "camera=(), microphone=(), geolocation=(), interest-cohort=()",
             ),
         ),
-    ]
+    ];
+    if !framable {
+        headers.push((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
+    }
+    headers
+}
+
+fn with_headers<S: Clone + Send + Sync + 'static>(
+    mut router: Router<S>,
+    framable: bool,
+) -> Router<S> {
+    for (name, value) in security_headers(framable) {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
+    let site = Router::new()
         .route("/", get(home::home))
         .route("/live", get(browse::live))
         .route("/live/list", get(browse::live_list))
@@ -70,17 +92,19 @@ pub fn router(state: AppState) -> Router {
         .route("/spaces/{id}/calendar.ics", get(calendar::calendar))
         .route("/i/spaces/{id}", get(space::x_style_redirect))
         .route("/users/{id}", get(users::user))
+        .route("/oembed", get(oembed::oembed))
         .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { AppError::NotFound("page") })
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(CompressionLayer::new());
-    for (name, value) in security_headers() {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
-    }
-    router
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
+    let embed = Router::new()
+        .route("/embed/spaces/{id}", get(embed::widget))
+        .route("/embed/spaces/{id}/live", get(embed::live_status));
+    with_headers(site, false)
+        .merge(with_headers(embed, true))
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,

@@ -83,6 +83,8 @@ pub struct SpacePage {
     recording: Option<RecordingView>,
     tweets: Vec<TweetView>,
     share_url: String,
+    embed_snippet: String,
+    embed_url: String,
 }
 
 /// The live-status block alone: the same markup as in the page, from the same block.
@@ -124,6 +126,20 @@ pub async fn space(
     let share_url = state.absolute(&format!("/spaces/{id}"));
     let description = describe(&space, &view);
     let (listeners, more_listeners) = listener_preview(people.as_deref());
+    let oembed_url = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("url", &share_url)
+            .append_pair("format", "json");
+        state.absolute(&format!("/oembed?{}", query.finish()))
+    };
+    let embed_snippet = crate::web::oembed::snippet(
+        &state,
+        &id,
+        &view.title,
+        crate::web::embed::DEFAULT_WIDTH,
+        crate::web::embed::DEFAULT_HEIGHT,
+    );
     let share = ShareMeta {
         title: view.title.clone(),
         description: description.clone(),
@@ -137,6 +153,7 @@ pub async fn space(
                 .canonical(share_url.clone())
                 .description(description)
                 .share(share)
+                .oembed(oembed_url)
                 .cache(status),
             live: LiveRefresh::new(&state, &space),
             counts: counts(&space),
@@ -163,6 +180,8 @@ pub async fn space(
                 })
                 .unwrap_or_default(),
             share_url,
+            embed_snippet,
+            embed_url: format!("/embed/spaces/{id}"),
             space: view,
         },
         cache: status,

@@ -1,0 +1,138 @@
+//! `/embed/spaces/{id}`: the widget other sites put in an iframe, and its polled status.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::catalog::page_status;
+use crate::error::{AppError, AppResult};
+use crate::model::{Space, SpaceId, SpaceState};
+use crate::web::assets::{AssetUrls, URLS};
+use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::render::{Fragment, Page, render_fragment};
+use crate::web::state::AppState;
+use crate::web::views::{SpaceView, span};
+
+/// The iframe size the snippet and oEmbed advertise; the widget fits 300–600 px wide
+/// and reports its real height to the host page.
+pub const DEFAULT_WIDTH: u32 = 480;
+pub const DEFAULT_HEIGHT: u32 = 176;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmbedParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    theme: Option<String>,
+}
+
+/// What the status line of the widget shows, and whether it polls.
+pub struct EmbedStatus {
+    pub poll_url: String,
+    pub every_secs: u64,
+    pub polling: bool,
+    pub recording: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "embed/space.html")]
+pub struct Widget {
+    assets: &'static AssetUrls,
+    space: SpaceView,
+    status: EmbedStatus,
+    space_url: String,
+    theme: Option<&'static str>,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "embed/space.html", block = "status")]
+pub struct WidgetStatus {
+    space: SpaceView,
+    status: EmbedStatus,
+}
+
+fn theme(params: &EmbedParams) -> AppResult<Option<&'static str>> {
+    match params
+        .theme
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("auto") => Ok(None),
+        Some("light") => Ok(Some("light")),
+        Some("dark") => Ok(Some("dark")),
+        Some(_) => Err(AppError::BadRequest("theme must be light or dark.".into())),
+    }
+}
+
+fn status(state: &AppState, space: &Space, recording: Option<String>) -> EmbedStatus {
+    EmbedStatus {
+        poll_url: format!("/embed/spaces/{}/live", space.id),
+        every_secs: state.catalog.ttls().live.as_secs().max(1),
+        polling: space.is_live(),
+        recording,
+    }
+}
+
+pub async fn widget(
+    State(state): State<AppState>,
+    SitePath(id): SitePath<SpaceId>,
+    SiteQuery(params): SiteQuery<EmbedParams>,
+) -> AppResult<Page<Widget>> {
+    let theme = theme(&params)?;
+    let found = state.catalog.space(&id).await?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let recording = match space.state {
+        SpaceState::Ended => state.catalog.recording(&id).await.ok(),
+        _ => None,
+    };
+    let status_cache = page_status(
+        [found.status]
+            .into_iter()
+            .chain(recording.as_ref().map(|r| r.status)),
+    );
+    let recording_text = recording
+        .and_then(|r| r.value)
+        .filter(|r| r.available)
+        .map(|r| match r.duration_ms.filter(|ms| *ms > 0) {
+            Some(ms) => format!("Recording · {}", span(ms / 1000)),
+            None => "Recording available".to_owned(),
+        });
+    let view = SpaceView::new(&space, state.now());
+    let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
+    Ok(Page {
+        template: Widget {
+            assets: &URLS,
+            status: status(&state, &space, recording_text),
+            space_url: state.absolute(&format!("/spaces/{id}")),
+            theme,
+            description,
+            space: view,
+        },
+        cache: status_cache,
+    })
+}
+
+/// `/embed/spaces/{id}/live`: the widget's status block alone, for polling.
+pub async fn live_status(
+    State(state): State<AppState>,
+    SitePath(id): SitePath<SpaceId>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let found = state.catalog.space(&id).await?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let status = status(&state, &space, None);
+    let finished = !status.polling;
+    let html = render_fragment(&WidgetStatus {
+        space: SpaceView::new(&space, state.now()),
+        status,
+    })?;
+    Ok(Fragment {
+        html,
+        finished,
+        if_none_match: headers.get(header::IF_NONE_MATCH),
+        cache: found.status,
+    }
+    .into_response())
+}

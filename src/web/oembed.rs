@@ -1,0 +1,135 @@
+//! `/oembed`: the oEmbed 1.0 provider for Space page URLs (rich type, JSON only).
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::model::SpaceId;
+use crate::web::embed::{DEFAULT_HEIGHT, DEFAULT_WIDTH};
+use crate::web::extract::{SiteQuery, blank_as_none, parse_param};
+use crate::web::state::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OembedParams {
+    #[serde(default, deserialize_with = "blank_as_none")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    maxwidth: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    maxheight: Option<String>,
+    #[serde(default, deserialize_with = "blank_as_none")]
+    format: Option<String>,
+}
+
+/// The Space id if `url` is a Space page on this site (same scheme-less host and port).
+pub fn space_id_in(state: &AppState, url: &str) -> Option<SpaceId> {
+    let url = url::Url::parse(url.trim()).ok()?;
+    let ours = &state.public_url;
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.host_str()?.eq_ignore_ascii_case(ours.host_str()?)
+        || url.port_or_known_default() != ours.port_or_known_default()
+    {
+        return None;
+    }
+    let prefix = ours.path().trim_end_matches('/');
+    let path = url.path().strip_prefix(prefix)?;
+    let mut segments = path.trim_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some("spaces"), Some(id), None) => id.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The iframe snippet for a Space, as the page's Embed section and oEmbed give it.
+pub fn snippet(state: &AppState, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
+    let src = state.absolute(&format!("/embed/spaces/{id}"));
+    let script = state.absolute("/static/embed.js");
+    format!(
+        "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" style=\"border:0;max-width:100%\" \
+         title=\"{title} (X Space, via earshot)\" loading=\"lazy\"></iframe>\
+         <script async src=\"{script}\"></script>",
+        title = html_attr(title),
+    )
+}
+
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+pub async fn oembed(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<OembedParams>,
+) -> AppResult<Response> {
+    match params
+        .format
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("json") => {}
+        Some(_) => {
+            return Ok((
+                StatusCode::NOT_IMPLEMENTED,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "Only format=json is provided.\n",
+            )
+                .into_response());
+        }
+    }
+    let url = params.url.ok_or_else(|| {
+        AppError::BadRequest("url is required: the address of a Space page.".into())
+    })?;
+    let id = space_id_in(&state, &url).ok_or(AppError::NotFound("Space page"))?;
+    let max_width: Option<u32> = parse_param("maxwidth", params.maxwidth.as_deref())?;
+    let max_height: Option<u32> = parse_param("maxheight", params.maxheight.as_deref())?;
+    // The widget reflows to any width; the consumer's limits are never exceeded.
+    let width = max_width
+        .map_or(DEFAULT_WIDTH, |m| m.min(DEFAULT_WIDTH))
+        .max(1);
+    let height = max_height
+        .map_or(DEFAULT_HEIGHT, |m| m.min(DEFAULT_HEIGHT))
+        .max(1);
+
+    let found = state.catalog.space(&id).await?;
+    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let title = space.title().to_owned();
+    let mut body = json!({
+        "version": "1.0",
+        "type": "rich",
+        "provider_name": "earshot",
+        "provider_url": state.absolute("/"),
+        "title": title,
+        "html": snippet(&state, &id, &title, width, height),
+        "width": width,
+        "height": height,
+        "cache_age": state.catalog.ttls().live.as_secs().max(60),
+        "thumbnail_url": state.absolute(&format!("/spaces/{id}/card.png")),
+        "thumbnail_width": 1200,
+        "thumbnail_height": 630,
+    });
+    if let Some(creator) = &space.creator {
+        body["author_name"] = json!(creator.display_name());
+        let author_url = match (&creator.id, &creator.username) {
+            (Some(uid), _) => Some(state.absolute(&format!("/users/{uid}"))),
+            (None, Some(username)) => Some(format!("https://x.com/{username}")),
+            _ => None,
+        };
+        if let Some(u) = author_url {
+            body["author_url"] = json!(u);
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body.to_string(),
+    )
+        .into_response())
+}
