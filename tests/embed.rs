@@ -194,7 +194,7 @@ async fn oembed_for_space_pages() {
         "https://earshot.example/users/987654321"
     );
     assert_eq!(json["width"], 480);
-    assert_eq!(json["height"], 176);
+    assert_eq!(json["height"], 160);
     assert_eq!(
         json["thumbnail_url"],
         "https://earshot.example/spaces/1live/card.png"

@@ -212,6 +212,21 @@ export async function discover(base) {
     const res = await fetchText(`${base}/search?q=${q}&state=all`);
     for (const c of cards(res.text)) if (!found[c.state]) found[c.state] = c.id;
   }
+  // Search does not list cancelled Spaces; their hosts' pages do (?state=cancelled).
+  if (!found.cancelled) {
+    const users = [];
+    for (const text of [home.text, up.text]) {
+      for (const m of text.matchAll(/href="\/users\/(\d{1,20})"/g)) if (!users.includes(m[1])) users.push(m[1]);
+    }
+    for (const u of users.slice(0, 40)) {
+      const res = await fetchText(`${base}/users/${u}?state=cancelled`);
+      const c = cards(res.text).find((x) => x.state === 'cancelled');
+      if (c) {
+        found.cancelled = c.id;
+        break;
+      }
+    }
+  }
   if (found.live) {
     const page = await fetchText(`${base}/spaces/${found.live}`);
     const user = page.text.match(/href="\/users\/(\d{1,20})"/);

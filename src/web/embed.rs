@@ -15,10 +15,11 @@ use crate::web::render::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
-/// The iframe size the snippet and oEmbed advertise; the widget fits 300–600 px wide
-/// and reports its real height to the host page.
+/// The iframe size the snippet and oEmbed advertise. The widget fits 300–600 px wide
+/// within this height (titles are clamped to two lines) and reports its real height
+/// to the host page, which shrinks the frame to fit.
 pub const DEFAULT_WIDTH: u32 = 480;
-pub const DEFAULT_HEIGHT: u32 = 176;
+pub const DEFAULT_HEIGHT: u32 = 160;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct EmbedParams {
