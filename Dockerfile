@@ -16,6 +16,7 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY src ./src
 COPY templates ./templates
 COPY static ./static
+COPY assets ./assets
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
  && strip target/release/earshot

@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import lighthouse from 'lighthouse';
 import * as chromeLauncher from 'chrome-launcher';
-import { startEarshot, discover, outDir, CHROMIUM, CHROMIUM_FLAGS, ROOT, tempDir } from './lib/harness.mjs';
+import { startEarshot, discover, outDir, CHROMIUM, CHROMIUM_FLAGS, ROOT, tempDir, EARSHOT_BIN } from './lib/harness.mjs';
 
 const TARGETS = { performance: 95, accessibility: 100, 'best-practices': 100, seo: 100 };
 const formFactor = process.env.LIGHTHOUSE_FORM_FACTOR === 'desktop' ? 'desktop' : 'mobile';
+// Performance moves a point or two between runs on a busy 2-core machine: like LHCI,
+// run each page several times and keep the median run (by performance score).
+const RUNS = Math.max(1, Number(process.env.LIGHTHOUSE_RUNS ?? 3));
 
 const started = Date.now();
 const earshot = await startEarshot({ liveTtl: 2, cacheTtl: 30 });
@@ -55,8 +58,15 @@ try {
   const dir = outDir('lighthouse');
   for (const [name, path] of Object.entries(pages)) {
     const url = earshot.url + path;
-    const runner = await lighthouse(url, { port: chrome.port, output: ['html', 'json'], logLevel: 'error' }, config);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await lighthouse(url, { port: chrome.port, output: ['html', 'json'], logLevel: 'error' }, config));
+    }
+    const perf = (r) => r.lhr.categories.performance?.score ?? 0;
+    runs.sort((a, b) => perf(a) - perf(b));
+    const runner = runs[Math.floor((runs.length - 1) / 2)];
     const lhr = runner.lhr;
+    const allPerformance = runs.map((r) => Math.round(perf(r) * 100));
     writeFileSync(join(dir, `${name}.html`), runner.report[0]);
     writeFileSync(join(dir, `${name}.json`), runner.report[1]);
     const scores = {};
@@ -88,9 +98,11 @@ try {
       ]),
     );
     if (lhr.runtimeError) misses.push({ category: 'runtime', error: lhr.runtimeError });
-    results[name] = { path, scores, metrics, misses, runWarnings: lhr.runWarnings };
+    results[name] = { path, scores, metrics, misses, allPerformance, runWarnings: lhr.runWarnings };
     if (misses.length) failed = true;
-    console.log(`${name.padEnd(12)} ${path.padEnd(40)} ${Object.entries(scores).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `${name.padEnd(12)} ${path.padEnd(40)} ${Object.entries(scores).map(([k, v]) => `${k} ${v}`).join(', ')} (performance per run: ${allPerformance.join(', ')})`,
+    );
     for (const m of misses) {
       console.log(`  MISSED ${m.category}: ${m.score} < ${m.target}`);
       for (const a of m.audits ?? []) console.log(`    - ${a.id}: ${a.title}${a.displayValue ? ` (${a.displayValue})` : ''}${a.items.length ? '\n        ' + a.items.join('\n        ') : ''}`);
@@ -100,7 +112,11 @@ try {
 
   let chromiumVersion = null;
   try {
-    chromiumVersion = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim();
+    chromiumVersion = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {}
+  let earshotVersion = null;
+  try {
+    earshotVersion = execFileSync(EARSHOT_BIN, ['--version'], { encoding: 'utf8' }).trim();
   } catch {}
   let commit = null;
   try {
@@ -111,11 +127,13 @@ try {
     date: new Date().toISOString(),
     lighthouse: lhVersion,
     chromium: chromiumVersion,
+    earshot: earshotVersion,
     commit,
     formFactor,
+    runsPerPage: RUNS,
     targets: TARGETS,
     pass: !failed,
-    pages: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { path: v.path, scores: v.scores, metrics: v.metrics, misses: v.misses.map((m) => ({ category: m.category, score: m.score, audits: (m.audits ?? []).map((a) => a.id) })) }])),
+    pages: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { path: v.path, scores: v.scores, performancePerRun: v.allPerformance, metrics: v.metrics, misses: v.misses.map((m) => ({ category: m.category, score: m.score, audits: (m.audits ?? []).map((a) => a.id) })) }])),
   };
   writeFileSync(join(ROOT, 'lighthouse-scores.json'), JSON.stringify(out, null, 2) + '\n');
 } catch (err) {

@@ -2,6 +2,7 @@
 //! rate-limited upstream API through a coalescing, stale-serving cache.
 
 pub mod cache;
+pub mod card;
 pub mod catalog;
 pub mod clock;
 pub mod config;

@@ -109,6 +109,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         metrics,
         clock,
         public_url,
+        cards: crate::web::card::new_cache(),
     });
     let router = crate::web::router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();

@@ -478,3 +478,53 @@ async fn demo_live_space_polls_until_it_ends() {
     assert_eq!(statuses.last(), Some(&286), "{statuses:?}");
     assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 200));
 }
+
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[tokio::test]
+async fn share_card_is_a_1200_by_630_png_cached_by_content() {
+    let (fixture, app) = fixture_with("1card", r#""state":"live","participant_count":523"#).await;
+    let response = app.get("/spaces/1card/card.png").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(response.headers(), "content-type"), "image/png");
+    let etag = header(response.headers(), "etag").to_owned();
+    let live = response.bytes().await.unwrap();
+    let (w, h, pixels) = decode_png(&live);
+    assert_eq!((w, h), (1200, 630));
+    let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+    assert!(
+        distinct.len() > 50,
+        "text and shapes were drawn, not a flat fill"
+    );
+
+    let again = app
+        .http
+        .get(app.url("/spaces/1card/card.png"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // A different state is a different picture.
+    fixture.reply(
+        "/space/1card",
+        Reply::Json(space_json("1card", r#""state":"ended","participant_count":523,"started_at":"2026-11-22T10:00:00Z","ended_at":"2026-11-22T11:00:00Z""#)),
+    );
+    app.clock.advance(chrono::Duration::seconds(11));
+    let ended = app.get("/spaces/1card/card.png").await;
+    assert_ne!(header(ended.headers(), "etag"), etag);
+    assert_ne!(ended.bytes().await.unwrap(), live);
+
+    let (status, _, _) = app.fetch("/spaces/1nope/card.png").await;
+    assert_eq!(status, 404);
+    let (status, _, _) = app.fetch("/spaces/not-an-id!/card.png").await;
+    assert_eq!(status, 404);
+}

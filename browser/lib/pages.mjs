@@ -10,6 +10,7 @@ export async function pagesToCheck(base) {
     { name: 'live', path: '/live' },
     { name: 'upcoming', path: '/upcoming' },
     { name: 'search', path: '/search?q=a' },
+    { name: 'topic', path: '/topics/technology' },
   ];
   for (const state of ['live', 'scheduled', 'ended', 'cancelled']) {
     const id = found[state] ?? (state === 'cancelled' ? found.canceled : undefined);

@@ -146,6 +146,7 @@ test('without JavaScript every page renders its main content, and links and form
       ...['live', 'scheduled', 'ended', 'cancelled'].filter((s) => found[s]).map((s) => `/spaces/${found[s]}`),
       found.live && `/spaces/${found.live}/participants`,
       found.user && `/users/${found.user}`,
+      found.live && `/embed/spaces/${found.live}`,
     ].filter(Boolean);
     for (const path of paths) {
       await t.test(`renders ${path}`, async () => {

@@ -24,18 +24,18 @@ after(async () => {
 async function watchSpace(context, id) {
   const page = await context.newPage();
   const livePath = `/spaces/${id}/live`;
-  const w = { id, page, requests: [], stopResponse: null, stoppedAt: null, navigations: 0, errors: [] };
+  const w = { id, page, requests: [], stopResponse: null, stoppedAt: null, navigations: [], errors: [] };
   page.on('pageerror', (e) => w.errors.push(e.message));
   page.on('framenavigated', (f) => {
-    if (f === page.mainFrame()) w.navigations++;
+    if (f === page.mainFrame()) w.navigations.push(f.url());
   });
   page.on('request', (req) => {
     if (new URL(req.url()).pathname === livePath) w.requests.push({ at: Date.now(), req });
   });
-  page.on('requestfinished', async (req) => {
-    if (new URL(req.url()).pathname !== livePath) return;
-    const res = await req.response();
-    if (res && res.status() === 286 && !w.stopResponse) {
+  // Strict: from the moment the 286's headers arrive, no new request may start.
+  page.on('response', (res) => {
+    if (new URL(res.url()).pathname !== livePath) return;
+    if (res.status() === 286 && !w.stopResponse) {
       w.stopResponse = res;
       w.stoppedAt = Date.now();
       w.requestsBeforeStop = w.requests.length;
@@ -47,6 +47,7 @@ async function watchSpace(context, id) {
   await page.evaluate(() => {
     window.__earshotNoReload = true;
   });
+  w.navigations = [];
   return w;
 }
 
@@ -60,11 +61,19 @@ test('a live Space page refreshes its count without a reload, and stops polling 
   assert.ok(ids.length > 0, 'live Spaces on /live');
   const context = await browser.newContext();
   try {
+    // At 60× a listed Space can end before its page opens: keep the ones still polling.
     const watched = [];
-    for (const id of ids.slice(0, TABS)) watched.push(await watchSpace(context, id));
-    const first = watched[0];
-    const polling = await first.page.locator('#live-status').getAttribute('data-hx-trigger');
-    assert.match(polling ?? '', new RegExp(`every ${LIVE_TTL}s`), 'the live status polls every --live-ttl');
+    for (const id of ids.slice(0, TABS)) {
+      const w = await watchSpace(context, id);
+      const trigger = await w.page.locator('#live-status').getAttribute('data-hx-trigger');
+      if (trigger === null) {
+        await w.page.close();
+        continue;
+      }
+      assert.match(trigger, new RegExp(`every ${LIVE_TTL}s`), 'the live status polls every --live-ttl');
+      watched.push(w);
+    }
+    assert.ok(watched.length > 0, 'at least one live Space page polling');
 
     await t.test('the count changes in place', async () => {
       // Whichever watched page changes first: each started with its own text.
@@ -83,11 +92,14 @@ test('a live Space page refreshes its count without a reload, and stops polling 
       );
       assert.notEqual(changed.now, changed.before);
       assert.equal(await changed.w.page.evaluate(() => window.__earshotNoReload), true, 'no reload happened');
-      assert.equal(changed.w.navigations, 1, 'no navigation happened');
+      // framenavigated also reports same-document history updates (htmx 4 calls
+      // history.replaceState on load), so the marker above is the reload check and
+      // here only the address must stay put.
+      assert.ok(changed.w.navigations.every((u) => u.endsWith(`/spaces/${changed.w.id}`)), `navigated: ${changed.w.navigations}`);
       assert.ok(changed.w.requests.length >= 1, 'the change came through the live partial');
     });
 
-    await t.test('polling stops after the 286', async () => {
+    await t.test('polling stops after the 286', async (st) => {
       const ended = await waitFor(() => watched.find((w) => w.stopResponse), {
         timeout: 240_000,
         interval: 250,
@@ -95,7 +107,8 @@ test('a live Space page refreshes its count without a reload, and stops polling 
       });
       // Wait several polling periods and then count.
       await new Promise((r) => setTimeout(r, Math.max(6, LIVE_TTL * 5) * 1000));
-      const after286 = ended.requests.filter((r) => r.at > ended.stoppedAt);
+      const after286 = ended.requests.slice(ended.requestsBeforeStop);
+      st.diagnostic(`/spaces/${ended.id}/live: ${ended.requestsBeforeStop} request(s) up to the 286, ${after286.length} after`);
       assert.equal(
         after286.length,
         0,
@@ -106,6 +119,7 @@ test('a live Space page refreshes its count without a reload, and stops polling 
       assert.doesNotMatch(await status.locator('.badge').innerText(), /^\s*live\s*$/i, 'badge no longer says Live');
       assert.equal(await ended.page.evaluate(() => window.__earshotNoReload), true, 'no reload happened');
       assert.ok(ended.requestsBeforeStop >= 1);
+      assert.ok(ended.navigations.every((u) => u.endsWith(`/spaces/${ended.id}`)), `navigated: ${ended.navigations}`);
       assert.deepEqual(ended.errors, []);
     });
   } finally {

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod browse;
 pub mod calendar;
+pub mod card;
 pub mod embed;
 pub mod extract;
 pub mod home;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/spaces/{id}/live", get(space::live_status))
         .route("/spaces/{id}/participants", get(participants::participants))
         .route("/spaces/{id}/calendar.ics", get(calendar::calendar))
+        .route("/spaces/{id}/card.png", get(card::card))
         .route("/i/spaces/{id}", get(space::x_style_redirect))
         .route("/users/{id}", get(users::user))
         .route("/oembed", get(oembed::oembed))

@@ -21,6 +21,8 @@ pub struct App {
     pub clock: Clock,
     /// Base for absolute links (canonical, OpenGraph, oEmbed); ends with `/`.
     pub public_url: Url,
+    /// Rendered share cards.
+    pub cards: crate::web::card::CardCache,
 }
 
 impl AppState {
