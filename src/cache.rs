@@ -199,6 +199,19 @@ where
         Ok(cached(entry.into_value(), status))
     }
 
+    /// Stores a value fetched elsewhere (a batch refresh), fresh for `ttl`.
+    pub async fn insert(&self, key: K, value: V, ttl: Duration) {
+        let now = self.clock.now();
+        let slot = Slot {
+            value,
+            fetched_at: now,
+            fresh_until: now + ttl,
+            ttl,
+            stale: false,
+        };
+        self.store.insert(key, slot).await;
+    }
+
     /// Forgets a key entirely (e.g. a Space that the platform says is gone).
     pub async fn invalidate(&self, key: &K) {
         self.store.invalidate(key).await;

@@ -1,7 +1,10 @@
 //! Typed access to Spaces data through the cache: every page reads from here.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheStatus, Cached, Loaded, StaleCache};
 use crate::clock::Clock;
@@ -10,7 +13,9 @@ use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
-use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
+use crate::upstream::{
+    BATCH_LIMIT, DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest,
+};
 
 /// How long answers stay fresh.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +24,9 @@ pub struct Ttls {
     pub cache: Duration,
     /// Live Spaces, live lists and participant counts.
     pub live: Duration,
+    /// Live lists. `live` where the upstream has a directory; `cache` where lists are
+    /// pieced together from several costly searches (X v2).
+    pub live_lists: Duration,
 }
 
 impl Ttls {
@@ -31,8 +39,7 @@ impl Ttls {
     fn for_answer(self, request: &UpstreamRequest, data: &UpstreamData) -> Duration {
         let live_request = matches!(
             request,
-            UpstreamRequest::Live { .. }
-                | UpstreamRequest::Participants(_)
+            UpstreamRequest::Participants(_)
                 | UpstreamRequest::Search {
                     state: ListState::Live,
                     ..
@@ -40,6 +47,7 @@ impl Ttls {
         );
         match data {
             UpstreamData::NotFound => self.not_found(),
+            _ if matches!(request, UpstreamRequest::Live { .. }) => self.live_lists,
             _ if live_request || data.is_live() => self.live,
             _ => self.cache,
         }
@@ -59,12 +67,22 @@ pub struct Catalog {
     cache: StaleCache<UpstreamRequest, UpstreamData>,
     ttls: Ttls,
     metrics: Arc<Metrics>,
+    clock: Clock,
+    /// Live Spaces people are looking at, and when they last did: refreshed together.
+    watched: Mutex<HashMap<SpaceId, DateTime<Utc>>>,
+}
+
+/// How long a live Space stays "watched" after its last view or poll.
+fn watch_window(ttls: Ttls) -> chrono::Duration {
+    chrono::Duration::from_std(ttls.live * 4)
+        .unwrap_or(chrono::Duration::minutes(1))
+        .max(chrono::Duration::seconds(60))
 }
 
 impl Catalog {
     pub fn new(upstream: DynUpstream, ttls: Ttls, clock: Clock, metrics: Arc<Metrics>) -> Self {
         let cache = StaleCache::new(
-            clock,
+            clock.clone(),
             CACHE_MAX_BYTES,
             STALE_HORIZON,
             |_: &UpstreamRequest, data: &UpstreamData| {
@@ -76,6 +94,93 @@ impl Catalog {
             cache,
             ttls,
             metrics,
+            clock,
+            watched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether live lists come from a directory, or are pieced together (X v2).
+    pub fn has_live_directory(&self) -> bool {
+        self.upstream.has_live_directory()
+    }
+
+    /// Refreshes every watched live Space in batches of up to 100 ids (X v2
+    /// `/2/spaces?ids=`): N watched Spaces cost one call per 100 per run, however many
+    /// people watch them. Runs once per live TTL; a no-op where the upstream has no
+    /// batch lookup. Returns the number of upstream calls made.
+    pub async fn refresh_watched_live(&self) -> usize {
+        let now = self.clock.now();
+        let window = watch_window(self.ttls);
+        let ids: Vec<SpaceId> = {
+            let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+            watched.retain(|_, seen| now - *seen < window);
+            let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
+            ids.sort();
+            ids
+        };
+        let mut calls = 0;
+        for chunk in ids.chunks(BATCH_LIMIT) {
+            let outcome = self.upstream.fetch_many(chunk).await;
+            if matches!(outcome, Err(UpstreamError::Unsupported)) {
+                return calls;
+            }
+            calls += 1;
+            let label = match &outcome {
+                Ok(_) => "ok",
+                Err(err) => error_label(err),
+            };
+            self.metrics.upstream_call("batch", label);
+            let Ok(items) = outcome else {
+                // The cache keeps serving what it has; the next run tries again.
+                continue;
+            };
+            // Refreshed again next run: kept fresh a little past it so a viewer's
+            // request never falls between two runs into a single lookup.
+            let ttl = self.ttls.live * 2;
+            for (id, found) in items {
+                match found {
+                    Some(space) => {
+                        if !space.is_live() {
+                            self.unwatch(&id);
+                        }
+                        let key = UpstreamRequest::Space(id);
+                        self.cache
+                            .insert(key, UpstreamData::Space(Arc::new(space)), ttl)
+                            .await;
+                    }
+                    None => {
+                        self.gone(&id).await;
+                        let key = UpstreamRequest::Space(id);
+                        self.cache
+                            .insert(key, UpstreamData::NotFound, self.ttls.not_found())
+                            .await;
+                    }
+                }
+            }
+        }
+        calls
+    }
+
+    fn watch(&self, id: &SpaceId) {
+        let now = self.clock.now();
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.insert(id.clone(), now);
+    }
+
+    fn unwatch(&self, id: &SpaceId) {
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.remove(id);
+    }
+
+    /// The platform says the Space is gone: drop everything held about it.
+    async fn gone(&self, id: &SpaceId) {
+        self.unwatch(id);
+        for request in [
+            UpstreamRequest::Participants(id.clone()),
+            UpstreamRequest::Recording(id.clone()),
+            UpstreamRequest::Tweets(id.clone()),
+        ] {
+            self.cache.invalidate(&request).await;
         }
     }
 
@@ -111,17 +216,32 @@ impl Catalog {
                 self.metrics.cache_outcome(cached.status);
                 Ok(cached)
             }
-            Err(err) => Err(AppError::Upstream((*err).clone())),
+            Err(err) => Err(match &*err {
+                UpstreamError::RateLimited { reset: Some(until) } => AppError::Paused {
+                    until: *until,
+                    retry_after_secs: (*until - self.clock.now())
+                        .num_seconds()
+                        .max(1)
+                        .unsigned_abs(),
+                },
+                other => AppError::Upstream(other.clone()),
+            }),
         }
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, AppError> {
         let got = self.get(UpstreamRequest::Space(id.clone())).await?;
-        project(got, |d| match d {
+        let fetched = project(got, |d| match d {
             UpstreamData::Space(s) => Some(Some(s.clone())),
             UpstreamData::NotFound => Some(None),
             _ => None,
-        })
+        })?;
+        match &fetched.value {
+            Some(space) if space.is_live() => self.watch(id),
+            Some(_) => self.unwatch(id),
+            None => self.gone(id).await,
+        }
+        Ok(fetched)
     }
 
     pub async fn live(
@@ -223,14 +343,20 @@ fn outcome_label(outcome: &Result<UpstreamData, UpstreamError>) -> &'static str 
     match outcome {
         Ok(UpstreamData::NotFound) => "not_found",
         Ok(_) => "ok",
-        Err(UpstreamError::Timeout) => "timeout",
-        Err(UpstreamError::Unreachable) => "unreachable",
-        Err(UpstreamError::RateLimited { .. }) => "rate_limited",
-        Err(UpstreamError::Unauthorized) => "unauthorized",
-        Err(UpstreamError::Status(_)) => "error_status",
-        Err(UpstreamError::Malformed) => "malformed",
-        Err(UpstreamError::TooLarge) => "too_large",
-        Err(UpstreamError::Unsupported) => "unsupported",
+        Err(err) => error_label(err),
+    }
+}
+
+fn error_label(err: &UpstreamError) -> &'static str {
+    match err {
+        UpstreamError::Timeout => "timeout",
+        UpstreamError::Unreachable => "unreachable",
+        UpstreamError::RateLimited { .. } => "rate_limited",
+        UpstreamError::Unauthorized => "unauthorized",
+        UpstreamError::Status(_) => "error_status",
+        UpstreamError::Malformed => "malformed",
+        UpstreamError::TooLarge => "too_large",
+        UpstreamError::Unsupported => "unsupported",
     }
 }
 

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 
 use crate::upstream::UpstreamError;
 use crate::web::layout::PageMeta;
@@ -20,6 +19,12 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("upstream: {0}")]
     Upstream(UpstreamError),
+    /// The upstream's rate limit is spent; nothing is asked of it until `until`.
+    #[error("updates paused until {until}")]
+    Paused {
+        until: chrono::DateTime<chrono::Utc>,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -38,12 +43,16 @@ struct ErrorPage<'a> {
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
+            // X v2 forgets Spaces once they end; to a visitor that is what "not found" means.
+            Self::NotFound("Space") => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "This Space has ended or is no longer available.".to_owned(),
+            ),
             Self::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "Not found",
-                format!(
-                    "We couldn't find that {what}. It may have ended, or the link may be wrong."
-                ),
+                format!("We couldn't find that {what}. The link may be wrong."),
             ),
             Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why.clone()),
             Self::MethodNotAllowed => (
@@ -63,7 +72,7 @@ impl AppError {
                         "Our Spaces source is taking too long to answer. Please try again in a moment.".to_owned()
                     }
                     UpstreamError::RateLimited { reset: Some(reset) } => format!(
-                        "We've asked our Spaces source too often; updates resume at {} UTC.",
+                        "Updates paused until {} UTC: we have used our allowance of requests to our Spaces source.",
                         reset.format("%H:%M")
                     ),
                     UpstreamError::RateLimited { reset: None } => {
@@ -76,6 +85,14 @@ impl AppError {
                 };
                 (status, "Spaces are unavailable", message)
             }
+            Self::Paused { until, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Spaces are unavailable",
+                format!(
+                    "Updates paused until {} UTC: we have used our allowance of requests to our Spaces source.",
+                    until.format("%H:%M")
+                ),
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -108,13 +125,17 @@ impl IntoResponse for AppError {
         };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Self::Upstream(UpstreamError::RateLimited { reset }) = &self {
-            let secs = reset
-                .map(|r| (r - Utc::now()).num_seconds().clamp(1, 3600))
-                .unwrap_or(30);
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
-            }
+        let retry_after = match &self {
+            Self::Paused {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            Self::Upstream(UpstreamError::RateLimited { .. }) => Some(30),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.clamp(1, 3600).to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -261,9 +261,17 @@ pub struct Space {
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// People the upstream described alongside the Space (X v2 `includes.users`):
+    /// hosts and speakers by name where there is no participants endpoint.
+    pub users: Vec<User>,
 }
 
 impl Space {
+    /// The described user with this id, if the upstream gave one.
+    pub fn user(&self, id: &UserId) -> Option<&User> {
+        self.users.iter().find(|u| u.id.as_ref() == Some(id))
+    }
+
     pub fn title(&self) -> &str {
         self.title
             .as_deref()

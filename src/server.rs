@@ -17,6 +17,7 @@ use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
 use crate::upstream::DynUpstream;
 use crate::upstream::gateway::GatewayClient;
+use crate::upstream::x::XClient;
 use crate::web::state::{App, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +28,6 @@ pub enum StartError {
     Demo(String),
     #[error("cannot set up the upstream client: {0}")]
     Upstream(String),
-    #[error("the X API v2 upstream is not available in this version")]
-    XNotYetSupported,
 }
 
 /// A running earshot.
@@ -103,6 +102,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     let ttls = Ttls {
         cache: config.cache_ttl,
         live: config.live_ttl,
+        live_lists: if upstream.has_live_directory() {
+            config.live_ttl
+        } else {
+            config.cache_ttl
+        },
     };
     let state = AppState::new(App {
         catalog: Catalog::new(upstream, ttls, clock.clone(), metrics.clone()),
@@ -111,6 +115,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         public_url,
         cards: crate::web::card::new_cache(),
     });
+    spawn_live_refresher(state.clone(), config.live_ttl);
     let router = crate::web::router(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -133,6 +138,23 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     })
 }
 
+/// Once per live TTL, refresh the live Spaces people are watching in batches (where
+/// the upstream has batch lookups; elsewhere this costs nothing).
+fn spawn_live_refresher(state: AppState, every: std::time::Duration) {
+    let weak = std::sync::Arc::downgrade(&state.shared());
+    drop(state);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            // Stops when the app is gone (tests start many).
+            let Some(app) = weak.upgrade() else { break };
+            app.catalog.refresh_watched_live().await;
+        }
+    });
+}
+
 fn bind_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::AddrInUse => "the address is already in use".to_owned(),
@@ -149,8 +171,14 @@ async fn connect_upstream(
     clock: &Clock,
 ) -> Result<(DynUpstream, Option<DemoUpstream>), StartError> {
     match &config.upstream {
-        UpstreamConfig::Gateway { url, key } => Ok((gateway(url.clone(), key, config)?, None)),
-        UpstreamConfig::X { .. } => Err(StartError::XNotYetSupported),
+        UpstreamConfig::Gateway { url, key } => {
+            Ok((gateway(url.clone(), key, config, clock)?, None))
+        }
+        UpstreamConfig::X { url, key } => {
+            let client = XClient::new(url.clone(), key, config.upstream_timeout, clock.clone())
+                .map_err(|e| StartError::Upstream(e.to_string()))?;
+            Ok((Arc::new(client), None))
+        }
         UpstreamConfig::Demo(world) => {
             let key = ApiKey::new(random_key());
             let demo = DemoUpstream::new(DemoConfig {
@@ -173,13 +201,18 @@ async fn connect_upstream(
             });
             let url = Url::parse(&format!("http://{addr}/"))
                 .map_err(|e| StartError::Demo(e.to_string()))?;
-            Ok((gateway(url, &key, config)?, Some(demo)))
+            Ok((gateway(url, &key, config, clock)?, Some(demo)))
         }
     }
 }
 
-fn gateway(url: Url, key: &ApiKey, config: &Config) -> Result<DynUpstream, StartError> {
-    let client = GatewayClient::new(url, key, config.upstream_timeout)
+fn gateway(
+    url: Url,
+    key: &ApiKey,
+    config: &Config,
+    clock: &Clock,
+) -> Result<DynUpstream, StartError> {
+    let client = GatewayClient::new(url, key, config.upstream_timeout, clock.clone())
         .map_err(|e| StartError::Upstream(e.to_string()))?;
     Ok(Arc::new(client))
 }

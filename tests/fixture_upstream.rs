@@ -192,7 +192,7 @@ async fn upstream_not_found_is_a_404_and_cached_briefly() {
     assert!(
         select(&body, ".error-page p")
             .iter()
-            .any(|p| p.contains("find that Space")),
+            .any(|p| p == "This Space has ended or is no longer available."),
         "{body}"
     );
     app.get("/spaces/1missing").await;

@@ -3,16 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
+use super::budget::RateBudget;
 use super::{
     LIST_LIMIT, PARTICIPANT_LIMIT, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest,
     wire,
 };
+use crate::clock::Clock;
 use crate::config::ApiKey;
 
 /// The most we read of one answer; a larger one is refused, not buffered.
@@ -21,10 +22,16 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct GatewayClient {
     http: reqwest::Client,
     base: Url,
+    budget: RateBudget,
 }
 
 impl GatewayClient {
-    pub fn new(base: Url, key: &ApiKey, timeout: Duration) -> Result<Self, UpstreamError> {
+    pub fn new(
+        base: Url,
+        key: &ApiKey,
+        timeout: Duration,
+        clock: Clock,
+    ) -> Result<Self, UpstreamError> {
         let mut headers = HeaderMap::new();
         let mut value =
             HeaderValue::from_str(key.expose()).map_err(|_| UpstreamError::Unauthorized)?;
@@ -40,7 +47,11 @@ impl GatewayClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|_| UpstreamError::Unreachable)?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            budget: RateBudget::new(clock),
+        })
     }
 
     /// The URL for a request: ids as encoded path segments, parameters as a query.
@@ -107,6 +118,9 @@ impl GatewayClient {
     }
 
     async fn call(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        // Each endpoint has its own budget; a spent one is not called until its reset.
+        let family = request.endpoint();
+        self.budget.check(family)?;
         let response = self
             .http
             .get(self.url_for(request))
@@ -114,6 +128,11 @@ impl GatewayClient {
             .await
             .map_err(classify)?;
         let status = response.status();
+        let paused = self.budget.record(
+            family,
+            response.headers(),
+            status == StatusCode::TOO_MANY_REQUESTS,
+        );
         match status {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(UpstreamData::NotFound),
@@ -121,9 +140,7 @@ impl GatewayClient {
                 return Err(UpstreamError::Unauthorized);
             }
             StatusCode::TOO_MANY_REQUESTS => {
-                return Err(UpstreamError::RateLimited {
-                    reset: rate_limit_reset(response.headers(), Utc::now()),
-                });
+                return Err(UpstreamError::RateLimited { reset: paused });
             }
             other => return Err(UpstreamError::Status(other.as_u16())),
         }
@@ -172,7 +189,10 @@ fn classify(err: reqwest::Error) -> UpstreamError {
 }
 
 /// Reads the body, refusing (not truncating) one larger than `cap`.
-async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, UpstreamError> {
+pub(crate) async fn read_capped(
+    mut response: Response,
+    cap: usize,
+) -> Result<Vec<u8>, UpstreamError> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(UpstreamError::TooLarge);
     }
@@ -186,22 +206,6 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Upst
     Ok(body)
 }
 
-/// When a rate limit ends: `x-rate-limit-reset` (unix seconds) or `Retry-After` (seconds).
-pub fn rate_limit_reset(headers: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let number = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok())
-    };
-    if let Some(reset) = number("x-rate-limit-reset") {
-        return DateTime::from_timestamp(reset, 0);
-    }
-    number("retry-after")
-        .filter(|s| (0..=86_400).contains(s))
-        .map(|secs| now + chrono::Duration::seconds(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +217,7 @@ mod tests {
             Url::parse(base).unwrap(),
             &ApiKey::new("k"),
             Duration::from_secs(1),
+            Clock::system(),
         )
         .unwrap()
     }
@@ -246,24 +251,5 @@ mod tests {
             c.url_for(&UpstreamRequest::UserSpaces(user)).as_str(),
             "http://gw.test/v1/user/42/spaces?limit=100"
         );
-    }
-
-    #[test]
-    fn rate_limit_reset_reads_either_header() {
-        let now = Utc::now();
-        let mut h = HeaderMap::new();
-        h.insert("x-rate-limit-reset", HeaderValue::from_static("1700000000"));
-        assert_eq!(
-            rate_limit_reset(&h, now).unwrap().timestamp(),
-            1_700_000_000
-        );
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("30"));
-        assert_eq!(
-            rate_limit_reset(&h, now),
-            Some(now + chrono::Duration::seconds(30))
-        );
-        h.insert("retry-after", HeaderValue::from_static("soon"));
-        assert_eq!(rate_limit_reset(&h, now), None);
     }
 }

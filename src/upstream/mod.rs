@@ -5,8 +5,11 @@
 //! filter locally, which keeps the number of distinct upstream calls small however
 //! visitors vary their query strings.
 
+pub mod budget;
 pub mod gateway;
 pub mod wire;
+pub mod x;
+pub mod x_wire;
 
 use std::sync::Arc;
 
@@ -150,12 +153,33 @@ pub enum UpstreamError {
     Unsupported,
 }
 
+/// The most ids one batch lookup may carry (X v2 `GET /2/spaces?ids=`).
+pub const BATCH_LIMIT: usize = 100;
+
+/// One Space in a batch answer: found, or gone.
+pub type BatchItem = (SpaceId, Option<Space>);
+
 /// A source of Spaces data: the gateway client, the X API v2 client.
 pub trait SpacesUpstream: Send + Sync + 'static {
     fn fetch<'a>(
         &'a self,
         request: &'a UpstreamRequest,
     ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>>;
+
+    /// Looks up many Spaces in one call (at most [`BATCH_LIMIT`]), where the upstream
+    /// can; the answer covers every id asked for.
+    fn fetch_many<'a>(
+        &'a self,
+        _ids: &'a [SpaceId],
+    ) -> BoxFuture<'a, Result<Vec<BatchItem>, UpstreamError>> {
+        Box::pin(async { Err(UpstreamError::Unsupported) })
+    }
+
+    /// Whether live lists come from a real directory (gateway) or are pieced together
+    /// from searches (X v2), which are costly and incomplete.
+    fn has_live_directory(&self) -> bool {
+        true
+    }
 }
 
 pub type DynUpstream = Arc<dyn SpacesUpstream>;

@@ -196,6 +196,12 @@ impl WireTopic {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireSpace {
+    /// X v2: the creator by id, joined from `includes.users`.
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub(crate) creator_id: Option<String>,
+    /// X v2: topics by id, joined from `includes.topics`.
+    #[serde(default, deserialize_with = "lenient::ids")]
+    pub(crate) topic_ids: Vec<String>,
     #[serde(default, deserialize_with = "lenient::id")]
     id: Option<String>,
     #[serde(default, deserialize_with = "lenient::text")]
@@ -272,6 +278,7 @@ impl WireSpace {
             started_at: self.started_at,
             ended_at: self.ended_at,
             updated_at: self.updated_at,
+            users: Vec::new(),
         })
     }
 }
@@ -300,7 +307,7 @@ fn parse_user_ids(ids: Vec<String>) -> Vec<UserId> {
     out
 }
 
-fn from_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, UpstreamError> {
+pub(crate) fn from_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, UpstreamError> {
     serde_json::from_slice(body).map_err(|_| UpstreamError::Malformed)
 }
 
@@ -334,7 +341,7 @@ struct WireList {
 }
 
 /// Parses a list item by item; an item that does not parse is counted and dropped.
-fn parse_items<T: DeserializeOwned, U>(
+pub(crate) fn parse_items<T: DeserializeOwned, U>(
     items: Vec<Value>,
     convert: impl Fn(T) -> Option<U>,
 ) -> (Vec<U>, usize) {

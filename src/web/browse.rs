@@ -277,6 +277,7 @@ pub async fn live(
         template: LivePage {
             meta: PageMeta::new("Live Spaces · earshot")
                 .nav(Nav::Live)
+                .pieced(!state.catalog.has_live_directory())
                 .canonical(state.absolute("/live"))
                 .description("X Spaces live right now, by number of listeners.")
                 .cache(found.status),
@@ -374,6 +375,7 @@ pub async fn upcoming(
         template: UpcomingPage {
             meta: PageMeta::new("Upcoming Spaces · earshot")
                 .nav(Nav::Upcoming)
+                .pieced(!state.catalog.has_live_directory())
                 .canonical(state.absolute("/upcoming"))
                 .description("Scheduled X Spaces, soonest first.")
                 .cache(list.status),
@@ -417,6 +419,7 @@ pub async fn topic(
     Ok(Page {
         template: TopicPage {
             meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
+                .pieced(!state.catalog.has_live_directory())
                 .canonical(state.absolute(&format!("/topics/{}", topic.slug())))
                 .description(format!(
                     "Live and upcoming X Spaces about {}.",

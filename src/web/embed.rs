@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
-use crate::web::render::{Fragment, Page, render_fragment};
+use crate::web::render::{Fragment, Gone, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -122,7 +122,16 @@ pub async fn live_status(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let found = state.catalog.space(&id).await?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let Some(space) = found.value else {
+        let gone = Gone {
+            tag: "p",
+            element_id: "embed-status",
+            class: "status",
+        };
+        return Ok(gone
+            .fragment(headers.get(header::IF_NONE_MATCH))?
+            .into_response());
+    };
     let status = status(&state, &space, None);
     let finished = !status.polling;
     let html = render_fragment(&WidgetStatus {

@@ -43,6 +43,7 @@ pub async fn home(State(state): State<AppState>) -> AppResult<Page<HomePage>> {
         template: HomePage {
             meta: PageMeta::new("earshot: live and upcoming X Spaces")
                 .nav(Nav::Home)
+                .pieced(!state.catalog.has_live_directory())
                 .canonical(state.absolute("/"))
                 .cache(status),
             list,

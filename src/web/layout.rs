@@ -34,7 +34,12 @@ pub struct PageMeta {
     pub share: Option<ShareMeta>,
     /// oEmbed discovery: the provider URL for this page.
     pub oembed: Option<String>,
+    /// A plain word on where a list comes from, when it is not a full directory.
+    pub source_note: Option<&'static str>,
 }
+
+/// What list pages say when the upstream has no directory of live Spaces (X v2).
+pub const PIECED_LISTS: &str = "These lists are pieced together from searches and from Spaces people have opened here: the X API offers no full directory, so some Spaces may be missing.";
 
 impl PageMeta {
     pub fn new(title: impl Into<String>) -> Self {
@@ -47,6 +52,7 @@ impl PageMeta {
             assets: &URLS,
             share: None,
             oembed: None,
+            source_note: None,
         }
     }
 
@@ -67,6 +73,12 @@ impl PageMeta {
 
     pub fn share(mut self, share: ShareMeta) -> Self {
         self.share = Some(share);
+        self
+    }
+
+    /// Marks a list page whose lists are pieced together rather than complete.
+    pub fn pieced(mut self, pieced: bool) -> Self {
+        self.source_note = pieced.then_some(PIECED_LISTS);
         self
     }
 

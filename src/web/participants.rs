@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
-use crate::model::{Participant, Role, SpaceId};
+use crate::model::{Participant, Participants, Role, Space, SpaceId, User, UserId};
+use crate::upstream::UpstreamError;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_param};
 use crate::web::layout::PageMeta;
 use crate::web::render::Page;
@@ -14,6 +15,27 @@ use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, count};
 
 pub const PAGE_SIZE: usize = 100;
+
+/// Hosts and speakers as the Space itself describes them (X v2 `includes.users`).
+fn from_space(space: &Space) -> Participants {
+    let person = |id: &UserId| Participant {
+        user: space.user(id).cloned().unwrap_or_else(|| User {
+            id: Some(id.clone()),
+            name: Some(format!("User {id}")),
+            ..User::default()
+        }),
+        since: None,
+    };
+    Participants {
+        hosts: space.host_ids.iter().map(person).collect(),
+        speakers: space.speaker_ids.iter().map(person).collect(),
+        listeners: Vec::new(),
+        total: space.participant_count,
+        host_count: Some(space.host_ids.len() as u64),
+        speaker_count: Some(space.speaker_ids.len() as u64),
+        listener_count: None,
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ParticipantParams {
@@ -68,14 +90,19 @@ pub async fn participants(
     let (found, people) = tokio::join!(state.catalog.space(&id), state.catalog.participants(&id));
     let found = found?;
     let space = found.value.ok_or(AppError::NotFound("Space"))?;
-    let people = people?;
-    let status = page_status([found.status, people.status]);
-    let list = people.value.unwrap_or_default();
+    let (list, people_status) = match people {
+        Ok(p) => (p.value.map(|p| (*p).clone()).unwrap_or_default(), p.status),
+        // The X API has no participants list: hosts and speakers come with the Space.
+        Err(AppError::Upstream(UpstreamError::Unsupported)) => (from_space(&space), found.status),
+        Err(err) => return Err(err),
+    };
+    let status = page_status([found.status, people_status]);
     let now = state.now();
 
     let hosts = list.host_count.unwrap_or(list.hosts.len() as u64);
     let speakers = list.speaker_count.unwrap_or(list.speakers.len() as u64);
     let listeners = list.listener_count.unwrap_or(list.listeners.len() as u64);
+    let listeners_known = list.listener_count.is_some() || !list.listeners.is_empty();
     let base = format!("/spaces/{id}/participants");
     let tab = |label, value: Option<Role>, n: u64| Tab {
         label,
@@ -86,7 +113,7 @@ pub async fn participants(
         },
         current: role == value,
     };
-    let tabs = vec![
+    let tabs: Vec<Tab> = [
         tab(
             "Everyone",
             None,
@@ -95,7 +122,11 @@ pub async fn participants(
         tab("Hosts", Some(Role::Host), hosts),
         tab("Speakers", Some(Role::Speaker), speakers),
         tab("Listeners", Some(Role::Listener), listeners),
-    ];
+    ]
+    .into_iter()
+    // Where the source lists no listeners at all, there is no tab for them.
+    .filter(|t| listeners_known || t.label != "Listeners")
+    .collect();
 
     let row = |p: &Participant, role: Role| Row {
         person: PersonView::new(&p.user),

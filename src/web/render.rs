@@ -126,3 +126,27 @@ mod tests {
         assert_ne!(etag_for(b"<p>1</p>"), etag_for(b"<p>2</p>"));
     }
 }
+
+/// What a polled status block becomes when the upstream says the Space is gone
+/// (X v2 forgets Spaces once they end): a final fragment, so polling stops.
+#[derive(Template)]
+#[template(path = "partials/gone.html")]
+pub struct Gone {
+    pub tag: &'static str,
+    pub element_id: &'static str,
+    pub class: &'static str,
+}
+
+impl Gone {
+    pub fn fragment<'a>(
+        self,
+        if_none_match: Option<&'a HeaderValue>,
+    ) -> Result<Fragment<'a>, AppError> {
+        Ok(Fragment {
+            html: render_fragment(&self)?,
+            finished: true,
+            if_none_match,
+            cache: CacheStatus::Hit,
+        })
+    }
+}

@@ -9,7 +9,7 @@ use crate::cache::CacheStatus;
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::SpaceId;
-use crate::upstream::ListState;
+use crate::upstream::{ListState, UpstreamError};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;
@@ -68,6 +68,7 @@ pub struct SearchPage {
     state: &'static str,
     searched: bool,
     results: Vec<SpaceView>,
+    unavailable: Option<String>,
 }
 
 /// The Space id in an X or Twitter Space link, if `q` is one.
@@ -113,11 +114,21 @@ pub async fn search(
     let mut results = Vec::new();
     let mut statuses = Vec::new();
     let mut searched = false;
+    let mut unavailable = Vec::new();
     for list_state in scope.states() {
-        if let Some(found) = state.catalog.search(&q, list_state).await? {
-            searched = true;
-            statuses.push(found.status);
-            results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
+        match state.catalog.search(&q, list_state).await {
+            Ok(Some(found)) => {
+                searched = true;
+                statuses.push(found.status);
+                results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
+            }
+            Ok(None) => {}
+            // The X API cannot search ended Spaces: say so instead of failing.
+            Err(AppError::Upstream(UpstreamError::Unsupported)) => {
+                searched = true;
+                unavailable.push(list_state.as_str());
+            }
+            Err(err) => return Err(err),
         }
     }
     let status = if searched {
@@ -140,6 +151,12 @@ pub async fn search(
             state: scope.value(),
             searched,
             results,
+            unavailable: (!unavailable.is_empty()).then(|| {
+                format!(
+                    "Searching {} Spaces isn't possible with our Spaces source.",
+                    unavailable.join(" and ")
+                )
+            }),
         },
         cache: status,
     }

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
-use crate::web::render::{Fragment, Page, render_fragment};
+use crate::web::render::{Fragment, Gone, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -204,7 +204,16 @@ pub async fn live_status(
     headers: HeaderMap,
 ) -> AppResult<impl IntoResponse> {
     let found = state.catalog.space(&id).await?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let Some(space) = found.value else {
+        let gone = Gone {
+            tag: "section",
+            element_id: "live-status",
+            class: "live-status",
+        };
+        return Ok(gone
+            .fragment(headers.get(header::IF_NONE_MATCH))?
+            .into_response());
+    };
     let view = SpaceView::new(&space, state.now());
     let live = LiveRefresh::new(&state, &space);
     let finished = !live.polling;
@@ -255,6 +264,13 @@ fn describe(space: &Space, view: &SpaceView) -> String {
     }
 }
 
+fn person_for(space: &Space, id: &crate::model::UserId) -> PersonView {
+    match space.user(id) {
+        Some(user) => PersonView::new(user),
+        None => person_from_id(id),
+    }
+}
+
 fn person_from_id(id: &crate::model::UserId) -> PersonView {
     PersonView {
         name: format!("User {id}"),
@@ -279,7 +295,7 @@ fn hosts(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
                     .host_ids
                     .iter()
                     .filter(|id| Some(*id) != creator_id)
-                    .map(person_from_id),
+                    .map(|id| person_for(space, id)),
             );
             out
         }
@@ -294,7 +310,11 @@ fn speakers(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
             .map(|s| PersonView::new(&s.user))
             .collect(),
         // Without names, ids still say who spoke; they link to the user pages.
-        None => space.speaker_ids.iter().map(person_from_id).collect(),
+        None => space
+            .speaker_ids
+            .iter()
+            .map(|id| person_for(space, id))
+            .collect(),
     }
 }
 

@@ -29,6 +29,11 @@ impl AppState {
     pub fn new(app: App) -> Self {
         Self(Arc::new(app))
     }
+
+    /// The shared application, e.g. for a background task to hold weakly.
+    pub fn shared(&self) -> Arc<App> {
+        self.0.clone()
+    }
 }
 
 impl Deref for AppState {

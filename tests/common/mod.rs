@@ -34,6 +34,9 @@ pub fn fixture_body(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Computes a status and body from a request's query string.
+pub type QueryReply = Arc<dyn Fn(&str) -> (u16, Vec<u8>) + Send + Sync>;
+
 /// What the fixture upstream does for one path.
 #[derive(Clone)]
 pub enum Reply {
@@ -47,12 +50,17 @@ pub enum Reply {
     Gated(Arc<Notify>, Vec<u8>),
     /// A body far larger than the client accepts.
     Huge,
+    /// A 200 with extra headers (e.g. a spent rate-limit budget).
+    JsonWithHeaders(Vec<u8>, Vec<(&'static str, String)>),
+    /// Status and body computed from the query string.
+    ByQuery(QueryReply),
 }
 
 #[derive(Default)]
 struct FixtureState {
     replies: Mutex<HashMap<String, Reply>>,
     calls: Mutex<Vec<(String, HeaderMap)>>,
+    queries: Mutex<Vec<(String, String)>>,
 }
 
 /// A fake gateway on an ephemeral port: replies per path, counts every call.
@@ -97,6 +105,30 @@ impl Fixture {
             .count()
     }
 
+    /// The query strings received for a path, in order.
+    pub fn queries(&self, path: &str) -> Vec<String> {
+        self.state
+            .queries
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, q)| q.clone())
+            .collect()
+    }
+
+    /// The value of a header on the last call to a path.
+    pub fn last_header(&self, path: &str, name: &str) -> Option<String> {
+        self.state
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .and_then(|(_, h)| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned))
+    }
+
     pub fn total_calls(&self) -> usize {
         self.state.calls.lock().unwrap().len()
     }
@@ -114,6 +146,12 @@ impl Fixture {
 
 async fn fixture_handler(State(state): State<Arc<FixtureState>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    state
+        .queries
+        .lock()
+        .unwrap()
+        .push((path.clone(), query.clone()));
     state
         .calls
         .lock()
@@ -147,6 +185,17 @@ async fn fixture_handler(State(state): State<Arc<FixtureState>>, request: Reques
             json(200, body)
         }
         Some(Reply::Huge) => json(200, vec![b' '; 8 * 1024 * 1024]),
+        Some(Reply::JsonWithHeaders(body, headers)) => {
+            let mut response = json(200, body);
+            for (name, value) in headers {
+                response.headers_mut().insert(name, value.parse().unwrap());
+            }
+            response
+        }
+        Some(Reply::ByQuery(f)) => {
+            let (status, body) = f(&query);
+            json(status, body)
+        }
     }
 }
 

@@ -1,0 +1,178 @@
+//! Rate-limit budgets per endpoint family, read from the upstream's own headers.
+//!
+//! Every answer's `x-rate-limit-remaining`/`-reset` is recorded. When the remaining
+//! budget reaches 0, or a 429 arrives, nothing more is sent to that family until the
+//! reset: callers get `RateLimited` at once and the cache serves what it has. A 429
+//! is never retried; without a reset header the family rests for a default pause.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+use reqwest::header::HeaderMap;
+
+use super::UpstreamError;
+use crate::clock::Clock;
+
+/// How long to rest after a 429 that did not say when to come back.
+const DEFAULT_PAUSE: Duration = Duration::seconds(60);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub reset: Option<DateTime<Utc>>,
+    /// No calls before this instant.
+    pub paused_until: Option<DateTime<Utc>>,
+}
+
+pub struct RateBudget {
+    clock: Clock,
+    windows: Mutex<HashMap<&'static str, Window>>,
+}
+
+impl RateBudget {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// May a call to `family` be made now?
+    pub fn check(&self, family: &'static str) -> Result<(), UpstreamError> {
+        let now = self.clock.now();
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        match windows.get(family).and_then(|w| w.paused_until) {
+            Some(until) if until > now => Err(UpstreamError::RateLimited { reset: Some(until) }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records what an answer said about the budget. `limited` is a 429.
+    pub fn record(
+        &self,
+        family: &'static str,
+        headers: &HeaderMap,
+        limited: bool,
+    ) -> Option<DateTime<Utc>> {
+        let now = self.clock.now();
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        let reset = number("x-rate-limit-reset")
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .or_else(|| {
+                number("retry-after")
+                    .filter(|s| (0..=86_400).contains(s))
+                    .map(|s| now + Duration::seconds(s))
+            })
+            // A reset far in the future is more likely a clock problem than a real wait.
+            .filter(|r| *r <= now + Duration::hours(24));
+        let remaining = number("x-rate-limit-remaining").and_then(|n| u64::try_from(n).ok());
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let window = windows.entry(family).or_default();
+        window.limit = number("x-rate-limit-limit")
+            .and_then(|n| u64::try_from(n).ok())
+            .or(window.limit);
+        window.remaining = remaining.or(window.remaining);
+        window.reset = reset.or(window.reset);
+        window.paused_until = if limited {
+            Some(reset.filter(|r| *r > now).unwrap_or(now + DEFAULT_PAUSE))
+        } else if remaining == Some(0) {
+            reset.filter(|r| *r > now)
+        } else {
+            None
+        };
+        window.paused_until
+    }
+
+    pub fn window(&self, family: &'static str) -> Window {
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.get(family).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn remaining_zero_pauses_until_the_reset() {
+        let clock = Clock::fixed(at("2026-01-01T00:00:00Z"));
+        let budget = RateBudget::new(clock.clone());
+        let reset = at("2026-01-01T00:10:00Z");
+        budget.record(
+            "lookup",
+            &headers(&[
+                ("x-rate-limit-remaining", "5".into()),
+                ("x-rate-limit-reset", reset.timestamp().to_string()),
+            ]),
+            false,
+        );
+        assert!(budget.check("lookup").is_ok());
+        budget.record(
+            "lookup",
+            &headers(&[
+                ("x-rate-limit-remaining", "0".into()),
+                ("x-rate-limit-reset", reset.timestamp().to_string()),
+            ]),
+            false,
+        );
+        assert_eq!(
+            budget.check("lookup"),
+            Err(UpstreamError::RateLimited { reset: Some(reset) })
+        );
+        assert!(budget.check("search").is_ok(), "budgets are per family");
+        clock.set(reset);
+        assert!(budget.check("lookup").is_ok());
+    }
+
+    #[test]
+    fn a_429_pauses_with_or_without_a_reset() {
+        let clock = Clock::fixed(at("2026-01-01T00:00:00Z"));
+        let budget = RateBudget::new(clock.clone());
+        budget.record("search", &HeaderMap::new(), true);
+        assert_eq!(
+            budget.check("search"),
+            Err(UpstreamError::RateLimited {
+                reset: Some(at("2026-01-01T00:01:00Z"))
+            })
+        );
+        budget.record("lookup", &headers(&[("retry-after", "30".into())]), true);
+        assert_eq!(
+            budget.check("lookup"),
+            Err(UpstreamError::RateLimited {
+                reset: Some(at("2026-01-01T00:00:30Z"))
+            })
+        );
+        // A nonsense reset far in the future falls back to the default pause.
+        budget.record(
+            "odd",
+            &headers(&[("x-rate-limit-reset", "9999999999".into())]),
+            true,
+        );
+        assert_eq!(
+            budget.check("odd"),
+            Err(UpstreamError::RateLimited {
+                reset: Some(at("2026-01-01T00:01:00Z"))
+            })
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! The official X API v2 client (`Authorization: Bearer`).
+//!
+//! v2 has lookups by id (one, or up to 100 at once), by creator, and keyword search
+//! for live or scheduled Spaces. It has no directory of live Spaces, no listeners,
+//! recordings or tweets: lists are pieced together from searches plus the Spaces
+//! this process has recently seen, and the rest is `Unsupported`, which pages hide.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use url::Url;
+
+use super::budget::RateBudget;
+use super::gateway::read_capped;
+use super::{
+    BATCH_LIMIT, BatchItem, ListState, SpacesUpstream, UpstreamData, UpstreamError,
+    UpstreamRequest, x_wire,
+};
+use crate::clock::Clock;
+use crate::config::ApiKey;
+use crate::model::{Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserSpace};
+
+/// The Space fields earshot shows. `subscriber_count` is left out: v2 serves it only
+/// to the creator's own token.
+const SPACE_FIELDS: &str = "created_at,creator_id,ended_at,host_ids,id,invited_user_ids,\
+is_ticketed,lang,participant_count,scheduled_start,speaker_ids,started_at,state,title,\
+topic_ids,updated_at";
+const EXPANSIONS: &str = "creator_id,host_ids,speaker_ids,invited_user_ids,topic_ids";
+const USER_FIELDS: &str = "name,username,profile_image_url,verified";
+const TOPIC_FIELDS: &str = "id,name,description";
+
+/// Words searched to piece together "everything live" (v2 search needs a query).
+const DISCOVERY_QUERIES: [&str; 4] = ["the", "live", "talk", "chat"];
+
+/// How many recently seen Spaces are remembered for the lists.
+const SEEN_MAX: usize = 2_000;
+
+/// Rate-limit families: v2 budgets each endpoint separately.
+const LOOKUP: &str = "lookup";
+const SEARCH: &str = "search";
+const BY_CREATOR: &str = "by_creator";
+
+pub struct XClient {
+    http: reqwest::Client,
+    base: Url,
+    budget: Arc<RateBudget>,
+    /// Live and scheduled Spaces seen in any answer, for the piecemeal lists.
+    seen: Mutex<HashMap<SpaceId, Space>>,
+}
+
+impl XClient {
+    pub fn new(
+        base: Url,
+        token: &ApiKey,
+        timeout: Duration,
+        clock: Clock,
+    ) -> Result<Self, UpstreamError> {
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| UpstreamError::Unauthorized)?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|_| UpstreamError::Unreachable)?;
+        Ok(Self {
+            http,
+            base,
+            budget: Arc::new(RateBudget::new(clock)),
+            seen: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn budget(&self) -> &RateBudget {
+        &self.budget
+    }
+
+    fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty();
+            segments.push("2");
+            segments.extend(path);
+        }
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.extend_pairs(query);
+            pairs.append_pair("space.fields", SPACE_FIELDS);
+            pairs.append_pair("expansions", EXPANSIONS);
+            pairs.append_pair("user.fields", USER_FIELDS);
+            pairs.append_pair("topic.fields", TOPIC_FIELDS);
+        }
+        url
+    }
+
+    /// One GET, honouring and updating the family's rate budget. Never retries.
+    async fn get(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
+        self.budget.check(family)?;
+        let response = self.http.get(url).send().await.map_err(|e| {
+            if e.is_timeout() {
+                UpstreamError::Timeout
+            } else {
+                UpstreamError::Unreachable
+            }
+        })?;
+        let status = response.status();
+        let paused = self.budget.record(
+            family,
+            response.headers(),
+            status == StatusCode::TOO_MANY_REQUESTS,
+        );
+        match status {
+            StatusCode::OK => read_capped(response, super::gateway::MAX_BODY_BYTES).await,
+            StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(UpstreamError::Unauthorized),
+            // v2 answers a malformed id with 400; for us that Space does not exist.
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => Ok(b"{}".to_vec()),
+            other => Err(UpstreamError::Status(other.as_u16())),
+        }
+    }
+
+    fn remember(&self, spaces: &[Space]) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for space in spaces {
+            if matches!(space.state, SpaceState::Live | SpaceState::Scheduled) {
+                seen.insert(space.id.clone(), space.clone());
+            } else {
+                seen.remove(&space.id);
+            }
+        }
+        if seen.len() > SEEN_MAX {
+            // Forget arbitrary ones; the next searches bring back what is still on.
+            let excess: Vec<SpaceId> = seen.keys().take(seen.len() - SEEN_MAX).cloned().collect();
+            for id in excess {
+                seen.remove(&id);
+            }
+        }
+    }
+
+    fn forget(&self, ids: &[SpaceId]) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            seen.remove(id);
+        }
+    }
+
+    async fn search(
+        &self,
+        query: &str,
+        state: Option<ListState>,
+    ) -> Result<SpaceList, UpstreamError> {
+        let mut params = vec![("query", query), ("max_results", "100")];
+        if let Some(state) = state {
+            params.push(("state", state.as_str()));
+        }
+        let body = self
+            .get(SEARCH, self.url(&["spaces", "search"], &params))
+            .await?;
+        let list = x_wire::parse_list(&body)?;
+        self.remember(&list.spaces);
+        Ok(list)
+    }
+
+    /// A live or scheduled list pieced together from searches and what was seen.
+    async fn pieced_list(
+        &self,
+        state: ListState,
+        topic: Option<TopicSlug>,
+    ) -> Result<SpaceList, UpstreamError> {
+        let queries: Vec<&str> = match topic {
+            Some(t) => vec![t.name()],
+            None => DISCOVERY_QUERIES.to_vec(),
+        };
+        let mut found: HashMap<SpaceId, Space> = HashMap::new();
+        let mut last_error = None;
+        for query in queries {
+            match self.search(query, Some(state)).await {
+                Ok(list) => found.extend(list.spaces.into_iter().map(|s| (s.id.clone(), s))),
+                Err(err) => last_error = Some(err),
+            }
+        }
+        let want = match state {
+            ListState::Live => SpaceState::Live,
+            ListState::Scheduled => SpaceState::Scheduled,
+            ListState::Ended => SpaceState::Ended,
+        };
+        {
+            let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            for space in seen.values().filter(|s| s.state == want) {
+                if topic.is_none_or(|t| space.has_topic(t)) {
+                    found
+                        .entry(space.id.clone())
+                        .or_insert_with(|| space.clone());
+                }
+            }
+        }
+        if found.is_empty()
+            && let Some(err) = last_error
+        {
+            return Err(err);
+        }
+        let mut spaces: Vec<Space> = found.into_values().filter(|s| s.state == want).collect();
+        spaces.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(SpaceList {
+            spaces,
+            dropped: 0,
+            total: None,
+        })
+    }
+
+    async fn call(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        match request {
+            UpstreamRequest::Space(id) => {
+                let body = self
+                    .get(LOOKUP, self.url(&["spaces", id.as_str()], &[]))
+                    .await?;
+                match x_wire::parse_lookup(&body)? {
+                    Some(space) => {
+                        self.remember(std::slice::from_ref(&space));
+                        Ok(UpstreamData::Space(Arc::new(space)))
+                    }
+                    None => {
+                        self.forget(std::slice::from_ref(id));
+                        Ok(UpstreamData::NotFound)
+                    }
+                }
+            }
+            UpstreamRequest::Search { q, state } => match state {
+                ListState::Ended => Err(UpstreamError::Unsupported),
+                state => Ok(UpstreamData::Spaces(Arc::new(
+                    self.search(q, Some(*state)).await?,
+                ))),
+            },
+            UpstreamRequest::Live { topic } => Ok(UpstreamData::Spaces(Arc::new(
+                self.pieced_list(ListState::Live, *topic).await?,
+            ))),
+            UpstreamRequest::Scheduled { topic } => Ok(UpstreamData::Spaces(Arc::new(
+                self.pieced_list(ListState::Scheduled, *topic).await?,
+            ))),
+            UpstreamRequest::UserSpaces(user) => {
+                let url = self.url(
+                    &["spaces", "by", "creator_ids"],
+                    &[("user_ids", user.as_str())],
+                );
+                let body = self.get(BY_CREATOR, url).await?;
+                let list = x_wire::parse_list(&body)?;
+                self.remember(&list.spaces);
+                Ok(UpstreamData::UserSpaces(Arc::new(
+                    list.spaces
+                        .into_iter()
+                        .map(|space| UserSpace {
+                            space,
+                            role: Some("host".to_owned()),
+                        })
+                        .collect(),
+                )))
+            }
+            UpstreamRequest::Participants(_)
+            | UpstreamRequest::Recording(_)
+            | UpstreamRequest::Tweets(_) => Err(UpstreamError::Unsupported),
+        }
+    }
+
+    async fn call_many(&self, ids: &[SpaceId]) -> Result<Vec<BatchItem>, UpstreamError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if ids.len() > BATCH_LIMIT {
+            return Err(UpstreamError::Unsupported);
+        }
+        let joined = ids
+            .iter()
+            .map(SpaceId::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let body = self
+            .get(LOOKUP, self.url(&["spaces"], &[("ids", &joined)]))
+            .await?;
+        let (found, _missing) = x_wire::parse_many(&body)?;
+        self.remember(&found);
+        // Whatever was asked for and not returned is gone (v2 drops ended Spaces).
+        let items: Vec<BatchItem> = ids
+            .iter()
+            .map(|id| (id.clone(), found.iter().find(|s| &s.id == id).cloned()))
+            .collect();
+        let gone: Vec<SpaceId> = items
+            .iter()
+            .filter(|(_, s)| s.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        self.forget(&gone);
+        Ok(items)
+    }
+}
+
+impl SpacesUpstream for XClient {
+    fn fetch<'a>(
+        &'a self,
+        request: &'a UpstreamRequest,
+    ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>> {
+        Box::pin(self.call(request))
+    }
+
+    fn fetch_many<'a>(
+        &'a self,
+        ids: &'a [SpaceId],
+    ) -> BoxFuture<'a, Result<Vec<BatchItem>, UpstreamError>> {
+        Box::pin(self.call_many(ids))
+    }
+
+    fn has_live_directory(&self) -> bool {
+        false
+    }
+}
