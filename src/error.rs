@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::upstream::UpstreamError;
+use crate::web::cache_policy::CachePolicy;
 use crate::web::layout::PageMeta;
 
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +124,8 @@ impl IntoResponse for AppError {
                 .into_response(),
             Err(_) => (status, format!("{heading}\n")).into_response(),
         };
+        response.extensions_mut().insert(CachePolicy::NoStore);
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         let retry_after = match &self {
             Self::Paused {
                 retry_after_secs, ..

@@ -8,9 +8,10 @@ use std::sync::LazyLock;
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::error::AppError;
+use crate::web::cache_policy::{CachePolicy, with_policy};
 
 struct Asset {
     /// The name in `static/`.
@@ -111,24 +112,23 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
             }
         })
         .ok_or(AppError::NotFound("file"))?;
-    let cache = if immutable {
-        "public, max-age=31536000, immutable"
+    let policy = if immutable {
+        CachePolicy::Immutable
     } else if asset.name == "embed.js" {
         // Other sites link this name for good; a day keeps fixes flowing to them.
-        "public, max-age=86400"
+        CachePolicy::Public(86_400)
     } else {
-        "public, max-age=300"
+        CachePolicy::Public(300)
     };
-    Ok((
-        StatusCode::OK,
-        [
-            (
+    Ok(with_policy(
+        policy,
+        (
+            StatusCode::OK,
+            [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(asset.content_type),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ],
-        asset.bytes,
-    )
-        .into_response())
+            )],
+            asset.bytes,
+        ),
+    ))
 }

@@ -51,7 +51,6 @@ pub async fn calendar(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"space-{id}.ics\""),
             ),
-            (header::CACHE_CONTROL, "no-cache".to_owned()),
         ],
         body,
     ))

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::card::{self, CardInput, CardState};
 use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
+use crate::web::cache_policy::CachePolicy;
 use crate::web::extract::SitePath;
 use crate::web::space::load_space;
 use crate::web::state::AppState;
@@ -97,12 +98,10 @@ pub async fn card(
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     // Unfurlers fetch once; browsers may keep it a few minutes as counts move.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
+    response.extensions_mut().insert(CachePolicy::Public(300));
     Ok(response)
 }

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod browse;
+pub mod cache_policy;
 pub mod calendar;
 pub mod card;
 pub mod embed;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/embed/spaces/{id}/live", get(embed::live_status));
     with_headers(site, false)
         .merge(with_headers(embed, true))
+        .layer(middleware::from_fn(cache_policy::apply))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),

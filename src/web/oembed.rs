@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::error::{AppError, AppResult};
 use crate::model::SpaceId;
+use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::embed::{DEFAULT_HEIGHT, DEFAULT_WIDTH};
 use crate::web::extract::{SiteQuery, blank_as_none, parse_param};
 use crate::web::state::AppState;
@@ -124,12 +125,11 @@ pub async fn oembed(
             body["author_url"] = json!(u);
         }
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        body.to_string(),
-    )
-        .into_response())
+    Ok(with_policy(
+        CachePolicy::Public(300),
+        (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            body.to_string(),
+        ),
+    ))
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheStatus;
 use crate::error::AppError;
+use crate::web::cache_policy::CachePolicy;
 
 /// The header that shows how the page's data was obtained.
 pub const X_CACHE: &str = "x-cache";
@@ -31,7 +32,7 @@ impl<T: Template> IntoResponse for Page<T> {
                 let headers = response.headers_mut();
                 headers.insert(X_CACHE, HeaderValue::from_static(self.cache.as_str()));
                 // Pages are revalidated on every view: the data behind them moves.
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                response.extensions_mut().insert(CachePolicy::Revalidate);
                 response
             }
             Err(err) => {
@@ -96,8 +97,8 @@ impl IntoResponse for Fragment<'_> {
             );
         }
         headers.insert(header::ETAG, etag_value);
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert(X_CACHE, HeaderValue::from_static(self.cache.as_str()));
+        response.extensions_mut().insert(CachePolicy::Revalidate);
         response
     }
 }

@@ -12,6 +12,7 @@ use crate::cache::CacheStatus;
 use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
+use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Fragment, Gone, Page, render_fragment};
@@ -234,10 +235,11 @@ pub async fn live_status(
 
 /// A 301 (not axum's 308): the contract says 301, and every client understands it.
 pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoResponse {
-    (
+    let moved = (
         StatusCode::MOVED_PERMANENTLY,
         [(header::LOCATION, format!("/spaces/{id}"))],
-    )
+    );
+    with_policy(CachePolicy::Public(86_400), moved)
 }
 
 fn join_url(space: &Space) -> Option<String> {

@@ -1,0 +1,97 @@
+//! How long clients may keep each kind of response, decided in one place.
+//!
+//! Handlers state intent by attaching a [`CachePolicy`]; [`apply`] turns it into
+//! `Cache-Control` and, for pages, an ETag with 304 answers, so every page is
+//! revalidated cheaply while its data moves.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::web::render::etag_for;
+
+/// The largest page we buffer to compute an ETag.
+const MAX_TAGGED_BODY: usize = 2 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Secrets, errors, operations endpoints: never stored.
+    NoStore,
+    /// Pages and fragments: may be stored, but revalidated on every use (ETag).
+    Revalidate,
+    /// Public for this many seconds (share cards, oEmbed, stable asset names).
+    Public(u32),
+    /// Content-hashed assets: the URL changes when the bytes do.
+    Immutable,
+}
+
+impl CachePolicy {
+    fn header(self) -> HeaderValue {
+        match self {
+            Self::NoStore => HeaderValue::from_static("no-store"),
+            Self::Revalidate => HeaderValue::from_static("no-cache"),
+            Self::Public(secs) => HeaderValue::from_str(&format!("public, max-age={secs}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
+            Self::Immutable => HeaderValue::from_static("public, max-age=31536000, immutable"),
+        }
+    }
+}
+
+/// Attaches a policy to a response.
+pub fn with_policy(policy: CachePolicy, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.extensions_mut().insert(policy);
+    response
+}
+
+pub async fn apply(request: Request, next: Next) -> Response {
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let conditional = matches!(*request.method(), Method::GET | Method::HEAD);
+    let mut response = next.run(request).await;
+    // Without a stated policy, the safe default: revalidate.
+    let policy = response
+        .extensions()
+        .get::<CachePolicy>()
+        .copied()
+        .unwrap_or(if response.status().is_success() {
+            CachePolicy::Revalidate
+        } else {
+            CachePolicy::NoStore
+        });
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, policy.header());
+    let taggable = conditional
+        && policy == CachePolicy::Revalidate
+        && response.status() == StatusCode::OK
+        && !response.headers().contains_key(header::ETAG);
+    if !taggable {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    };
+    let etag = etag_for(&bytes);
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    let fresh = if_none_match
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|list| {
+            let ours = etag.trim_start_matches("W/");
+            list.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
+        });
+    if fresh {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
