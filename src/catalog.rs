@@ -224,6 +224,12 @@ impl Catalog {
                         .max(1)
                         .unsigned_abs(),
                 },
+                UpstreamError::Unavailable { retry: Some(until) } => AppError::Unavailable {
+                    retry_after_secs: (*until - self.clock.now())
+                        .num_seconds()
+                        .max(1)
+                        .unsigned_abs(),
+                },
                 other => AppError::Upstream(other.clone()),
             }),
         }
@@ -357,6 +363,7 @@ fn error_label(err: &UpstreamError) -> &'static str {
         UpstreamError::Malformed => "malformed",
         UpstreamError::TooLarge => "too_large",
         UpstreamError::Unsupported => "unsupported",
+        UpstreamError::Unavailable { .. } => "circuit_open",
     }
 }
 

@@ -75,6 +75,26 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "EARSHOT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Requests per minute one client address may make (0 turns the limit off).
+    #[arg(
+        long,
+        env = "EARSHOT_RATE_LIMIT",
+        default_value_t = 600,
+        value_name = "PER_MINUTE"
+    )]
+    pub rate_limit: u32,
+    /// How many requests a client may make at once before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "EARSHOT_RATE_LIMIT_BURST",
+        default_value_t = 120,
+        value_name = "REQUESTS"
+    )]
+    pub rate_limit_burst: u32,
+    /// Requests handled at once; beyond it, requests are shed with a 503.
+    #[arg(long, env = "EARSHOT_MAX_CONCURRENCY", default_value_t = 1024, value_name = "REQUESTS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: u32,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -195,6 +215,10 @@ pub struct Config {
     pub live_ttl: Duration,
     pub upstream_timeout: Duration,
     pub log_format: LogFormat,
+    /// Per-client requests per minute; 0 is off.
+    pub rate_limit: u32,
+    pub rate_limit_burst: u32,
+    pub max_concurrency: usize,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -244,6 +268,9 @@ impl ServeArgs {
             live_ttl: Duration::from_secs(self.live_ttl),
             upstream_timeout: Duration::from_millis(self.upstream_timeout_ms),
             log_format: self.log_format,
+            rate_limit: self.rate_limit,
+            rate_limit_burst: self.rate_limit_burst,
+            max_concurrency: self.max_concurrency as usize,
         })
     }
 }
@@ -259,6 +286,10 @@ impl Config {
             live_ttl: Duration::from_secs(15),
             upstream_timeout: Duration::from_secs(5),
             log_format: LogFormat::Text,
+            // Tests and benchmarks drive many requests from one loopback address.
+            rate_limit: 0,
+            rate_limit_burst: 0,
+            max_concurrency: 1024,
         }
     }
 }

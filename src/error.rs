@@ -20,6 +20,18 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("upstream: {0}")]
     Upstream(UpstreamError),
+    /// The upstream has failed repeatedly; it is left alone for a while.
+    #[error("upstream unavailable")]
+    Unavailable { retry_after_secs: u64 },
+    /// The path or query is longer than we accept.
+    #[error("URI too long")]
+    UriTooLong,
+    /// This client sent too many requests.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Every worker is busy: shed rather than queue without bound.
+    #[error("overloaded")]
+    Overloaded,
     /// The upstream's rate limit is spent; nothing is asked of it until `until`.
     #[error("updates paused until {until}")]
     Paused {
@@ -94,6 +106,26 @@ impl AppError {
                     until.format("%H:%M")
                 ),
             ),
+                        Self::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Spaces are unavailable",
+                "Our Spaces source is having trouble; we'll try it again in a moment.".to_owned(),
+            ),
+            Self::UriTooLong => (
+                StatusCode::URI_TOO_LONG,
+                "Address too long",
+                "That address is longer than any page here. Check the link.".to_owned(),
+            ),
+            Self::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Slow down",
+                "You've made a lot of requests in a short time. Please wait a moment and try again.".to_owned(),
+            ),
+            Self::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "earshot is very busy right now. Please try again in a moment.".to_owned(),
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -129,7 +161,10 @@ impl IntoResponse for AppError {
         let retry_after = match &self {
             Self::Paused {
                 retry_after_secs, ..
-            } => Some(*retry_after_secs),
+            }
+            | Self::Unavailable { retry_after_secs }
+            | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            Self::Overloaded => Some(1),
             Self::Upstream(UpstreamError::RateLimited { .. }) => Some(30),
             _ => None,
         };

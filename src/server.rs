@@ -16,8 +16,11 @@ use crate::config::{
 use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
 use crate::upstream::DynUpstream;
+use crate::upstream::circuit::Circuit;
 use crate::upstream::gateway::GatewayClient;
 use crate::upstream::x::XClient;
+use crate::web::Protection;
+use crate::web::protect::ClientLimiter;
 use crate::web::state::{App, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +96,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         reason: e.to_string(),
     })?;
     let (upstream, demo) = connect_upstream(&config, &clock).await?;
+    let upstream: DynUpstream = Arc::new(Circuit::new(upstream, clock.clone()));
     let public_url = match &config.public_url {
         Some(url) => url.clone(),
         None => parse_base_url("--public-url", &format!("http://{addr}/"))
@@ -116,7 +120,15 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         cards: crate::web::card::new_cache(),
     });
     spawn_live_refresher(state.clone(), config.live_ttl);
-    let router = crate::web::router(state.clone());
+    let clients = ClientLimiter::new(config.rate_limit, config.rate_limit_burst);
+    if let Some(limiter) = &clients {
+        spawn_forget_idle_clients(Arc::downgrade(limiter));
+    }
+    let protection = Protection {
+        clients,
+        max_concurrency: config.max_concurrency,
+    };
+    let router = crate::web::router(state.clone(), protection);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(
@@ -151,6 +163,20 @@ fn spawn_live_refresher(state: AppState, every: std::time::Duration) {
             // Stops when the app is gone (tests start many).
             let Some(app) = weak.upgrade() else { break };
             app.catalog.refresh_watched_live().await;
+        }
+    });
+}
+
+/// Keeps the per-client limiter's memory bounded by clients seen recently.
+fn spawn_forget_idle_clients(limiter: std::sync::Weak<ClientLimiter>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            ticks.tick().await;
+            let Some(limiter) = limiter.upgrade() else {
+                break;
+            };
+            limiter.forget_idle();
         }
     });
 }

@@ -6,6 +6,7 @@
 //! visitors vary their query strings.
 
 pub mod budget;
+pub mod circuit;
 pub mod gateway;
 pub mod wire;
 pub mod x;
@@ -151,6 +152,9 @@ pub enum UpstreamError {
     TooLarge,
     #[error("the upstream cannot answer this")]
     Unsupported,
+    /// The circuit is open after repeated failures; not called until `retry`.
+    #[error("the upstream is failing; we are giving it a rest")]
+    Unavailable { retry: Option<DateTime<Utc>> },
 }
 
 /// The most ids one batch lookup may carry (X v2 `GET /2/spaces?ids=`).

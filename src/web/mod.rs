@@ -13,6 +13,7 @@ pub mod observe;
 pub mod oembed;
 pub mod ops;
 pub mod participants;
+pub mod protect;
 pub mod render;
 pub mod search;
 pub mod space;
@@ -80,7 +81,14 @@ fn with_headers<S: Clone + Send + Sync + 'static>(
     router
 }
 
-pub fn router(state: AppState) -> Router {
+/// Guards the whole site: per-client rate limit, global concurrency with shedding.
+#[derive(Clone)]
+pub struct Protection {
+    pub clients: Option<std::sync::Arc<protect::ClientLimiter>>,
+    pub max_concurrency: usize,
+}
+
+pub fn router(state: AppState, protection: Protection) -> Router {
     let site = Router::new()
         .route("/", get(home::home))
         .route("/live", get(browse::live))
@@ -109,6 +117,22 @@ pub fn router(state: AppState) -> Router {
         .merge(with_headers(embed, true))
         .layer(middleware::from_fn(cache_policy::apply))
         .layer(CompressionLayer::new())
+        .layer(
+            // Overload is answered at once with a 503 page instead of queueing.
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(protect::shed))
+                .load_shed()
+                // One semaphore for the whole site: Router::layer wraps each route
+                // separately, and a per-route limit would not bound the total.
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    protection.max_concurrency.max(1),
+                )),
+        )
+        .layer(middleware::from_fn_with_state(
+            protection.clients,
+            protect::client_rate,
+        ))
+        .layer(middleware::from_fn(protect::uri_limits))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,
