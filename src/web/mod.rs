@@ -133,6 +133,8 @@ pub fn router(state: AppState, protection: Protection) -> Router {
             protect::client_rate,
         ))
         .layer(middleware::from_fn(protect::uri_limits))
+        // No route reads a body; anything sent is capped all the same.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(16 * 1024))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,
