@@ -45,9 +45,9 @@ pub fn space_id_in(state: &AppState, url: &str) -> Option<SpaceId> {
 }
 
 /// The iframe snippet for a Space, as the page's Embed section and oEmbed give it.
-pub fn snippet(state: &AppState, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
-    let src = state.absolute(&format!("/embed/spaces/{id}"));
-    let script = state.absolute("/static/embed.js");
+pub fn snippet(base: &str, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
+    let src = format!("{base}/embed/spaces/{id}");
+    let script = format!("{base}/static/embed.js");
     format!(
         "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" style=\"border:0;max-width:100%\" \
          title=\"{title} (X Space, via earshot)\" loading=\"lazy\"></iframe>\
@@ -106,7 +106,7 @@ pub async fn oembed(
         "provider_name": "earshot",
         "provider_url": state.absolute("/"),
         "title": title,
-        "html": snippet(&state, &id, &title, width, height),
+        "html": snippet(&state.absolute(""), &id, &title, width, height),
         "width": width,
         "height": height,
         "cache_age": state.catalog.ttls().live.as_secs().max(60),

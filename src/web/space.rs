@@ -36,10 +36,10 @@ pub struct LiveRefresh {
 }
 
 impl LiveRefresh {
-    fn new(state: &AppState, space: &Space) -> Self {
+    fn new(every_secs: u64, space: &Space) -> Self {
         Self {
             url: format!("/spaces/{}/live", space.id),
-            every_secs: state.catalog.ttls().live.as_secs().max(1),
+            every_secs,
             polling: space.is_live(),
         }
     }
@@ -121,22 +121,68 @@ pub async fn space(
     statuses.extend(tweets.as_ref().ok().map(|t| t.status));
     statuses.extend(recording.as_ref().map(|r| r.status));
     let status = page_status(statuses);
+    let recording = recording.and_then(|r| r.value);
+    let tweets = tweets.map(|t| t.value).ok();
+    let data = SpaceData {
+        space: &space,
+        people: people.as_deref(),
+        tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
+        recording: recording.as_deref(),
+    };
+    Ok(Page {
+        template: build_space_page(&PageContext::of(&state), &data, status),
+        cache: status,
+    })
+}
 
-    let now = state.now();
-    let view = SpaceView::new(&space, now);
-    let share_url = state.absolute(&format!("/spaces/{id}"));
-    let description = describe(&space, &view);
-    let (listeners, more_listeners) = listener_preview(people.as_deref());
+/// What a page needs besides its data: where the site lives, when "now" is, and how
+/// often live data refreshes.
+pub struct PageContext {
+    /// The public base URL without its trailing slash.
+    pub base: String,
+    pub now: DateTime<Utc>,
+    pub live_every_secs: u64,
+}
+
+impl PageContext {
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            base: state.absolute(""),
+            now: state.now(),
+            live_every_secs: state.catalog.ttls().live.as_secs().max(1),
+        }
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// The data behind a Space page.
+pub struct SpaceData<'a> {
+    pub space: &'a Space,
+    pub people: Option<&'a Participants>,
+    pub tweets: &'a [crate::model::Tweet],
+    pub recording: Option<&'a Recording>,
+}
+
+/// Builds the Space page from its data, without I/O (the render benchmark uses it too).
+pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheStatus) -> SpacePage {
+    let space = data.space;
+    let id = &space.id;
+    let now = ctx.now;
+    let view = SpaceView::new(space, now);
+    let share_url = ctx.absolute(&format!("/spaces/{id}"));
+    let description = describe(space, &view);
+    let (listeners, more_listeners) = listener_preview(data.people);
     let oembed_url = {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("url", &share_url)
-            .append_pair("format", "json");
-        state.absolute(&format!("/oembed?{}", query.finish()))
+        query.append_pair("url", &share_url).append_pair("format", "json");
+        ctx.absolute(&format!("/oembed?{}", query.finish()))
     };
     let embed_snippet = crate::web::oembed::snippet(
-        &state,
-        &id,
+        &ctx.base,
+        id,
         &view.title,
         crate::web::embed::DEFAULT_WIDTH,
         crate::web::embed::DEFAULT_HEIGHT,
@@ -145,48 +191,37 @@ pub async fn space(
         title: view.title.clone(),
         description: description.clone(),
         url: share_url.clone(),
-        image: state.absolute(&format!("/spaces/{id}/card.png")),
+        image: ctx.absolute(&format!("/spaces/{id}/card.png")),
         image_alt: format!("{}: {}", view.state_label, view.title),
     };
-    Ok(Page {
-        template: SpacePage {
-            meta: PageMeta::new(format!("{} · earshot", view.title))
-                .canonical(share_url.clone())
-                .description(description)
-                .share(share)
-                .oembed(oembed_url)
-                .cache(status),
-            live: LiveRefresh::new(&state, &space),
-            counts: counts(&space),
-            join_url: join_url(&space),
-            hosts: hosts(&space, people.as_deref()),
-            speakers: speakers(&space, people.as_deref()),
-            listeners,
-            more_listeners,
-            participants_url: format!("/spaces/{id}/participants"),
-            moments: moments(&space, now),
-            calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
-                .then(|| format!("/spaces/{id}/calendar.ics")),
-            recording: recording
-                .and_then(|r| r.value)
-                .map(|r| RecordingView::new(&r))
-                .or_else(|| (space.state == SpaceState::Ended).then(no_recording)),
-            tweets: tweets
-                .map(|t| {
-                    t.value
-                        .iter()
-                        .take(20)
-                        .map(|t| TweetView::new(t, now))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            share_url,
-            embed_snippet,
-            embed_url: format!("/embed/spaces/{id}"),
-            space: view,
-        },
-        cache: status,
-    })
+    SpacePage {
+        meta: PageMeta::new(format!("{} · earshot", view.title))
+            .canonical(share_url.clone())
+            .description(description)
+            .share(share)
+            .oembed(oembed_url)
+            .cache(status),
+        live: LiveRefresh::new(ctx.live_every_secs, space),
+        counts: counts(space),
+        join_url: join_url(space),
+        hosts: hosts(space, data.people),
+        speakers: speakers(space, data.people),
+        listeners,
+        more_listeners,
+        participants_url: format!("/spaces/{id}/participants"),
+        moments: moments(space, now),
+        calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
+            .then(|| format!("/spaces/{id}/calendar.ics")),
+        recording: data
+            .recording
+            .map(RecordingView::new)
+            .or_else(|| (space.state == SpaceState::Ended).then(no_recording)),
+        tweets: data.tweets.iter().take(20).map(|t| TweetView::new(t, now)).collect(),
+        share_url,
+        embed_snippet,
+        embed_url: format!("/embed/spaces/{id}"),
+        space: view,
+    }
 }
 
 fn no_recording() -> RecordingView {
@@ -216,7 +251,7 @@ pub async fn live_status(
             .into_response());
     };
     let view = SpaceView::new(&space, state.now());
-    let live = LiveRefresh::new(&state, &space);
+    let live = LiveRefresh::new(PageContext::of(&state).live_every_secs, &space);
     let finished = !live.polling;
     let html = render_fragment(&LiveStatus {
         counts: counts(&space),
