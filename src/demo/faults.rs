@@ -13,8 +13,9 @@ use std::sync::atomic::Ordering;
 
 const TAG_RATE_LIMIT: u64 = 0x4291;
 const TAG_ERROR: u64 = 0x5001;
-/// The advertised per-window request budget in 429 responses.
-const RATE_LIMIT: u32 = 300;
+/// The advertised per-window request budget in injected 429 responses
+/// (and the default v2 window budget, `Faults::x_rate_limit`).
+pub const RATE_LIMIT: u32 = 300;
 
 /// The stats name of a route, from its matched path.
 pub fn endpoint_name(route: &str) -> &'static str {

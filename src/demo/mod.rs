@@ -41,11 +41,26 @@ impl std::fmt::Debug for DemoConfig {
 /// Fault injection, applied to every authorised request: first `latency`,
 /// then a 429 with probability `rate_limit_rate`, else a 500 with
 /// probability `error_rate` (rates 0.0..=1.0).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Faults {
     pub latency: std::time::Duration,
     pub error_rate: f64,
     pub rate_limit_rate: f64,
+    /// v2 (`/2/…`) requests allowed per endpoint family per 15-minute window
+    /// of the demo clock before answering 429; 0 means unlimited (and no
+    /// `x-rate-limit-*` headers). Default 300, as X.
+    pub x_rate_limit: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency: std::time::Duration::ZERO,
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            x_rate_limit: faults::RATE_LIMIT,
+        }
+    }
 }
 
 /// Calls served: every request that passed auth (fault-injected ones
