@@ -288,6 +288,7 @@ pub async fn run_demo_upstream(args: DemoUpstreamArgs) -> Result<(), StartError>
             latency: std::time::Duration::from_millis(args.latency_ms),
             error_rate: args.error_rate,
             rate_limit_rate: args.rate_limit_rate,
+            ..Faults::default()
         },
     });
     println!("demo upstream listening on http://{}/", args.bind);

@@ -13,8 +13,9 @@ use std::sync::atomic::Ordering;
 
 const TAG_RATE_LIMIT: u64 = 0x4291;
 const TAG_ERROR: u64 = 0x5001;
-/// The advertised per-window request budget in 429 responses.
-const RATE_LIMIT: u32 = 300;
+/// The advertised per-window request budget in injected 429 responses
+/// (and the default v2 window budget, `Faults::x_rate_limit`).
+pub const RATE_LIMIT: u32 = 300;
 
 /// The stats name of a route, from its matched path.
 pub fn endpoint_name(route: &str) -> &'static str {
@@ -33,7 +34,7 @@ pub fn endpoint_name(route: &str) -> &'static str {
 }
 
 /// Compare without an early exit on the first differing byte.
-fn same_key(given: &[u8], expected: &[u8]) -> bool {
+pub fn same_key(given: &[u8], expected: &[u8]) -> bool {
     let mut diff = given.len() ^ expected.len();
     for (i, b) in expected.iter().enumerate() {
         diff |= usize::from(given.get(i).copied().unwrap_or(0) ^ b);
@@ -49,7 +50,7 @@ pub fn stats_snapshot(shared: &Shared) -> DemoStats {
         .clone()
 }
 
-fn record(shared: &Shared, endpoint: &str) {
+pub fn record(shared: &Shared, endpoint: &str) {
     let mut stats = shared.stats.lock().unwrap_or_else(|p| p.into_inner());
     stats.total += 1;
     *stats.by_endpoint.entry(endpoint.to_string()).or_insert(0) += 1;
@@ -75,6 +76,11 @@ pub fn roll(seed: u64, n: u64, faults: &super::Faults) -> Fault {
     } else {
         Fault::None
     }
+}
+
+/// Seconds an injected 429 asks the `n`-th request to wait (1..=5).
+pub fn injected_wait(seed: u64, n: u64) -> i64 {
+    1 + (hash(seed, &[TAG_RATE_LIMIT, n, 1]) % 5) as i64
 }
 
 pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
@@ -112,8 +118,8 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         )
         .into_response(),
         Fault::RateLimited => {
-            let wait = 1 + hash(shared.world.seed, &[TAG_RATE_LIMIT, n, 1]) % 5;
-            let reset = shared.clock.now().timestamp() + wait as i64;
+            let wait = injected_wait(shared.world.seed, n);
+            let reset = shared.clock.now().timestamp() + wait;
             let mut resp = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",

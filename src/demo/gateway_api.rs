@@ -604,7 +604,12 @@ fn list<T: Serialize>(data: Vec<T>) -> ApiResult {
 
 /// Order within a state: live by audience, scheduled by start, ended and
 /// cancelled most recent first; ties by id.
-fn sort_listed<T>(world: &World, items: &mut [T], now: i64, get: impl Fn(&T) -> &Listed) {
+pub(super) fn sort_listed<T>(
+    world: &World,
+    items: &mut [T],
+    now: i64,
+    get: impl Fn(&T) -> &Listed,
+) {
     let key = |l: &Listed| -> (State, i64) {
         let tl = &l.space.timeline;
         let k = match l.state {
@@ -636,7 +641,7 @@ struct SearchItem<'a> {
     lang: &'static str,
 }
 
-fn matches_query(world: &World, space: &Space, words: &[String]) -> bool {
+pub(super) fn matches_query(world: &World, space: &Space, words: &[String]) -> bool {
     let creator = &world.users[space.creator];
     let mut hay = format!("{} {} {}", space.title, creator.name, creator.username);
     for &t in &space.topics {

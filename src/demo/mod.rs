@@ -1,5 +1,6 @@
 //! The embedded demo upstream: a real HTTP server speaking the gateway Spaces
-//! API over a world simulated deterministically from a seed and a [`Clock`].
+//! API and the official X API v2 Spaces dialect (`/2/spaces…`) over one world
+//! simulated deterministically from a seed and a [`Clock`].
 //!
 //! The world is a pure function of (seed, now): the same seed and clock time
 //! give byte-identical responses. Nothing reads wall time except through the
@@ -11,6 +12,7 @@ mod ids;
 mod names;
 mod rng;
 mod world;
+mod x_api;
 
 pub use crate::clock::Clock;
 
@@ -22,7 +24,8 @@ use std::sync::{Arc, Mutex};
 pub struct DemoConfig {
     pub seed: u64,
     pub clock: Clock,
-    /// The `X-API-KEY` every request must carry.
+    /// The `X-API-KEY` every gateway request must carry; v2 requests carry it
+    /// as `Authorization: Bearer <api_key>`.
     pub api_key: String,
     pub faults: Faults,
 }
@@ -41,16 +44,32 @@ impl std::fmt::Debug for DemoConfig {
 /// Fault injection, applied to every authorised request: first `latency`,
 /// then a 429 with probability `rate_limit_rate`, else a 500 with
 /// probability `error_rate` (rates 0.0..=1.0).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Faults {
     pub latency: std::time::Duration,
     pub error_rate: f64,
     pub rate_limit_rate: f64,
+    /// v2 (`/2/…`) requests allowed per endpoint family per 15-minute window
+    /// of the demo clock before answering 429; 0 means unlimited (and no
+    /// `x-rate-limit-*` headers). Default 300, as X.
+    pub x_rate_limit: u32,
 }
 
-/// Calls served: every request that passed auth (fault-injected ones
-/// included), by endpoint name (`space`, `search`, `live`, `scheduled`,
-/// `participants`, `recording`, `tweets`, `user_spaces`).
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency: std::time::Duration::ZERO,
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            x_rate_limit: faults::RATE_LIMIT,
+        }
+    }
+}
+
+/// Calls served: every request that passed auth (fault-injected and
+/// rate-limited ones included), by endpoint name (`space`, `search`, `live`,
+/// `scheduled`, `participants`, `recording`, `tweets`, `user_spaces`; v2:
+/// `x_space`, `x_spaces`, `x_by_creator`, `x_search`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DemoStats {
     pub total: u64,
@@ -66,6 +85,8 @@ struct Shared {
     stats: Mutex<DemoStats>,
     /// Counts authorised requests; feeds the fault dice.
     requests: AtomicU64,
+    /// The v2 rate-limit windows.
+    x_rate: x_api::RateWindows,
 }
 
 /// A cheap-to-clone handle on one demo upstream.
@@ -94,13 +115,14 @@ impl DemoUpstream {
                 faults: config.faults,
                 stats: Mutex::new(DemoStats::default()),
                 requests: AtomicU64::new(0),
+                x_rate: x_api::RateWindows::default(),
             }),
         }
     }
 
-    /// The whole HTTP API, state already applied.
+    /// The whole HTTP API (both dialects), state already applied.
     pub fn router(&self) -> axum::Router {
-        gateway_api::router(self.shared.clone())
+        gateway_api::router(self.shared.clone()).merge(x_api::router(self.shared.clone()))
     }
 
     /// A snapshot of the calls served so far.
