@@ -7,13 +7,16 @@ use std::hint::black_box;
 
 use askama::Template;
 use chrono::{DateTime, Utc};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use earshot::cache::CacheStatus;
 use earshot::upstream::wire;
-use earshot::web::space::{build_space_page, PageContext, SpaceData};
+use earshot::web::space::{PageContext, SpaceData, build_space_page};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/gateway/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/gateway/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -33,7 +36,9 @@ fn render(c: &mut Criterion) {
         tweets: &tweets,
         recording: None,
     };
-    let html = build_space_page(&ctx, &data, CacheStatus::Hit).render().expect("renders");
+    let html = build_space_page(&ctx, &data, CacheStatus::Hit)
+        .render()
+        .expect("renders");
     assert!(html.contains("Tech Talk: The Future of AI"));
 
     c.bench_function("space page: build view + render", |b| {
@@ -43,7 +48,9 @@ fn render(c: &mut Criterion) {
         })
     });
     let page = build_space_page(&ctx, &data, CacheStatus::Hit);
-    c.bench_function("space page: render only", |b| b.iter(|| black_box(page.render().expect("renders"))));
+    c.bench_function("space page: render only", |b| {
+        b.iter(|| black_box(page.render().expect("renders")))
+    });
 }
 
 criterion_group!(benches, render);

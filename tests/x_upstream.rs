@@ -343,3 +343,61 @@ async fn the_x_upstream_starts_from_the_command_line_config() {
     assert!(!running.state.catalog.has_live_directory());
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn earshot_runs_on_the_demo_worlds_x_dialect() {
+    let clock = Clock::fixed(t0());
+    let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
+        seed: 7,
+        clock: clock.clone(),
+        api_key: KEY.to_owned(),
+        faults: earshot::demo::Faults::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+    let mut config = config_for(&url);
+    config.upstream = UpstreamConfig::X {
+        url,
+        key: ApiKey::new(KEY),
+    };
+    config.live_ttl = Duration::from_secs(600);
+    let app = TestApp::start(config, clock).await;
+
+    let (status, _, home) = app.fetch("/").await;
+    assert_eq!(status, 200);
+    let live = attrs(&home, "#live-list .card-title a", "href");
+    assert!(live.len() >= 5, "searches find the live world: {live:?}");
+    assert!(!select(&home, ".source-note").is_empty());
+    for path in live.iter().take(5) {
+        let (status, _, page) = app.fetch(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(select(&page, "#live-status .badge"), ["Live"]);
+        let hosts = select(&page, ".people li");
+        assert!(
+            !hosts.is_empty() && !hosts[0].starts_with("User "),
+            "hosts named from includes: {hosts:?}"
+        );
+    }
+    let stat = |name: &str| demo.stats().by_endpoint.get(name).copied().unwrap_or(0);
+    assert_eq!(stat("x_space"), 5);
+    assert_eq!(stat("space"), 0, "no gateway calls");
+    // One batch call refreshes every watched live Space, however many watch.
+    app.clock.advance(chrono::Duration::seconds(600));
+    assert_eq!(app.running.state.catalog.refresh_watched_live().await, 1);
+    assert_eq!(stat("x_spaces"), 1);
+    for _ in 0..5 {
+        for path in live.iter().take(5) {
+            let status = app.get(&format!("{path}/live")).await.status().as_u16();
+            assert!(status == 200 || status == 286, "{path}: {status}");
+        }
+    }
+    assert_eq!(
+        stat("x_space"),
+        5,
+        "polls answered from the batch-fresh cache"
+    );
+    // An ended Space is gone on v2.
+    let (status, _, _) = app.fetch("/search?q=a&state=ended").await;
+    assert_eq!(status, 200);
+}

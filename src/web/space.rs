@@ -177,7 +177,9 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
     let (listeners, more_listeners) = listener_preview(data.people);
     let oembed_url = {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("url", &share_url).append_pair("format", "json");
+        query
+            .append_pair("url", &share_url)
+            .append_pair("format", "json");
         ctx.absolute(&format!("/oembed?{}", query.finish()))
     };
     let embed_snippet = crate::web::oembed::snippet(
@@ -216,7 +218,12 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
             .recording
             .map(RecordingView::new)
             .or_else(|| (space.state == SpaceState::Ended).then(no_recording)),
-        tweets: data.tweets.iter().take(20).map(|t| TweetView::new(t, now)).collect(),
+        tweets: data
+            .tweets
+            .iter()
+            .take(20)
+            .map(|t| TweetView::new(t, now))
+            .collect(),
         share_url,
         embed_snippet,
         embed_url: format!("/embed/spaces/{id}"),
