@@ -10,13 +10,16 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so code changes don't rebuild them.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+# (benches/render.rs must exist: the manifest names it.)
+RUN mkdir -p src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+ && echo 'fn main() {}' > benches/render.rs \
  && cargo build --release --locked \
- && rm -rf src
+ && rm -rf src benches
 COPY src ./src
 COPY templates ./templates
 COPY static ./static
 COPY assets ./assets
+COPY benches ./benches
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
  && strip target/release/earshot
