@@ -4,20 +4,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::HeaderName;
 use url::Url;
 
 use super::budget::RateBudget;
+use super::http;
 use super::{
     LIST_LIMIT, PARTICIPANT_LIMIT, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest,
     wire,
 };
 use crate::clock::Clock;
 use crate::config::ApiKey;
-
-/// The most we read of one answer; a larger one is refused, not buffered.
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct GatewayClient {
     http: reqwest::Client,
@@ -32,21 +30,7 @@ impl GatewayClient {
         timeout: Duration,
         clock: Clock,
     ) -> Result<Self, UpstreamError> {
-        let mut headers = HeaderMap::new();
-        let mut value =
-            HeaderValue::from_str(key.expose()).map_err(|_| UpstreamError::Unauthorized)?;
-        value.set_sensitive(true);
-        headers.insert("x-api-key", value);
-        headers.insert("accept", HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|_| UpstreamError::Unreachable)?;
+        let http = http::client(HeaderName::from_static("x-api-key"), key.expose(), timeout)?;
         Ok(Self {
             http,
             base,
@@ -126,7 +110,7 @@ impl GatewayClient {
             .get(self.url_for(request))
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(http::classify)?;
         let status = response.status();
         let paused = self.budget.record(
             family,
@@ -144,7 +128,7 @@ impl GatewayClient {
             }
             other => return Err(UpstreamError::Status(other.as_u16())),
         }
-        let body = read_capped(response, MAX_BODY_BYTES).await?;
+        let body = http::read_capped(response, http::MAX_BODY_BYTES).await?;
         let data = match request {
             UpstreamRequest::Space(_) => UpstreamData::Space(Arc::new(wire::parse_space(&body)?)),
             UpstreamRequest::Search { .. }
@@ -176,34 +160,6 @@ impl SpacesUpstream for GatewayClient {
     ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>> {
         Box::pin(self.call(request))
     }
-}
-
-fn classify(err: reqwest::Error) -> UpstreamError {
-    if err.is_timeout() {
-        UpstreamError::Timeout
-    } else if err.is_body() || err.is_decode() {
-        UpstreamError::Malformed
-    } else {
-        UpstreamError::Unreachable
-    }
-}
-
-/// Reads the body, refusing (not truncating) one larger than `cap`.
-pub(crate) async fn read_capped(
-    mut response: Response,
-    cap: usize,
-) -> Result<Vec<u8>, UpstreamError> {
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(UpstreamError::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(classify)? {
-        if body.len() + chunk.len() > cap {
-            return Err(UpstreamError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod circuit;
 pub mod gateway;
+pub mod http;
 pub mod wire;
 pub mod x;
 pub mod x_wire;

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use url::Url;
 
 use super::budget::RateBudget;
-use super::gateway::read_capped;
+use super::http;
 use super::{
     BATCH_LIMIT, BatchItem, ListState, SpacesUpstream, UpstreamData, UpstreamError,
     UpstreamRequest, x_wire,
@@ -59,19 +59,8 @@ impl XClient {
         timeout: Duration,
         clock: Clock,
     ) -> Result<Self, UpstreamError> {
-        let mut headers = HeaderMap::new();
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| UpstreamError::Unauthorized)?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|_| UpstreamError::Unreachable)?;
+        let bearer = format!("Bearer {}", token.expose());
+        let http = http::client(AUTHORIZATION, &bearer, timeout)?;
         Ok(Self {
             http,
             base,
@@ -105,13 +94,7 @@ impl XClient {
     /// One GET, honouring and updating the family's rate budget. Never retries.
     async fn get(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
         self.budget.check(family)?;
-        let response = self.http.get(url).send().await.map_err(|e| {
-            if e.is_timeout() {
-                UpstreamError::Timeout
-            } else {
-                UpstreamError::Unreachable
-            }
-        })?;
+        let response = self.http.get(url).send().await.map_err(http::classify)?;
         let status = response.status();
         let paused = self.budget.record(
             family,
@@ -119,7 +102,7 @@ impl XClient {
             status == StatusCode::TOO_MANY_REQUESTS,
         );
         match status {
-            StatusCode::OK => read_capped(response, super::gateway::MAX_BODY_BYTES).await,
+            StatusCode::OK => http::read_capped(response, http::MAX_BODY_BYTES).await,
             StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(UpstreamError::Unauthorized),
             // v2 answers a malformed id with 400; for us that Space does not exist.

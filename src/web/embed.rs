@@ -2,8 +2,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::catalog::page_status;
@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
-use crate::web::render::{Fragment, Gone, Page, render_fragment};
+use crate::web::render::{Gone, Page, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -121,28 +121,15 @@ pub async fn live_status(
     SitePath(id): SitePath<SpaceId>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let found = state.catalog.space(&id).await?;
-    let Some(space) = found.value else {
-        let gone = Gone {
-            tag: "p",
-            element_id: "embed-status",
-            class: "status",
-        };
-        return Ok(gone
-            .fragment(headers.get(header::IF_NONE_MATCH))?
-            .into_response());
+    let gone = Gone {
+        tag: "p",
+        element_id: "embed-status",
+        class: "status",
     };
-    let status = status(&state, &space, None);
-    let finished = !status.polling;
-    let html = render_fragment(&WidgetStatus {
-        space: SpaceView::new(&space, state.now()),
-        status,
-    })?;
-    Ok(Fragment {
-        html,
-        finished,
-        if_none_match: headers.get(header::IF_NONE_MATCH),
-        cache: found.status,
-    }
-    .into_response())
+    let now = state.now();
+    poll_status(&state, &id, &headers, gone, |space| WidgetStatus {
+        space: SpaceView::new(space, now),
+        status: status(&state, space, None),
+    })
+    .await
 }

@@ -151,3 +151,27 @@ impl Gone {
         })
     }
 }
+
+/// Answers a polled status block: the block for the Space while it exists (final, so
+/// polling stops, once it is no longer live), or `gone` when the upstream says the
+/// Space is no more. One flow for the Space page and the embed.
+pub async fn poll_status<T: Template>(
+    state: &crate::web::state::AppState,
+    id: &crate::model::SpaceId,
+    headers: &axum::http::HeaderMap,
+    gone: Gone,
+    block: impl FnOnce(&crate::model::Space) -> T,
+) -> Result<Response, AppError> {
+    let found = state.catalog.space(id).await?;
+    let if_none_match = headers.get(header::IF_NONE_MATCH);
+    let Some(space) = found.value else {
+        return Ok(gone.fragment(if_none_match)?.into_response());
+    };
+    Ok(Fragment {
+        html: render_fragment(&block(&space))?,
+        finished: !space.is_live(),
+        if_none_match,
+        cache: found.status,
+    }
+    .into_response())
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
@@ -15,7 +15,7 @@ use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
-use crate::web::render::{Fragment, Gone, Page, render_fragment};
+use crate::web::render::{Gone, Page, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -245,34 +245,21 @@ pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
     headers: HeaderMap,
-) -> AppResult<impl IntoResponse> {
-    let found = state.catalog.space(&id).await?;
-    let Some(space) = found.value else {
-        let gone = Gone {
-            tag: "section",
-            element_id: "live-status",
-            class: "live-status",
-        };
-        return Ok(gone
-            .fragment(headers.get(header::IF_NONE_MATCH))?
-            .into_response());
+) -> AppResult<Response> {
+    let gone = Gone {
+        tag: "section",
+        element_id: "live-status",
+        class: "live-status",
     };
-    let view = SpaceView::new(&space, state.now());
-    let live = LiveRefresh::new(PageContext::of(&state).live_every_secs, &space);
-    let finished = !live.polling;
-    let html = render_fragment(&LiveStatus {
-        counts: counts(&space),
-        join_url: join_url(&space),
-        live,
-        space: view,
-    })?;
-    Ok(Fragment {
-        html,
-        finished,
-        if_none_match: headers.get(header::IF_NONE_MATCH),
-        cache: found.status,
-    }
-    .into_response())
+    let every = PageContext::of(&state).live_every_secs;
+    let now = state.now();
+    poll_status(&state, &id, &headers, gone, |space| LiveStatus {
+        counts: counts(space),
+        join_url: join_url(space),
+        live: LiveRefresh::new(every, space),
+        space: SpaceView::new(space, now),
+    })
+    .await
 }
 
 /// A 301 (not axum's 308): the contract says 301, and every client understands it.
