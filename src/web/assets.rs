@@ -6,7 +6,7 @@
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::LazyLock;
 
-use axum::extract::Path;
+use crate::web::extract::SitePath;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
@@ -99,7 +99,7 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
     embed_js: "/static/embed.js",
 });
 
-pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
+pub async fn serve(SitePath(file): SitePath<String>) -> Result<Response, AppError> {
     let (asset, immutable) = ASSETS
         .iter()
         .find_map(|a| {

@@ -117,7 +117,7 @@ pub async fn participants(
         tab(
             "Everyone",
             None,
-            list.total.unwrap_or(hosts + speakers + listeners),
+            list.total.unwrap_or(hosts.saturating_add(speakers).saturating_add(listeners)),
         ),
         tab("Hosts", Some(Role::Host), hosts),
         tab("Speakers", Some(Role::Speaker), speakers),
@@ -175,7 +175,7 @@ pub async fn participants(
     };
     let shown_total = all.len();
     let expected = match role {
-        None => hosts + speakers + listeners,
+        None => hosts.saturating_add(speakers).saturating_add(listeners),
         Some(Role::Host) => hosts,
         Some(Role::Speaker) => speakers,
         Some(Role::Listener) => listeners,
