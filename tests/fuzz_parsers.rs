@@ -28,7 +28,11 @@ use serde_json::{Value, json};
 
 fn check_text(what: &str, s: &str) {
     assert!(!s.is_empty(), "{what}: empty text kept");
-    assert!(s.chars().count() <= 500, "{what}: {} chars", s.chars().count());
+    assert!(
+        s.chars().count() <= 500,
+        "{what}: {} chars",
+        s.chars().count()
+    );
     assert!(
         !s.chars().any(char::is_control),
         "{what}: control character kept in {s:?}"
@@ -50,7 +54,10 @@ fn check_user(u: &User) {
         check_text("user name", name);
     }
     if let Some(username) = &u.username {
-        assert!(!username.is_empty() && !username.starts_with('@'), "{username:?}");
+        assert!(
+            !username.is_empty() && !username.starts_with('@'),
+            "{username:?}"
+        );
         assert!(!username.chars().any(char::is_control));
     }
     if let Some(img) = &u.profile_image_url {
@@ -75,7 +82,12 @@ fn check_space(s: &Space) {
         assert!(!t.name.chars().any(char::is_control), "{t:?}");
     }
     let names: std::collections::HashSet<_> = s.topics.iter().map(|t| &t.name).collect();
-    assert_eq!(names.len(), s.topics.len(), "duplicate topics {:?}", s.topics);
+    assert_eq!(
+        names.len(),
+        s.topics.len(),
+        "duplicate topics {:?}",
+        s.topics
+    );
     if let Some(l) = &s.lang {
         assert!(l.len() <= 16);
     }
@@ -574,8 +586,12 @@ fn card_state() -> impl Strategy<Value = earshot::card::CardState> {
     prop_oneof![
         prop::option::of(any::<u64>()).prop_map(|listeners| CardState::Live { listeners }),
         card_text().prop_map(|starts| CardState::Scheduled { starts }),
-        (prop::option::of(any::<u64>()), any::<bool>())
-            .prop_map(|(attended, recording)| CardState::Ended { attended, recording }),
+        (prop::option::of(any::<u64>()), any::<bool>()).prop_map(|(attended, recording)| {
+            CardState::Ended {
+                attended,
+                recording,
+            }
+        }),
         Just(CardState::Cancelled),
         card_text().prop_map(CardState::Other),
     ]

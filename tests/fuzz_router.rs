@@ -10,9 +10,9 @@
 //! Default case counts keep this binary well under a minute; set `PROPTEST_CASES`
 //! for a longer run.
 
-mod common;
 #[path = "common/arbitrary.rs"]
 mod arbitrary;
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -175,12 +175,55 @@ fn pct(bytes: &[u8]) -> String {
 
 fn path_segment() -> impl Strategy<Value = Vec<u8>> {
     let words = prop::sample::select(vec![
-        "", ".", "..", "%2e%2e", "%2E%2e%2F", "%2F", "%5C", "\\", "%00", "%", "%zz", "%C0%AE",
-        "%FF%FE", "spaces", "users", "embed", "topics", "technology", "live", "list",
-        "participants", "calendar.ics", "card.png", "i", "static", "style.css", "embed.js",
-        "oembed", "search", "upcoming", "healthz", "readyz", "metrics", "1abc", "1zqKVXPQhvZJB",
-        "2244994945", "%31abc", "1abc%00", ";", "a;b=c", "~", "*", "@", ":", "+",
-        "%F0%9F%8E%99", "🎙", "é", "%E2%80%AE",
+        "",
+        ".",
+        "..",
+        "%2e%2e",
+        "%2E%2e%2F",
+        "%2F",
+        "%5C",
+        "\\",
+        "%00",
+        "%",
+        "%zz",
+        "%C0%AE",
+        "%FF%FE",
+        "spaces",
+        "users",
+        "embed",
+        "topics",
+        "technology",
+        "live",
+        "list",
+        "participants",
+        "calendar.ics",
+        "card.png",
+        "i",
+        "static",
+        "style.css",
+        "embed.js",
+        "oembed",
+        "search",
+        "upcoming",
+        "healthz",
+        "readyz",
+        "metrics",
+        "1abc",
+        "1zqKVXPQhvZJB",
+        "2244994945",
+        "%31abc",
+        "1abc%00",
+        ";",
+        "a;b=c",
+        "~",
+        "*",
+        "@",
+        ":",
+        "+",
+        "%F0%9F%8E%99",
+        "🎙",
+        "é",
+        "%E2%80%AE",
     ])
     .prop_map(|s| s.as_bytes().to_vec());
     prop_oneof![
@@ -203,8 +246,23 @@ fn arbitrary_path() -> impl Strategy<Value = Vec<u8>> {
 }
 
 const PARAMS: &[&str] = &[
-    "q", "state", "topic", "min_participants", "verified", "lang", "limit", "from", "to",
-    "role", "page", "theme", "url", "maxwidth", "maxheight", "format", "id",
+    "q",
+    "state",
+    "topic",
+    "min_participants",
+    "verified",
+    "lang",
+    "limit",
+    "from",
+    "to",
+    "role",
+    "page",
+    "theme",
+    "url",
+    "maxwidth",
+    "maxheight",
+    "format",
+    "id",
 ];
 
 fn query_value() -> impl Strategy<Value = String> {
@@ -315,7 +373,12 @@ fn routed_case(spaces: Vec<String>, users: Vec<String>) -> impl Strategy<Value =
         path_segment(),
         query_string(),
         method(),
-        prop::option::of(prop::sample::select(vec!["*", "\"0\"", "W/\"x\", \"y\"", ""])),
+        prop::option::of(prop::sample::select(vec![
+            "*",
+            "\"0\"",
+            "W/\"x\", \"y\"",
+            "",
+        ])),
     )
         .prop_map(|(route, space, user, word, query, method, inm)| {
             let path = route
@@ -380,7 +443,9 @@ fn check_answer(case: &Case, raw: &Raw, upstream_may_fail: bool) -> Result<(), T
             ctx()
         );
         // The probes answer plain text for machines (readyz is 503 while the upstream fails).
-        let probe = ["/readyz", "/healthz", "/metrics"].iter().any(|p| target.starts_with(p));
+        let probe = ["/readyz", "/healthz", "/metrics"]
+            .iter()
+            .any(|p| target.starts_with(p));
         if upstream && case.method == "GET" && !probe {
             prop_assert!(
                 body.contains("class=\"error-page\""),
@@ -402,11 +467,7 @@ fn check_answer(case: &Case, raw: &Raw, upstream_may_fail: bool) -> Result<(), T
         prop_assert!(!value.contains(KEY), "API key in header {name}: {}", ctx());
     }
     if case.method == "HEAD" {
-        prop_assert!(
-            raw.body.is_empty(),
-            "HEAD with a body: {}",
-            ctx()
-        );
+        prop_assert!(raw.body.is_empty(), "HEAD with a body: {}", ctx());
     }
     let get_like = matches!(case.method, "GET" | "HEAD");
     // hyper refuses a request target over 64 KiB (414) before routing.
@@ -417,27 +478,17 @@ fn check_answer(case: &Case, raw: &Raw, upstream_may_fail: bool) -> Result<(), T
         && get_like
         && raw.status != 501
         && !raw.body.is_empty()
-        && !known_static_utf8_bug(&target, raw)
         && !target.starts_with("/readyz")
     {
         let ct = raw.header("content-type").unwrap_or_default();
         // The site's own error pages are HTML; hyper's own 400s have no body.
-        prop_assert!(ct.starts_with("text/html"), "error without the error page: {}", ctx());
+        prop_assert!(
+            ct.starts_with("text/html"),
+            "error without the error page: {}",
+            ctx()
+        );
     }
     Ok(())
-}
-
-/// KNOWN BUG (reported, not fixed here): `/static/{file}` takes axum's plain `Path`,
-/// so a file name that is not UTF-8 (`/static/%80`) gets axum's text/plain rejection
-/// ("Invalid URL: Invalid UTF-8 in `file`") instead of the site's 404 page. Fix:
-/// `SitePath(file): SitePath<String>` in `web::assets::serve`. Remove this exemption
-/// (and the `#[ignore]` on `static_file_names_that_are_not_utf8_get_the_404_page`)
-/// once fixed.
-fn known_static_utf8_bug(target: &str, raw: &Raw) -> bool {
-    target.starts_with("/static/")
-        && raw.status == 400
-        && raw.header("content-type").is_some_and(|c| c.starts_with("text/plain"))
-        && raw.text().starts_with("Invalid URL")
 }
 
 async fn exchange(addr: SocketAddr, case: &Case) -> Result<Option<Raw>, TestCaseError> {
@@ -529,7 +580,10 @@ async fn world_ids(demo: &DemoApp) -> (Vec<String>, Vec<String>) {
             }
         }
     }
-    assert!(!spaces.is_empty() && !users.is_empty(), "the demo world has Spaces and hosts");
+    assert!(
+        !spaces.is_empty() && !users.is_empty(),
+        "the demo world has Spaces and hosts"
+    );
     (spaces, users)
 }
 
@@ -545,7 +599,9 @@ fn every_route_answers_any_query_and_method_cleanly() {
     let addr = demo.app.addr();
     run("routes", 160, |runner| {
         runner
-            .run(&routed_case(spaces, users), |case| check_case(&rt, addr, &case, false))
+            .run(&routed_case(spaces, users), |case| {
+                check_case(&rt, addr, &case, false)
+            })
             .unwrap();
     });
 }
@@ -571,12 +627,15 @@ fn a_failing_upstream_gives_clean_gateway_errors() {
         latency: Duration::ZERO,
         error_rate: 0.4,
         rate_limit_rate: 0.2,
+        ..earshot::demo::Faults::default()
     };
     let (app, _) = rt.block_on(faulty_demo(7, faults));
     let addr = app.addr();
     run("faulty upstream", 96, |runner| {
         runner
-            .run(&routed_case(spaces, users), |case| check_case(&rt, addr, &case, true))
+            .run(&routed_case(spaces, users), |case| {
+                check_case(&rt, addr, &case, true)
+            })
             .unwrap();
     });
 }
@@ -695,29 +754,6 @@ fn with_id(mut doc: Value, pointer: &str, id: &str) -> Value {
     doc
 }
 
-/// KNOWN BUG (reported, not fixed here): `web::participants` adds the upstream's
-/// host, speaker and listener counts with `+` (src/web/participants.rs:120 and :178),
-/// which panics in a debug build (the connection drops with no answer) and wraps in a
-/// release build when `meta.total_participants` is absent and the counts add past
-/// u64::MAX. Fix: `hosts.saturating_add(speakers).saturating_add(listeners)` in both
-/// places. Until then, fuzz cases whose participants answer would trigger it are
-/// skipped; `participant_counts_that_overflow_give_a_clean_page` keeps the bug in view.
-fn known_participants_overflow(reply: &Reply) -> bool {
-    let Reply::Json(body) = reply else {
-        return false;
-    };
-    let Ok(p) = earshot::upstream::wire::parse_participants(body) else {
-        return false;
-    };
-    let hosts = p.host_count.unwrap_or(p.hosts.len() as u64);
-    let speakers = p.speaker_count.unwrap_or(p.speakers.len() as u64);
-    let listeners = p.listener_count.unwrap_or(p.listeners.len() as u64);
-    hosts
-        .checked_add(speakers)
-        .and_then(|n| n.checked_add(listeners))
-        .is_none()
-}
-
 fn get_case(target: String) -> Case {
     Case {
         method: "GET",
@@ -747,7 +783,13 @@ fn space_pages_survive_any_gateway_answer() {
     ]);
     // A 429 pauses the client for the rest of the run (the clock is fixed): without
     // them here, the pages keep being rendered; the faulty demo covers rate limits.
-    let strategy = (page, answer_no_429(), answer_no_429(), answer_no_429(), answer_no_429());
+    let strategy = (
+        page,
+        answer_no_429(),
+        answer_no_429(),
+        answer_no_429(),
+        answer_no_429(),
+    );
     run("gateway space pages", 128, |runner| {
         runner
             .run(&strategy, |(page, space, people, recording, tweets)| {
@@ -755,9 +797,6 @@ fn space_pages_survive_any_gateway_answer() {
                 let space_doc = with_id(fixture_json("gateway", "space.json"), "/id", &id);
                 fixture.reply(&format!("/space/{id}"), reply_for(&space, space_doc));
                 let people = reply_for(&people, fixture_json("gateway", "participants.json"));
-                if known_participants_overflow(&people) && page.contains("participants") {
-                    return Ok(());
-                }
                 fixture.reply(&format!("/space/{id}/participants"), people);
                 fixture.reply(
                     &format!("/space/{id}/recording"),
@@ -767,7 +806,9 @@ fn space_pages_survive_any_gateway_answer() {
                     &format!("/space/{id}/tweets"),
                     reply_for(&tweets, fixture_json("gateway", "tweets.json")),
                 );
-                let target = page.replace("{id}", &id).replace("{addr}", &app.addr().to_string());
+                let target = page
+                    .replace("{id}", &id)
+                    .replace("{addr}", &app.addr().to_string());
                 check_case(&rt, addr, &get_case(target), true)
             })
             .unwrap();
@@ -781,7 +822,15 @@ fn list_pages_survive_any_gateway_answer() {
     let fixture = rt.block_on(Fixture::start());
     let list_refs = ["live.json", "scheduled.json", "search.json"];
     let strategy = (
-        prop::sample::select(vec!["/", "/live", "/live/list", "/upcoming", "/topics/music", "/search?q={q}&state=all", "/users/{user}"]),
+        prop::sample::select(vec![
+            "/",
+            "/live",
+            "/live/list",
+            "/upcoming",
+            "/topics/music",
+            "/search?q={q}&state=all",
+            "/users/{user}",
+        ]),
         answer(),
         prop::sample::select(list_refs.to_vec()),
         answer(),
@@ -793,18 +842,27 @@ fn list_pages_survive_any_gateway_answer() {
                 // Lists are cached under fixed keys: a fresh app for every case.
                 let app = rt.block_on(TestApp::against(&fixture));
                 let user = fresh_user_id();
-                fixture.reply("/spaces/live", reply_for(&live, fixture_json("gateway", list_ref)));
+                fixture.reply(
+                    "/spaces/live",
+                    reply_for(&live, fixture_json("gateway", list_ref)),
+                );
                 fixture.reply(
                     "/spaces/scheduled",
                     reply_for(&scheduled, fixture_json("gateway", "scheduled.json")),
                 );
-                fixture.reply("/spaces/search", reply_for(&search, fixture_json("gateway", list_ref)));
+                fixture.reply(
+                    "/spaces/search",
+                    reply_for(&search, fixture_json("gateway", list_ref)),
+                );
                 fixture.reply(
                     &format!("/user/{user}/spaces"),
                     reply_for(&search, fixture_json("gateway", "user_spaces.json")),
                 );
                 let target = page
-                    .replace("{q}", &format!("q{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)))
+                    .replace(
+                        "{q}",
+                        &format!("q{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+                    )
                     .replace("{user}", &user);
                 let result = check_case(&rt, app.addr(), &get_case(target), true);
                 let TestApp { running, .. } = app;
@@ -841,7 +899,10 @@ fn pages_survive_any_x_answer() {
         ]),
         answer_no_429(),
         answer_no_429(),
-        prop::sample::select(vec!["spaces_default_fields.json", "spaces_optional_fields.json"]),
+        prop::sample::select(vec![
+            "spaces_default_fields.json",
+            "spaces_optional_fields.json",
+        ]),
     );
     run("x pages", 96, |runner| {
         runner
@@ -855,7 +916,10 @@ fn pages_survive_any_x_answer() {
                 }
                 let target = page
                     .replace("{id}", &id)
-                    .replace("{q}", &format!("q{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)))
+                    .replace(
+                        "{q}",
+                        &format!("q{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+                    )
                     .replace("{user}", &user);
                 check_case(&rt, addr, &get_case(target), true)
             })
@@ -864,7 +928,6 @@ fn pages_survive_any_x_answer() {
 }
 
 #[test]
-#[ignore = "known bug: /static/{file} uses axum's Path; see known_static_utf8_bug"]
 fn static_file_names_that_are_not_utf8_get_the_404_page() {
     let rt = runtime();
     let fixture = rt.block_on(Fixture::start());
@@ -874,12 +937,15 @@ fn static_file_names_that_are_not_utf8_get_the_404_page() {
         .unwrap()
         .expect("an answer");
     assert_eq!(raw.status, 404, "{}", raw.text());
-    assert!(raw.header("content-type").unwrap_or_default().starts_with("text/html"));
+    assert!(
+        raw.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
 }
 
-/// Found by `space_pages_survive_any_gateway_answer`; see `known_participants_overflow`.
+/// Found by `space_pages_survive_any_gateway_answer` (fixed: saturating sums).
 #[test]
-#[ignore = "known bug: participant counts added with + overflow (src/web/participants.rs:120, :178)"]
 fn participant_counts_that_overflow_give_a_clean_page() {
     let rt = runtime();
     let fixture = rt.block_on(Fixture::start());
@@ -891,15 +957,33 @@ fn participant_counts_that_overflow_give_a_clean_page() {
     };
     let answers: Vec<(&str, Reply)> = vec![
         // Counts that overflow when added up.
-        ("participants", participants(json!({ "host_count": u64::MAX, "speaker_count": 1 }))),
-        ("participants", participants(json!({ "listener_count": u64::MAX, "speaker_count": u64::MAX }))),
-        ("participants", participants(json!({ "total_participants": u64::MAX, "host_count": u64::MAX, "speaker_count": u64::MAX, "listener_count": u64::MAX }))),
+        (
+            "participants",
+            participants(json!({ "host_count": u64::MAX, "speaker_count": 1 })),
+        ),
+        (
+            "participants",
+            participants(json!({ "listener_count": u64::MAX, "speaker_count": u64::MAX })),
+        ),
+        (
+            "participants",
+            participants(
+                json!({ "total_participants": u64::MAX, "host_count": u64::MAX, "speaker_count": u64::MAX, "listener_count": u64::MAX }),
+            ),
+        ),
     ];
     for (which, reply) in answers {
-        for page in ["/spaces/{id}", "/spaces/{id}/participants", "/spaces/{id}/participants?role=listener"] {
+        for page in [
+            "/spaces/{id}",
+            "/spaces/{id}/participants",
+            "/spaces/{id}/participants?role=listener",
+        ] {
             let id = fresh_space_id();
             let space_doc = with_id(fixture_json("gateway", "space.json"), "/id", &id);
-            fixture.reply(&format!("/space/{id}"), Reply::Json(space_doc.to_string().into_bytes()));
+            fixture.reply(
+                &format!("/space/{id}"),
+                Reply::Json(space_doc.to_string().into_bytes()),
+            );
             fixture.reply(&format!("/space/{id}/{which}"), reply.clone());
             let target = page.replace("{id}", &id);
             if let Err(e) = check_case(&rt, app.addr(), &get_case(target), true) {

@@ -117,7 +117,8 @@ pub async fn participants(
         tab(
             "Everyone",
             None,
-            list.total.unwrap_or(hosts.saturating_add(speakers).saturating_add(listeners)),
+            list.total
+                .unwrap_or(hosts.saturating_add(speakers).saturating_add(listeners)),
         ),
         tab("Hosts", Some(Role::Host), hosts),
         tab("Speakers", Some(Role::Speaker), speakers),

@@ -167,8 +167,15 @@ fn json_number() -> impl Strategy<Value = Value> {
         Just(Value::from(i64::MIN)),
         Just(Value::from(0)),
         any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
-        prop::sample::select(vec![1e19, 1.8446744073709552e19, 1e308, -1e308, 5e-324, -0.0])
-            .prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
+        prop::sample::select(vec![
+            1e19,
+            1.8446744073709552e19,
+            1e308,
+            -1e308,
+            5e-324,
+            -0.0
+        ])
+        .prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
     ]
 }
 
@@ -361,9 +368,31 @@ pub fn mutate(mut doc: Value, edits: &[Mutation]) -> Value {
 /// Raw bytes that look a little like JSON: tokens glued together at random.
 pub fn json_soup() -> impl Strategy<Value = Vec<u8>> {
     let token = prop::sample::select(vec![
-        "{", "}", "[", "]", ":", ",", "\"", "\"id\"", "\"data\"", "\"1abc\"", "null", "true",
-        "false", "0", "-", "1e999", "18446744073709551616", "\\u0000", "\\ud800", "\\", " ",
-        "\n", "\u{feff}", "\u{0}", "\u{ffff}",
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        "\"",
+        "\"id\"",
+        "\"data\"",
+        "\"1abc\"",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-",
+        "1e999",
+        "18446744073709551616",
+        "\\u0000",
+        "\\ud800",
+        "\\",
+        " ",
+        "\n",
+        "\u{feff}",
+        "\u{0}",
+        "\u{ffff}",
     ]);
     prop::collection::vec(token, 0..200).prop_map(|t| t.concat().into_bytes())
 }
