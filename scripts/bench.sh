@@ -24,6 +24,7 @@ BIN=$TARGET/release/earshot
 LOADGEN=$TARGET/release/examples/loadgen
 RESULTS=$TARGET/bench-results
 WORK=$(mktemp -d /tmp/earshot-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers (user nobody when started as root) read files under it
 KEY=bench-key
 WRK_SECS=${BENCH_WRK_SECS:-10}
 WRK_CONN=${BENCH_WRK_CONN:-32}
@@ -216,6 +217,7 @@ bench_throughput() {
         curl -fsS -o /dev/null "$SITE${paths[$n]}"
         curl -fsS -o "$root/$n.html" "$SITE${paths[$n]}"
     done
+    chmod -R a+rX "$root"
     start_nginx "$root"
     local f
     f=$(section_file 1-throughput)
