@@ -121,6 +121,16 @@ pub struct DemoWorldArgs {
         value_name = "FACTOR"
     )]
     pub demo_speed: f64,
+    /// Run this many copies of the world's timeline side by side (about 18 live
+    /// Spaces per copy), for load tests; 1 is the plain world.
+    #[arg(
+        long,
+        env = "EARSHOT_DEMO_SCALE",
+        default_value_t = 1,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=65536)
+    )]
+    pub demo_scale: u32,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +155,10 @@ pub struct DemoUpstreamArgs {
     /// Fraction of requests answered with a 429 (0.0 to 1.0).
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     pub rate_limit_rate: f64,
+    /// X API v2 requests allowed per endpoint family per 15 minutes before 429s
+    /// (0: unlimited, to measure what a client would ask for).
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub x_rate_limit: u32,
     #[command(flatten)]
     pub world: DemoWorldArgs,
 }

@@ -207,12 +207,15 @@ async fn connect_upstream(
         }
         UpstreamConfig::Demo(world) => {
             let key = ApiKey::new(random_key());
-            let demo = DemoUpstream::new(DemoConfig {
-                seed: world.demo_seed,
-                clock: clock.clone(),
-                api_key: key.expose().to_owned(),
-                faults: Faults::default(),
-            });
+            let demo = DemoUpstream::with_scale(
+                DemoConfig {
+                    seed: world.demo_seed,
+                    clock: clock.clone(),
+                    api_key: key.expose().to_owned(),
+                    faults: Faults::default(),
+                },
+                world.demo_scale,
+            );
             let listener = TcpListener::bind(("127.0.0.1", 0))
                 .await
                 .map_err(|e| StartError::Demo(e.to_string()))?;
@@ -280,17 +283,20 @@ pub async fn run_demo_upstream(args: DemoUpstreamArgs) -> Result<(), StartError>
             addr: args.bind,
             reason: bind_reason(&e),
         })?;
-    let demo = DemoUpstream::new(DemoConfig {
-        seed: args.world.demo_seed,
-        clock: demo_clock(&args.world),
-        api_key: key.clone(),
-        faults: Faults {
-            latency: std::time::Duration::from_millis(args.latency_ms),
-            error_rate: args.error_rate,
-            rate_limit_rate: args.rate_limit_rate,
-            ..Faults::default()
+    let demo = DemoUpstream::with_scale(
+        DemoConfig {
+            seed: args.world.demo_seed,
+            clock: demo_clock(&args.world),
+            api_key: key.clone(),
+            faults: Faults {
+                latency: std::time::Duration::from_millis(args.latency_ms),
+                error_rate: args.error_rate,
+                rate_limit_rate: args.rate_limit_rate,
+                x_rate_limit: args.x_rate_limit,
+            },
         },
-    });
+        args.world.demo_scale,
+    );
     println!("demo upstream listening on http://{}/", args.bind);
     if generated {
         // Printed once so a person can point a gateway client at it; pass --api-key to choose.

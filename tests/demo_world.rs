@@ -267,6 +267,7 @@ async fn the_embedded_demo_starts_with_the_default_configuration() {
         demo_seed: 2026,
         demo_start: None,
         demo_speed: 1.0,
+        demo_scale: 1,
     });
     let running = earshot::start(config).await.unwrap();
     assert!(running.demo.is_some());

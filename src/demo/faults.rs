@@ -29,6 +29,7 @@ pub fn endpoint_name(route: &str) -> &'static str {
         "/space/{id}/tweets" => "tweets",
         "/user/{id}/spaces" => "user_spaces",
         "/__demo/stats" => "stats",
+        "/__demo/ids" => "ids",
         _ => "other",
     }
 }

@@ -77,6 +77,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/spaces/scheduled", get(scheduled))
         .route("/user/{id}/spaces", get(user_spaces))
         .route("/__demo/stats", get(stats))
+        .route("/__demo/ids", get(demo_ids))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::gate,
@@ -921,6 +922,30 @@ async fn stats(AxState(shared): AxState<Arc<Shared>>) -> ApiResult {
         total: s.total,
         by_endpoint: s.by_endpoint,
     })
+}
+
+/// `GET /__demo/ids?state=live|ended&limit=N`: ids of existing Spaces, for load
+/// tests (`live`: every live one, up to the limit; `ended`: the most recent ones).
+async fn demo_ids(
+    AxState(shared): AxState<Arc<Shared>>,
+    q: Result<Query<Params>, QueryRejection>,
+) -> ApiResult {
+    let p = params(q)?;
+    let n = limit(&p, 100, 100_000)?;
+    let now = super::now_ms(&shared.clock);
+    let ids: Vec<String> = match state_filter(&p)? {
+        None | Some(State::Live) => shared
+            .world
+            .listed(now)
+            .into_iter()
+            .filter(|l| l.state == State::Live)
+            .map(|l| l.space.id)
+            .take(n)
+            .collect(),
+        Some(State::Ended) => shared.world.ended_ids(now, n),
+        Some(_) => return Err(ApiError::bad_request("state must be live or ended")),
+    };
+    json(serde_json::json!({ "ids": ids }))
 }
 
 #[cfg(test)]

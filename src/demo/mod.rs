@@ -107,9 +107,15 @@ impl std::fmt::Debug for DemoUpstream {
 
 impl DemoUpstream {
     pub fn new(config: DemoConfig) -> Self {
+        Self::with_scale(config, 1)
+    }
+
+    /// A world with `scale` times as many Spaces (about 18 × `scale` live at once);
+    /// scale 1 is [`DemoUpstream::new`]. For load tests and benchmarks.
+    pub fn with_scale(config: DemoConfig, scale: u32) -> Self {
         DemoUpstream {
             shared: Arc::new(Shared {
-                world: world::World::new(config.seed),
+                world: world::World::with_scale(config.seed, scale),
                 clock: config.clock,
                 api_key: config.api_key,
                 faults: config.faults,

@@ -41,6 +41,12 @@ const CANCEL_LISTED_MS: i64 = 210 * MINUTE;
 const CANCEL_MAX_DELAY_MS: i64 = 40 * MINUTE;
 /// Slots above this are never valid (keeps all arithmetic far from overflow).
 const MAX_SLOT: u64 = 1 << 40;
+/// A Space number carries its lane above this bit (lane 0: the numbers, and so the
+/// ids, of an unscaled world).
+const LANE_SHIFT: u32 = 42;
+/// The most lanes a scaled world may have.
+pub const MAX_SCALE: u32 = 1 << 16;
+const TAG_LANE: u64 = 0x1A4E;
 /// X's snowflake epoch, for tweet ids.
 const TWEPOCH_MS: i64 = 1_288_834_974_657;
 
@@ -61,6 +67,8 @@ pub enum Stream {
 pub struct SlotKey {
     pub stream: Stream,
     pub slot: u64,
+    /// Which parallel copy of the timeline (see [`World::with_scale`]); 0 unscaled.
+    pub lane: u32,
 }
 
 impl SlotKey {
@@ -68,6 +76,7 @@ impl SlotKey {
         SlotKey {
             stream: Stream::Main,
             slot,
+            lane: 0,
         }
     }
 
@@ -75,12 +84,18 @@ impl SlotKey {
         SlotKey {
             stream: Stream::Cancelled,
             slot,
+            lane: 0,
         }
+    }
+
+    pub fn in_lane(self, lane: u32) -> Self {
+        SlotKey { lane, ..self }
     }
 
     /// The number encoded into the Space id.
     pub fn number(self) -> u64 {
-        (self.slot << 1)
+        (u64::from(self.lane) << LANE_SHIFT)
+            | (self.slot << 1)
             | match self.stream {
                 Stream::Main => 0,
                 Stream::Cancelled => 1,
@@ -88,15 +103,17 @@ impl SlotKey {
     }
 
     pub fn from_number(n: u64) -> Option<Self> {
-        let slot = n >> 1;
+        let lane = u32::try_from(n >> LANE_SHIFT).ok()?;
+        let slot = (n >> 1) & ((1 << (LANE_SHIFT - 1)) - 1);
         if slot >= MAX_SLOT {
             return None;
         }
-        Some(if n & 1 == 0 {
+        let key = if n & 1 == 0 {
             SlotKey::main(slot)
         } else {
             SlotKey::cancelled(slot)
-        })
+        };
+        Some(key.in_lane(lane))
     }
 }
 
@@ -291,6 +308,8 @@ pub struct Listed {
 
 pub struct World {
     pub seed: u64,
+    /// Parallel copies of the timeline, each with its own Spaces (1: the plain world).
+    scale: u32,
     pub users: Vec<User>,
     user_index: HashMap<String, usize>,
 }
@@ -301,7 +320,15 @@ fn smoothstep(x: f64) -> f64 {
 }
 
 impl World {
+    #[cfg(test)]
     pub fn new(seed: u64) -> Self {
+        Self::with_scale(seed, 1)
+    }
+
+    /// A world with `scale` times as many Spaces: `scale` lanes, each a copy of the
+    /// plain timeline with its own dice (lane 0 is the plain world, same ids), sharing
+    /// one user pool. For load tests that need hundreds of live Spaces at once.
+    pub fn with_scale(seed: u64, scale: u32) -> Self {
         let users = names::user_pool(seed);
         let user_index = users
             .iter()
@@ -310,6 +337,7 @@ impl World {
             .collect();
         World {
             seed,
+            scale: scale.clamp(1, MAX_SCALE),
             users,
             user_index,
         }
@@ -319,10 +347,19 @@ impl World {
         self.user_index.get(id).copied()
     }
 
-    fn category(&self, slot: u64, blocks: &mut Blocks) -> Category {
+    /// The seed a lane's dice are keyed by: the world's own for lane 0.
+    fn lane_seed(&self, lane: u32) -> u64 {
+        if lane == 0 {
+            self.seed
+        } else {
+            hash(self.seed, &[TAG_LANE, u64::from(lane)])
+        }
+    }
+
+    fn category(&self, seed: u64, slot: u64, blocks: &mut Blocks) -> Category {
         let perm = Blocks::get(
             &mut blocks.cat,
-            self.seed,
+            seed,
             TAG_CAT,
             slot / CAT_BLOCK,
             CAT_BLOCK,
@@ -339,18 +376,18 @@ impl World {
         }
     }
 
-    fn end_cell(&self, slot: u64, blocks: &mut Blocks) -> u64 {
+    fn end_cell(&self, seed: u64, slot: u64, blocks: &mut Blocks) -> u64 {
         let b = slot / END_BLOCK;
-        let perm = Blocks::get(&mut blocks.end, self.seed, TAG_END, b, END_BLOCK);
+        let perm = Blocks::get(&mut blocks.end, seed, TAG_END, b, END_BLOCK);
         let p = perm.get((slot % END_BLOCK) as usize).copied().unwrap_or(0) as u64;
         b * END_BLOCK + p + END_SHIFT
     }
 
-    fn main_timeline(&self, slot: u64, blocks: &mut Blocks) -> Timeline {
-        let d = Dice::new(self.seed, &[TAG_MAIN, slot]);
+    fn main_timeline(&self, seed: u64, slot: u64, blocks: &mut Blocks) -> Timeline {
+        let d = Dice::new(seed, &[TAG_MAIN, slot]);
         let cell = BASE_MS + slot as i64 * CELL_MS;
         let started = cell + d.range(1, 0, CELL_MS - 1);
-        let lead_s = match self.category(slot, blocks) {
+        let lead_s = match self.category(seed, slot, blocks) {
             Category::Instant => None,
             Category::Short => Some(d.range(2, 5 * 60, 60 * 60)),
             // Stratified leads keep the number of visible scheduled Spaces steady.
@@ -365,7 +402,7 @@ impl World {
             Some(lead) => (cell - lead * SECOND, Some(cell)),
             None => (started, None),
         };
-        let end_cell = self.end_cell(slot, blocks) as i64;
+        let end_cell = self.end_cell(seed, slot, blocks) as i64;
         let ended = BASE_MS + end_cell * CELL_MS + d.range(3, 0, CELL_MS - 1);
         let retention = if d.chance(4, 0.75) {
             d.range(5, 30, 90)
@@ -382,8 +419,8 @@ impl World {
         }
     }
 
-    fn cancelled_timeline(&self, slot: u64) -> Timeline {
-        let d = Dice::new(self.seed, &[TAG_CANCEL, slot]);
+    fn cancelled_timeline(&self, seed: u64, slot: u64) -> Timeline {
+        let d = Dice::new(seed, &[TAG_CANCEL, slot]);
         let created = BASE_MS + slot as i64 * CANCEL_INTERVAL_MS + d.range(1, 0, 20 * MINUTE);
         let planned = created + d.range(2, 60, 20 * 60) * MINUTE;
         let quarter = 15 * MINUTE;
@@ -401,9 +438,10 @@ impl World {
     }
 
     fn timeline_with(&self, key: SlotKey, blocks: &mut Blocks) -> Timeline {
+        let seed = self.lane_seed(key.lane);
         match key.stream {
-            Stream::Main => self.main_timeline(key.slot, blocks),
-            Stream::Cancelled => self.cancelled_timeline(key.slot),
+            Stream::Main => self.main_timeline(seed, key.slot, blocks),
+            Stream::Cancelled => self.cancelled_timeline(seed, key.slot),
         }
     }
 
@@ -419,6 +457,9 @@ impl World {
     /// exist yet at `now`.
     pub fn lookup(&self, id: &str, now: i64) -> Option<Space> {
         let key = SlotKey::from_number(ids::decode(self.seed, id)?)?;
+        if key.lane >= self.scale {
+            return None;
+        }
         let timeline = self.timeline(key);
         timeline.state_at(now)?;
         Some(self.details(key, timeline))
@@ -430,7 +471,7 @@ impl World {
             Stream::Main => TAG_MAIN,
             Stream::Cancelled => TAG_CANCEL,
         };
-        let d = Dice::new(self.seed, &[stream_tag, key.slot, 0xDE7A]);
+        let d = Dice::new(self.lane_seed(key.lane), &[stream_tag, key.slot, 0xDE7A]);
         let topic = d.index(1, TOPICS.len());
         let mut topics = vec![topic];
         if d.chance(2, 0.35) {
@@ -499,16 +540,24 @@ impl World {
         if now < BASE_MS {
             return out;
         }
+        for lane in 0..self.scale {
+            self.listed_in_lane(lane, now, &mut out);
+        }
+        out
+    }
+
+    fn listed_in_lane(&self, lane: u32, now: i64, out: &mut Vec<Listed>) {
+        let seed = self.lane_seed(lane);
         let mut blocks = Blocks::default();
         let cell = ((now - BASE_MS) / CELL_MS) as u64;
         let back = (END_SHIFT + END_BLOCK) as i64 + MAX_RETENTION_MS / CELL_MS + 2;
         let lo = cell.saturating_sub(back as u64);
         let hi = cell + (MAX_LEAD_MS / CELL_MS) as u64 + 2;
         for slot in lo..=hi {
-            if slot > cell + 1 && self.category(slot, &mut blocks) == Category::Instant {
+            if slot > cell + 1 && self.category(seed, slot, &mut blocks) == Category::Instant {
                 continue;
             }
-            let key = SlotKey::main(slot);
+            let key = SlotKey::main(slot).in_lane(lane);
             let tl = self.timeline_with(key, &mut blocks);
             if let Some(state) = tl.listed_at(now) {
                 out.push(Listed {
@@ -520,14 +569,38 @@ impl World {
         let ccell = ((now - BASE_MS) / CANCEL_INTERVAL_MS) as u64;
         let cback = ((CANCEL_LISTED_MS + CANCEL_MAX_DELAY_MS) / CANCEL_INTERVAL_MS + 2) as u64;
         for slot in ccell.saturating_sub(cback)..=ccell {
-            let key = SlotKey::cancelled(slot);
-            let tl = self.cancelled_timeline(slot);
+            let key = SlotKey::cancelled(slot).in_lane(lane);
+            let tl = self.cancelled_timeline(seed, slot);
             if let Some(state) = tl.listed_at(now) {
                 out.push(Listed {
                     space: self.details(key, tl),
                     state,
                 });
             }
+        }
+    }
+
+    /// Ids of `n` Spaces that had ended by `now`, newest first, across every lane
+    /// (for load tests that need many distinct existing Spaces).
+    pub fn ended_ids(&self, now: i64, n: usize) -> Vec<String> {
+        let mut out = Vec::with_capacity(n);
+        if now < BASE_MS {
+            return out;
+        }
+        let cell = ((now - BASE_MS) / CELL_MS) as u64;
+        // Every main-stream Space started this far back has ended.
+        let mut slot = cell.saturating_sub(END_SHIFT + 2 * END_BLOCK);
+        while out.len() < n {
+            for lane in 0..self.scale {
+                let key = SlotKey::main(slot).in_lane(lane);
+                if out.len() < n && self.timeline(key).state_at(now) == Some(State::Ended) {
+                    out.push(self.space_id(key));
+                }
+            }
+            if slot == 0 {
+                break;
+            }
+            slot -= 1;
         }
         out
     }

@@ -112,7 +112,7 @@ fn lifecycles_are_consistent() {
         .collect();
     assert!(ends.len() > 950, "end cells are (nearly) a bijection");
     for slot in 0..200u64 {
-        let tl = world.cancelled_timeline(slot);
+        let tl = world.cancelled_timeline(world.seed, slot);
         let c = tl.cancelled.unwrap();
         assert!(tl.created < c && c < tl.scheduled_start.unwrap());
         assert_eq!(tl.state_at(c - 1), Some(State::Scheduled));

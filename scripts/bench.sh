@@ -1,0 +1,663 @@
+#!/usr/bin/env bash
+# earshot benchmarks: speed, memory and the upstream budget. One command:
+#
+#   scripts/bench.sh                 # everything (~15–20 min), rewrites BENCHMARKS.md
+#   scripts/bench.sh budget memory   # a subset; other sections keep their last results
+#   scripts/bench.sh report          # only reassemble BENCHMARKS.md from the kept results
+#
+# Sections: throughput latency render memory weight coalescing budget coldstart
+#
+# Loopback only. Installs what it needs (apt: wrk nginx; cargo install: oha), builds
+# the release binary and the load tool (examples/loadgen.rs) itself, and stops every
+# process it started. Results of each section are kept under $RESULTS (in the cargo
+# target dir) and BENCHMARKS.md is assembled from them.
+#
+# Knobs (environment): BENCH_WRK_SECS (10), BENCH_WRK_CONN (32), BENCH_WRK_THREADS (1),
+# BENCH_OHA_SECS (20), BENCH_BUDGET_SECS (60; the 10k/500/X case always runs 120),
+# BENCH_SCALE (32: demo world copies for the budget, ~18 live Spaces each).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+export CARGO_TARGET_DIR=$TARGET
+BIN=$TARGET/release/earshot
+LOADGEN=$TARGET/release/examples/loadgen
+RESULTS=$TARGET/bench-results
+WORK=$(mktemp -d /tmp/earshot-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers (user nobody when started as root) read files under it
+KEY=bench-key
+WRK_SECS=${BENCH_WRK_SECS:-10}
+WRK_CONN=${BENCH_WRK_CONN:-32}
+WRK_THREADS=${BENCH_WRK_THREADS:-1}
+OHA_SECS=${BENCH_OHA_SECS:-20}
+BUDGET_SECS=${BENCH_BUDGET_SECS:-60}
+SCALE=${BENCH_SCALE:-32}
+ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart"
+mkdir -p "$RESULTS"
+
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------------ tools
+
+need_tools() {
+    command -v python3 >/dev/null || { echo "python3 is needed to parse results" >&2; exit 1; }
+    command -v curl >/dev/null || apt-get install -y curl
+    local missing=()
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]} (apt)"
+        if [ "$(id -u)" = 0 ]; then apt-get install -y "${missing[@]}"; else sudo apt-get install -y "${missing[@]}"; fi
+    fi
+    if ! command -v oha >/dev/null; then
+        log "installing oha (cargo install oha --locked; a few minutes)"
+        cargo install oha --locked
+    fi
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+}
+
+build() {
+    log "building release binary and load tool"
+    cargo build --release --bin earshot --example loadgen
+}
+
+# ------------------------------------------------------------------ processes
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() { # url [header]
+    local url=$1 i
+    for i in $(seq 1 400); do
+        if curl -fsS -o /dev/null ${2:+-H "$2"} "$url" 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "timed out waiting for $url" >&2
+    return 1
+}
+
+# start_demo SCALE -> sets DEMO_PORT, DEMO_PID
+start_demo() {
+    DEMO_PORT=$(free_port)
+    "$BIN" demo-upstream --bind "127.0.0.1:$DEMO_PORT" --api-key "$KEY" \
+        --demo-scale "${1:-1}" --x-rate-limit 0 >"$WORK/demo.$DEMO_PORT.log" 2>&1 &
+    DEMO_PID=$!
+    PIDS+=("$DEMO_PID")
+    wait_http "http://127.0.0.1:$DEMO_PORT/__demo/stats" "X-API-KEY: $KEY"
+}
+
+# start_earshot DIALECT -> sets SITE_PORT, SITE_PID, SITE (needs DEMO_PORT)
+start_earshot() {
+    SITE_PORT=$(free_port)
+    EARSHOT_LOG=warn "$BIN" --bind "127.0.0.1:$SITE_PORT" --upstream "$1" \
+        --upstream-url "http://127.0.0.1:$DEMO_PORT/" --api-key "$KEY" \
+        --rate-limit 0 --live-ttl 15 --cache-ttl 180 >"$WORK/earshot.$SITE_PORT.log" 2>&1 &
+    SITE_PID=$!
+    PIDS+=("$SITE_PID")
+    SITE=http://127.0.0.1:$SITE_PORT
+    wait_http "$SITE/healthz"
+}
+
+stop() { # pid…
+    local pid
+    for pid in "$@"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    local keep=() p
+    for p in "${PIDS[@]}"; do
+        case " $* " in *" $p "*) ;; *) keep+=("$p") ;; esac
+    done
+    PIDS=("${keep[@]}")
+}
+
+demo_json() { curl -fsS -H "X-API-KEY: $KEY" "http://127.0.0.1:$DEMO_PORT$1"; }
+live_ids() { demo_json "/__demo/ids?state=live&limit=$1" | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["ids"]))'; }
+calls() { # endpoint names… (all client calls when none)
+    demo_json /__demo/stats | python3 -c '
+import json, sys
+by = json.load(sys.stdin)["by_endpoint"]
+names = sys.argv[1:] or [k for k in by if k not in ("stats", "ids")]
+print(sum(by.get(n, 0) for n in names))' "$@"
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+metric() { curl -fsS "$SITE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+# Each section writes $RESULTS/<n>-<name>.md; commands it ran go in the same file.
+section_file() { echo "$RESULTS/$1.md"; }
+stamp() { date -u '+%Y-%m-%d %H:%M UTC'; }
+
+# ------------------------------------------------------------------ 1. throughput
+
+wrk_run() { # label url [extra wrk args…] -> prints "rps p50ms p99ms"
+    local url=$2
+    shift 2
+    wrk -t"$WRK_THREADS" -c"$WRK_CONN" -d"${WRK_SECS}s" --latency "$@" "$url" >"$WORK/wrk.out" 2>&1
+    python3 - "$WORK/wrk.out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v):
+    n, u = re.match(r"([\d.]+)(\w+)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+errors = re.search(r"Socket errors:.*", text)
+print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx.group(1) if non2xx else 0}")
+PY
+}
+
+start_nginx() { # root -> NGINX_PORT, NGINX_PID
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx/logs"
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes $(nproc);
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    default_type text/html;
+    gzip on;
+    gzip_comp_level 6;
+    gzip_types text/html text/css application/javascript;
+    client_body_temp_path $WORK/nginx/tmp;
+    proxy_temp_path $WORK/nginx/tmp;
+    fastcgi_temp_path $WORK/nginx/tmp;
+    uwsgi_temp_path $WORK/nginx/tmp;
+    scgi_temp_path $WORK/nginx/tmp;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $1;
+        location / { }
+    }
+}
+EOF
+    "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/logs/stdout" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    wait_http "http://127.0.0.1:$NGINX_PORT/space.html"
+}
+
+bench_throughput() {
+    log "1. throughput and latency: earshot vs nginx serving the same bytes"
+    start_demo 1
+    start_earshot gateway
+    local id
+    id=$(live_ids 1 | head -1)
+    local root=$WORK/www
+    mkdir -p "$root"
+    local -a names=(space home live embed)
+    local -A paths=([space]="/spaces/$id" [home]="/" [live]="/spaces/$id/live" [embed]="/embed/spaces/$id")
+    local -A titles=([space]="cached Space page \`/spaces/{id}\`" [home]="home \`/\`" [live]="live partial \`/spaces/{id}/live\`" [embed]="embed \`/embed/spaces/{id}\`")
+    local n
+    for n in "${names[@]}"; do
+        curl -fsS -o /dev/null "$SITE${paths[$n]}" # warm the cache
+        curl -fsS -o /dev/null "$SITE${paths[$n]}"
+        curl -fsS -o "$root/$n.html" "$SITE${paths[$n]}"
+    done
+    chmod -R a+rX "$root"
+    start_nginx "$root"
+    local f
+    f=$(section_file 1-throughput)
+    {
+        echo "## 1. Throughput and latency on loopback"
+        echo
+        echo "_Run $(stamp)._ \`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency\`, one route at a time,"
+        echo "earshot (\`--upstream gateway\` against the demo upstream, cache warm, \`--rate-limit 0\`) then"
+        echo "Debian's nginx serving each earshot response body, saved byte for byte, as a static file"
+        echo "(\`worker_processes $(nproc)\`, \`sendfile on\`, access log off). Client and servers share the $(nproc) cores."
+        echo "Target: cached Space page ≥ 0.8× nginx."
+        echo
+        echo "| route | bytes | earshot req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | earshot/nginx | ≥ 0.8× |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    } >"$f"
+    local e g ratio bytes verdict
+    for n in "${names[@]}"; do
+        log "wrk $n"
+        read -r -a e <<<"$(wrk_run earshot "$SITE${paths[$n]}")"
+        read -r -a g <<<"$(wrk_run nginx "http://127.0.0.1:$NGINX_PORT/$n.html")"
+        ratio=$(python3 -c "print(f'{${e[0]}/${g[0]}:.2f}')")
+        bytes=$(stat -c %s "$root/$n.html")
+        verdict=""
+        if [ "$n" = space ]; then verdict=$(python3 -c "print('**met**' if $ratio >= 0.8 else '**missed**')"); fi
+        echo "| ${titles[$n]} | $bytes | ${e[0]} | ${e[1]} | ${e[2]} | ${g[0]} | ${g[1]} | ${g[2]} | ${ratio}× | $verdict |" >>"$f"
+        [ "${e[3]}" = 0 ] || echo "| ↳ earshot non-2xx/3xx responses: ${e[3]} | | | | | | | | |" >>"$f"
+        if [ "$n" = space ]; then echo "${e[0]}" >"$RESULTS/space-max-rps"; fi
+    done
+    log "wrk space, gzip"
+    read -r -a e <<<"$(wrk_run earshot "$SITE${paths[space]}" -H 'Accept-Encoding: gzip')"
+    read -r -a g <<<"$(wrk_run nginx "http://127.0.0.1:$NGINX_PORT/space.html" -H 'Accept-Encoding: gzip')"
+    ratio=$(python3 -c "print(f'{${e[0]}/${g[0]}:.2f}')")
+    echo "| Space page, \`Accept-Encoding: gzip\` (both compress per request; nginx \`gzip_comp_level 6\`) | | ${e[0]} | ${e[1]} | ${e[2]} | ${g[0]} | ${g[1]} | ${g[2]} | ${ratio}× | |" >>"$f"
+    {
+        echo
+        echo "Commands: \`earshot demo-upstream --bind 127.0.0.1:D --api-key K\`;"
+        echo "\`earshot --bind 127.0.0.1:E --upstream gateway --upstream-url http://127.0.0.1:D/ --api-key K --rate-limit 0 --live-ttl 15 --cache-ttl 180\`;"
+        echo "\`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency URL\` (plus \`-H 'Accept-Encoding: gzip'\` for the last row)."
+    } >>"$f"
+    stop "$NGINX_PID" "$SITE_PID" "$DEMO_PID"
+}
+
+# ------------------------------------------------------------------ 2. latency
+
+bench_latency() {
+    log "2. latency under constant load (oha, latency correction)"
+    local max rate
+    if [ -s "$RESULTS/space-max-rps" ]; then max=$(cat "$RESULTS/space-max-rps"); else
+        echo "run the throughput section first (it measures the max rate)" >&2
+        return 1
+    fi
+    rate=$((max / 2))
+    start_demo 1
+    start_earshot gateway
+    local id
+    id=$(live_ids 1 | head -1)
+    mkdir -p "$WORK/www"
+    curl -fsS -o /dev/null "$SITE/spaces/$id"
+    curl -fsS -o "$WORK/www/space.html" "$SITE/spaces/$id"
+    chmod -R a+rX "$WORK/www"
+    start_nginx "$WORK/www"
+    local f label url r
+    f=$(section_file 2-latency)
+    {
+        echo "## 2. Latency under constant load"
+        echo
+        echo "_Run $(stamp)._ \`oha -z ${OHA_SECS}s -q RATE -c $WRK_CONN --latency-correction\` on the cached Space page (an open-loop"
+        echo "rate: each latency counts from when its request was due, so a client or server that falls behind shows it)."
+        echo "RATE is half of the $max req/s measured in section 1 ($rate req/s); the same rate against nginx serving the same"
+        echo "bytes shows what the machine and client manage; 1,000 req/s shows earshot well below saturation."
+        echo "Target: p99 under 5 ms at 50 % of the max."
+        echo
+        echo "| server | rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | statuses | p99 < 5 ms |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+    } >"$f"
+    for label in "earshot|$SITE/spaces/$id|$rate" "nginx (same bytes)|http://127.0.0.1:$NGINX_PORT/space.html|$rate" "earshot|$SITE/spaces/$id|1000"; do
+        IFS='|' read -r label url r <<<"$label"
+        log "oha $label at $r req/s"
+        oha -z "${OHA_SECS}s" -q "$r" -c "$WRK_CONN" --latency-correction --no-tui \
+            --output-format json "$url" >"$WORK/oha.json" 2>"$WORK/oha.err"
+        python3 - "$WORK/oha.json" "$label" "$r" >>"$f" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+label, rate = sys.argv[2:4]
+s = d["summary"]
+p = d["latencyPercentiles"]
+ms = lambda v: f"{v*1000:.2f}" if v is not None else "n/a"
+codes = d.get("statusCodeDistribution", {})
+p99 = p.get("p99")
+ok = p99 is not None and p99 < 0.005
+print(f"| {label} | {rate} | {s['requestsPerSec']:.0f} | {ms(p.get('p50'))} | {ms(p.get('p90'))} | {ms(p99)} | "
+      f"{ms(p.get('p99.9'))} | {ms(s['slowest'])} | {', '.join(f'{k}: {v}' for k, v in codes.items())} | "
+      f"{('**met**' if ok else '**missed**') if label == 'earshot' else '(reference)'} |")
+PY
+    done
+    stop "$NGINX_PID" "$SITE_PID" "$DEMO_PID"
+}
+
+# ------------------------------------------------------------------ 3. render
+
+bench_render() {
+    log "3. render cost (criterion)"
+    cargo bench --bench render >"$WORK/criterion.out" 2>&1 || { cat "$WORK/criterion.out" >&2; return 1; }
+    local f
+    f=$(section_file 3-render)
+    python3 - "$TARGET/criterion" >"$f" <<'PY'
+import json, os, sys, glob
+root = sys.argv[1]
+print("## 3. Render cost of the Space page\n")
+print("`cargo bench --bench render` (criterion; `benches/render.rs`): the reference Space with its participants "
+      "and tweets, building the view and rendering the askama template. Target: under 50 µs.\n")
+print("| benchmark | mean µs | 95 % interval µs | median µs | under 50 µs |")
+print("| --- | ---: | ---: | ---: | --- |")
+for path in sorted(glob.glob(os.path.join(root, "*", "new", "estimates.json"))):
+    bench = json.load(open(os.path.join(os.path.dirname(path), "benchmark.json")))
+    if not bench.get("group_id", "").startswith("space page"):
+        continue
+    e = json.load(open(path))
+    m = e["mean"]
+    us = lambda ns: f"{ns/1000:.1f}"
+    ci = m["confidence_interval"]
+    print(f"| {bench['group_id']} | {us(m['point_estimate'])} | {us(ci['lower_bound'])}–{us(ci['upper_bound'])} | "
+          f"{us(e['median']['point_estimate'])} | {'**met**' if m['point_estimate'] < 50000 else '**missed**'} |")
+PY
+    echo >>"$f"
+    echo "_Run $(stamp)._" >>"$f"
+}
+
+# ------------------------------------------------------------------ 4. memory
+
+fill_cache() { # from to -> appends a table row (Spaces start..end of the ended list)
+    local from=$1 to=$2 before after rss hwm entries weight
+    python3 -c '
+import sys
+ids = open(sys.argv[1]).read().split()
+for i in ids[int(sys.argv[2]):int(sys.argv[3])]: print(sys.argv[4] + "/spaces/" + i)' "$WORK/ids.txt" "$from" "$to" "$SITE" >"$WORK/urls.txt"
+    before=$(calls)
+    "$LOADGEN" many --file "$WORK/urls.txt" --concurrency 32 >"$WORK/many.json"
+    sleep 2
+    after=$(calls)
+    rss=$(rss_kb "$SITE_PID")
+    hwm=$(hwm_kb "$SITE_PID")
+    entries=$(metric earshot_cache_entries)
+    weight=$(metric earshot_cache_weight_bytes)
+    python3 - "$WORK/many.json" "$to" "$rss" "$hwm" "$entries" "$weight" "$((after - before))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+to, rss, hwm, entries, weight, calls = sys.argv[2:8]
+mb = lambda kb: f"{int(kb)/1024:.1f}"
+ok = "**met**" if int(hwm) <= 100 * 1024 else "**missed**"
+print(f"| after {int(to):,} distinct Space pages | {mb(rss)} | {mb(hwm)} | {entries} | {int(weight)/1048576:.1f} | "
+      f"{calls} | {d['requests']} in {d['elapsed_s']:.0f} s, {d['statuses']} | {ok} |")
+PY
+}
+
+bench_memory() {
+    log "4. memory: idle, then 10,000 (and 40,000) distinct Spaces cached"
+    start_demo 1
+    start_earshot gateway
+    sleep 2
+    local idle_rss idle_after f
+    idle_rss=$(rss_kb "$SITE_PID")
+    curl -fsS -o /dev/null "$SITE/"
+    idle_after=$(rss_kb "$SITE_PID")
+    demo_json "/__demo/ids?state=ended&limit=40000" |
+        python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["ids"]))' >"$WORK/ids.txt"
+    f=$(section_file 4-memory)
+    {
+        echo "## 4. Memory"
+        echo
+        echo "_Run $(stamp)._ earshot (\`--upstream gateway\`, demo upstream) RSS from \`/proc/PID/status\`."
+        echo "The Spaces are distinct ended Spaces of the demo world (ids from the demo's \`/__demo/ids?state=ended&limit=N\`),"
+        echo "each page requested once (\`examples/loadgen.rs many\`, 32 in flight), so each caches four answers: the Space, its"
+        echo "participants, tweets and recording. Target: ≤ 100 MB after 10,000, the cache bounded by weight (64 MiB of approximate"
+        echo "answer size, \`CACHE_MAX_BYTES\` in \`src/catalog.rs\`). The 40,000 row checks whether that bound keeps RSS under the target."
+        echo
+        echo "| state | RSS MB | peak RSS (VmHWM) MB | cache entries | cache weight MB | upstream calls | load | peak ≤ 100 MB |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        echo "| idle, just started | $(python3 -c "print(f'{$idle_rss/1024:.1f}')") | | | | | | |"
+        echo "| idle, after one home page | $(python3 -c "print(f'{$idle_after/1024:.1f}')") | | | | | | |"
+        fill_cache 0 10000
+        fill_cache 10000 40000
+    } >"$f"
+    stop "$SITE_PID" "$DEMO_PID"
+}
+
+# ------------------------------------------------------------------ 5. page weight
+
+page_weight() { # path -> rows "url bytes" for the page and its same-origin static assets
+    local path=$1
+    curl -fsS -H 'Accept-Encoding: br, gzip' -o "$WORK/page.raw" -D "$WORK/page.h" \
+        -w '%{size_download}\n' "$SITE$path" >"$WORK/page.size"
+    echo "$path $(cat "$WORK/page.size") $(awk 'tolower($1)=="content-encoding:" {print $2}' "$WORK/page.h" | tr -d '\r')"
+    curl -fsS --compressed "$SITE$path" |
+        grep -oE '(href|src)="/static/[^"]+"' | sed -E 's/^(href|src)="//; s/"$//' | sort -u |
+        while read -r asset; do
+            curl -fsS -H 'Accept-Encoding: br, gzip' -o /dev/null -D "$WORK/asset.h" -w '%{size_download}' "$SITE$asset" >"$WORK/asset.size"
+            echo "$asset $(cat "$WORK/asset.size") $(awk 'tolower($1)=="content-encoding:" {print $2}' "$WORK/asset.h" | tr -d '\r')"
+        done
+}
+
+bench_weight() {
+    log "5. page weight on the wire"
+    start_demo 1
+    start_earshot gateway
+    local id f
+    id=$(live_ids 1 | head -1)
+    f=$(section_file 5-weight)
+    {
+        echo "## 5. Page weight on the wire"
+        echo
+        echo "_Run $(stamp)._ Bytes of each response body as sent with \`Accept-Encoding: br, gzip\` (\`curl -w %{size_download}\`,"
+        echo "no decoding), for a live Space page and for the embed, each with every same-origin \`/static/\` asset it links"
+        echo "(stylesheets, scripts, icons). Headers are not counted. Targets: Space page with its CSS and JS ≤ 35 KB; embed with its assets ≤ 20 KB."
+    } >"$f"
+    local label path limit total
+    for label in "Space page:/spaces/$id:35" "embed:/embed/spaces/$id:20"; do
+        IFS=: read -r label path limit <<<"$label"
+        page_weight "$path" >"$WORK/weight.txt"
+        total=$(awk '{s += $2} END {print s}' "$WORK/weight.txt")
+        {
+            echo
+            echo "**$label** (\`${path/$id/\{id\}}\`): **$(python3 -c "print(f'{$total/1000:.1f}')") KB** ($total bytes), target ≤ $limit KB: $(python3 -c "print('**met**' if $total <= $limit*1000 else '**missed**')")"
+            echo
+            echo "| resource | bytes | encoding |"
+            echo "| --- | ---: | --- |"
+            awk -v id="$id" '{p=$1; gsub(id, "{id}", p); printf "| `%s` | %s | %s |\n", p, $2, ($3 == "" ? "identity" : $3)}' "$WORK/weight.txt"
+        } >>"$f"
+    done
+    stop "$SITE_PID" "$DEMO_PID"
+}
+
+# ------------------------------------------------------------------ 6. coalescing
+
+bench_coalescing() {
+    log "6. coalescing: 100 concurrent cold requests for one Space"
+    local f
+    f=$(section_file 6-coalescing)
+    {
+        echo "## 6. Coalescing"
+        echo
+        echo "_Run $(stamp)._ A fresh earshot per dialect; 100 concurrent requests for one Space nobody asked for yet, released"
+        echo "together (\`examples/loadgen.rs burst\`); upstream calls counted by the demo (\`/__demo/stats\`) before and after."
+        echo "Target: 1 call for the Space."
+        echo
+        echo "| dialect | requests | Space lookups (endpoint) | all upstream calls | statuses | met |"
+        echo "| --- | --- | ---: | ---: | --- | --- |"
+    } >>"$f"
+    local dialect ep path b_ep b_all a_ep a_all ids id1 id2 out
+    for dialect in gateway x; do
+        if [ "$dialect" = gateway ]; then ep=space; else ep=x_space; fi
+        start_demo 1
+        start_earshot "$dialect"
+        mapfile -t ids < <(live_ids 2)
+        for path in "/spaces/${ids[0]}/live" "/spaces/${ids[1]}"; do
+            b_ep=$(calls "$ep")
+            b_all=$(calls)
+            out=$("$LOADGEN" burst --url "$SITE$path" --n 100)
+            sleep 0.5
+            a_ep=$(calls "$ep")
+            a_all=$(calls)
+            echo "| $dialect | 100 × \`${path/${ids[0]}/\{id\}}\` | $((a_ep - b_ep)) (\`$ep\`) | $((a_all - b_all)) | $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["statuses"])' "$out") | $([ $((a_ep - b_ep)) = 1 ] && echo '**met**' || echo '**missed**') |" |
+                sed "s/${ids[1]}/{id}/" >>"$f"
+        done
+        stop "$SITE_PID" "$DEMO_PID"
+    done
+    echo >>"$f"
+    echo "The full page also reads participants, tweets and the recording (gateway) or nothing more (X v2 has none); each of those is coalesced too, so \"all upstream calls\" is one per distinct answer the page needs." >>"$f"
+}
+
+# ------------------------------------------------------------------ 7. budget
+
+bench_budget() {
+    log "7. upstream budget: simulated browsers polling live Spaces"
+    local f
+    f=$(section_file 7-budget)
+    {
+        echo "## 7. Upstream budget"
+        echo
+        echo "_Run $(stamp)._ Simulated browsers (\`examples/loadgen.rs budget\`) each poll their Space's \`/spaces/{id}/live\` every 15 s"
+        echo "(\`--live-ttl 15\`) as htmx does (with \`HX-Request\` and \`If-None-Match\`, stopping on 286), their first polls spread evenly"
+        echo "over the first 15 s; browser *i* watches Space *i mod N*. The Spaces are live Spaces of a demo world run at \`--demo-scale $SCALE\`"
+        echo "($SCALE copies of the timeline side by side, about $((SCALE * 18)) live at once) with \`--x-rate-limit 0\`, so the demo never answers 429"
+        echo "and the counts show what earshot asks for. A fresh demo and earshot per case (cold cache). \"First 30 s\" holds the cold lookups;"
+        echo "\"steady\" is the rate from 30 s to the end. Target: the 500-Space case on X v2 ≤ 20 calls a minute (X's 300 per 15 minutes)."
+        echo
+        echo "| dialect | browsers | Spaces | window | polls (statuses) | upstream calls | calls/min over the window | calls in first 30 s | steady calls/min | by endpoint | ≤ 20/min steady |"
+        echo "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |"
+    } >"$f"
+    local dialect browsers spaces secs out
+    for dialect in gateway x; do
+        for spaces in 50 500; do
+            for browsers in 1000 10000; do
+                secs=$BUDGET_SECS
+                if [ "$dialect" = x ] && [ "$spaces" = 500 ] && [ "$browsers" = 10000 ]; then secs=120; fi
+                log "budget $dialect $browsers browsers $spaces Spaces ${secs}s"
+                start_demo "$SCALE"
+                start_earshot "$dialect"
+                out=$("$LOADGEN" budget --site "$SITE" --demo "http://127.0.0.1:$DEMO_PORT" --key "$KEY" \
+                    --browsers "$browsers" --spaces "$spaces" --secs "$secs" --every 15 --warmup 30)
+                echo "$out" >"$RESULTS/budget-$dialect-$browsers-$spaces.json"
+                python3 - "$dialect" "$out" >>"$f" <<'PY'
+import json, sys
+dialect, d = sys.argv[1], json.loads(sys.argv[2])
+st = ", ".join(f"{k}: {v}" for k, v in d["statuses"].items())
+if d["errors"]:
+    st += f", errors: {d['errors']}"
+by = ", ".join(f"{k} {v}" for k, v in d["by_endpoint"].items())
+steady = d["steady_calls_per_min"]
+target = ("**met**" if steady <= 20 else "**missed**") if dialect == "x" and d["spaces"] == 500 else ""
+print(f"| {'X v2' if dialect == 'x' else 'gateway'} | {d['browsers']} | {d['spaces']} | {d['secs']} s | {d['requests']} ({st}) | "
+      f"{d['upstream_calls']} | {d['calls_per_min']:.0f} | {d['calls_in_warmup']} | {steady:.0f} | {by} | {target} |")
+PY
+                stop "$SITE_PID" "$DEMO_PID"
+            done
+        done
+    done
+    {
+        echo
+        echo "Windows: ${BUDGET_SECS} s per case, 120 s for 10,000 browsers × 500 Spaces on X v2. Upstream call timelines (every 5 s) are in"
+        echo "\`\$CARGO_TARGET_DIR/bench-results/budget-*.json\`."
+    } >>"$f"
+}
+
+# ------------------------------------------------------------------ 8. cold start
+
+bench_coldstart() {
+    log "8. cold start"
+    local f port out1 out2
+    f=$(section_file 8-coldstart)
+    start_demo 1
+    port=$(free_port)
+    out1=$("$LOADGEN" coldstart --url "http://127.0.0.1:$port/" --repeat 7 -- \
+        "$BIN" --bind "127.0.0.1:$port" --upstream gateway --upstream-url "http://127.0.0.1:$DEMO_PORT/" \
+        --api-key "$KEY" --rate-limit 0)
+    port=$(free_port)
+    out2=$("$LOADGEN" coldstart --url "http://127.0.0.1:$port/" --repeat 7 -- "$BIN" --bind "127.0.0.1:$port")
+    stop "$DEMO_PID"
+    {
+        echo "## 8. Cold start"
+        echo
+        echo "_Run $(stamp)._ Time from spawning the process to the first \`200\` for \`/\` (the home page, which needs the live and"
+        echo "scheduled lists from the upstream, so the first answer includes cold upstream calls), polling every millisecond"
+        echo "(\`examples/loadgen.rs coldstart\`), 7 runs."
+        echo
+        echo "| upstream | median ms | min ms | max ms | runs ms |"
+        echo "| --- | ---: | ---: | ---: | --- |"
+        python3 - "$out1" "$out2" <<'PY'
+import json, sys
+for label, raw in (("gateway (separate demo upstream)", sys.argv[1]), ("embedded demo (default `earshot`)", sys.argv[2])):
+    d = json.loads(raw)
+    print(f"| {label} | {d['median_ms']:.1f} | {d['min_ms']:.1f} | {d['max_ms']:.1f} | {', '.join(f'{v:.0f}' for v in d['runs_ms'])} |")
+PY
+    } >"$f"
+}
+
+# ------------------------------------------------------------------ report
+
+machine() {
+    local f=$RESULTS/0-machine.md
+    {
+        echo "## Machine"
+        echo
+        echo "| | |"
+        echo "| --- | --- |"
+        echo "| date | $(stamp) |"
+        echo "| CPU | $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), \`nproc\` = $(nproc) |"
+        echo "| memory | $(free -g | awk '/^Mem:/ {print $2 " GiB"}') |"
+        echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every number) |"
+        echo "| kernel | $(uname -sr) |"
+        echo "| rustc | $(rustc -V) |"
+        echo "| earshot | $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" log -1 --format=%cs 2>/dev/null)) |"
+        echo "| wrk | $(wrk -v 2>&1 | head -1) |"
+        echo "| nginx | $("$NGINX" -v 2>&1 | head -1) |"
+        echo "| oha | $(oha --version 2>&1 | head -1) |"
+    } >"$f"
+}
+
+summary() { # every row that carries a verdict, section by section
+    echo "## Targets at a glance"
+    echo
+    echo "| section | case | verdict |"
+    echo "| --- | --- | --- |"
+    python3 - "$RESULTS" <<'PY'
+import glob, os, re, sys
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "[1-8]-*.md"))):
+    lines = open(path).read().splitlines()
+    title = lines[0].lstrip("# ").strip() if lines else path
+    for line in lines:
+        if line.startswith("|") and ("**met**" in line or "**missed**" in line):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            verdict = "met" if "**met**" in line else "**missed**"
+            case = " / ".join(c for c in cells[:3] if c and "met**" not in c and "missed**" not in c)
+            print(f"| {title} | {case} | {verdict} |")
+        elif "target" in line and ("**met**" in line or "**missed**" in line):
+            m = re.match(r"\*\*(.+?)\*\*.*?\*\*(.+?)\*\*", line)
+            verdict = "met" if "**met**" in line else "**missed**"
+            print(f"| {title} | {m.group(1) if m else ''} {m.group(2) if m else ''} | {verdict} |")
+PY
+}
+
+report() {
+    local out=$ROOT/BENCHMARKS.md
+    {
+        echo "# Benchmarks"
+        echo
+        echo "Produced by \`scripts/bench.sh\` (the one command; \`scripts/bench.sh SECTION…\` for a subset). Every server is"
+        echo "on 127.0.0.1; the upstream is earshot's own demo upstream (\`earshot demo-upstream\`), which counts the calls it"
+        echo "serves. Numbers are from one run on the machine below; rerun to compare."
+        echo
+        summary
+        echo
+        for s in "$RESULTS"/0-machine.md "$RESULTS"/[1-8]-*.md; do
+            [ -f "$s" ] || continue
+            cat "$s"
+            echo
+        done
+        # Hand-written reading of the numbers (dated; says which run it refers to).
+        [ -f "$ROOT/scripts/bench/analysis.md" ] && cat "$ROOT/scripts/bench/analysis.md"
+    } >"$out"
+    log "wrote $out"
+}
+
+main() {
+    local sections=("$@")
+    if [ "${1:-}" = report ]; then # reassemble BENCHMARKS.md from the kept results
+        report
+        return
+    fi
+    [ ${#sections[@]} -gt 0 ] || read -r -a sections <<<"$ALL_SECTIONS"
+    need_tools
+    build
+    machine
+    local s
+    for s in "${sections[@]}"; do
+        case " $ALL_SECTIONS " in *" $s "*) ;; *) echo "unknown section $s (have: $ALL_SECTIONS)" >&2; exit 2 ;; esac
+        "bench_$s"
+    done
+    report
+}
+
+main "$@"
