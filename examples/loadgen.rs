@@ -101,10 +101,7 @@ async fn main() {
         } => {
             loopback_only(&site);
             loopback_only(&demo);
-            budget(
-                &site, &demo, &key, browsers, spaces, secs, every, warmup,
-            )
-            .await
+            budget(&site, &demo, &key, browsers, spaces, secs, every, warmup).await
         }
         Mode::Burst { url, n } => {
             loopback_only(&url);

@@ -357,13 +357,7 @@ impl World {
     }
 
     fn category(&self, seed: u64, slot: u64, blocks: &mut Blocks) -> Category {
-        let perm = Blocks::get(
-            &mut blocks.cat,
-            seed,
-            TAG_CAT,
-            slot / CAT_BLOCK,
-            CAT_BLOCK,
-        );
+        let perm = Blocks::get(&mut blocks.cat, seed, TAG_CAT, slot / CAT_BLOCK, CAT_BLOCK);
         let p = perm.get((slot % CAT_BLOCK) as usize).copied().unwrap_or(0);
         if p < CAT_INSTANT {
             Category::Instant
