@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::web::render::etag_for;
+use crate::web::render::{etag_for, matches};
 
 /// The largest page we buffer to compute an ETag.
 const MAX_TAGGED_BODY: usize = 2 * 1024 * 1024;
@@ -63,35 +63,33 @@ pub async fn apply(request: Request, next: Next) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, policy.header());
-    let taggable = conditional
-        && policy == CachePolicy::Revalidate
-        && response.status() == StatusCode::OK
-        && !response.headers().contains_key(header::ETAG);
-    if !taggable {
+    let revalidated =
+        conditional && policy == CachePolicy::Revalidate && response.status() == StatusCode::OK;
+    if !revalidated {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    // Pages rendered ahead of time bring their tag; the rest are hashed here.
+    let (mut parts, body, etag) = match response.headers().get(header::ETAG).cloned() {
+        Some(etag) => {
+            let (parts, body) = response.into_parts();
+            (parts, body, etag)
+        }
+        None => {
+            let (mut parts, body) = response.into_parts();
+            let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY).await else {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+            };
+            let etag = HeaderValue::from_str(&etag_for(&bytes))
+                .unwrap_or(HeaderValue::from_static("\"0\""));
+            parts.headers.insert(header::ETAG, etag.clone());
+            (parts, Body::from(bytes), etag)
+        }
     };
-    let etag = etag_for(&bytes);
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        parts.headers.insert(header::ETAG, value);
-    }
-    let fresh = if_none_match
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|list| {
-            let ours = etag.trim_start_matches("W/");
-            list.split(',')
-                .map(str::trim)
-                .any(|t| t == "*" || t.trim_start_matches("W/") == ours)
-        });
-    if fresh {
+    if if_none_match.is_some_and(|list| matches(&list, &etag)) {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Response::from_parts(parts, body)
 }

@@ -11,7 +11,8 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
-use crate::web::render::{Gone, Page, poll_status};
+use crate::web::render::{Gone, poll_status};
+use crate::web::rendered::{Inputs, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -80,7 +81,7 @@ pub async fn widget(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
     SiteQuery(params): SiteQuery<EmbedParams>,
-) -> AppResult<Page<Widget>> {
+) -> AppResult<RenderedPage> {
     let theme = theme(&params)?;
     let found = state.catalog.space(&id).await?;
     let space = found.value.ok_or(AppError::NotFound("Space"))?;
@@ -93,26 +94,36 @@ pub async fn widget(
             .into_iter()
             .chain(recording.as_ref().map(|r| r.status)),
     );
-    let recording_text = recording
-        .and_then(|r| r.value)
-        .filter(|r| r.available)
-        .map(|r| match r.duration_ms.filter(|ms| *ms > 0) {
-            Some(ms) => format!("Recording · {}", span(ms / 1000)),
-            None => "Recording available".to_owned(),
-        });
-    let view = SpaceView::new(&space, state.now());
-    let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
-    Ok(Page {
-        template: Widget {
-            assets: &URLS,
-            status: status(&state, &space, recording_text),
-            space_url: state.absolute(&format!("/spaces/{id}")),
-            theme,
-            description,
-            space: view,
-        },
-        cache: status_cache,
-    })
+    let recording = recording.and_then(|r| r.value);
+    let now = state.now();
+    let inputs = Inputs::new(status_cache, now)
+        .with(Some(&space))
+        .with(recording.as_ref());
+    let key = PageKey::Embed {
+        id: id.clone(),
+        theme,
+    };
+    state
+        .pages
+        .page(key, inputs, || {
+            let recording_text = recording.filter(|r| r.available).map(|r| {
+                match r.duration_ms.filter(|ms| *ms > 0) {
+                    Some(ms) => format!("Recording · {}", span(ms / 1000)),
+                    None => "Recording available".to_owned(),
+                }
+            });
+            let view = SpaceView::new(&space, now);
+            let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
+            Widget {
+                assets: &URLS,
+                status: status(&state, &space, recording_text),
+                space_url: state.absolute(&format!("/spaces/{id}")),
+                theme,
+                description,
+                space: view,
+            }
+        })
+        .await
 }
 
 /// `/embed/spaces/{id}/live`: the widget's status block alone, for polling.

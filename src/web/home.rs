@@ -8,7 +8,7 @@ use crate::error::AppResult;
 use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::render::Page;
+use crate::web::rendered::{Inputs, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -25,36 +25,41 @@ pub struct HomePage {
     topics: Vec<TopicLink>,
 }
 
-pub async fn home(State(state): State<AppState>) -> AppResult<Page<HomePage>> {
+pub async fn home(State(state): State<AppState>) -> AppResult<RenderedPage> {
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
     let now = state.now();
-    let filter = LiveFilter {
-        limit: Some(LIVE_ON_HOME),
-        ..LiveFilter::default()
-    };
-    let list = LiveList::build(&state, &filter, &live.value.spaces, false);
-    let total = live
-        .value
-        .total
-        .unwrap_or(live.value.spaces.iter().filter(|s| s.is_live()).count() as u64);
     let status = page_status([live.status, scheduled.status]);
-    Ok(Page {
-        template: HomePage {
-            meta: PageMeta::new("earshot: live and upcoming X Spaces")
-                .nav(Nav::Home)
-                .pieced(!state.catalog.has_live_directory())
-                .canonical(state.absolute("/"))
-                .cache(status),
-            list,
-            live_total: count(total),
-            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
-                .iter()
-                .take(SOON_ON_HOME)
-                .map(|s| SpaceView::new(s, now))
-                .collect(),
-            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
-        },
-        cache: status,
-    })
+    let inputs = Inputs::new(status, now)
+        .with(Some(&live.value))
+        .with(Some(&scheduled.value));
+    state
+        .pages
+        .page(PageKey::Home, inputs, || {
+            let filter = LiveFilter {
+                limit: Some(LIVE_ON_HOME),
+                ..LiveFilter::default()
+            };
+            let list = LiveList::build(&state, &filter, &live.value.spaces, false);
+            let total = live
+                .value
+                .total
+                .unwrap_or(live.value.spaces.iter().filter(|s| s.is_live()).count() as u64);
+            HomePage {
+                meta: PageMeta::new("earshot: live and upcoming X Spaces")
+                    .nav(Nav::Home)
+                    .pieced(!state.catalog.has_live_directory())
+                    .canonical(state.absolute("/"))
+                    .cache(status),
+                list,
+                live_total: count(total),
+                soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+                    .iter()
+                    .take(SOON_ON_HOME)
+                    .map(|s| SpaceView::new(s, now))
+                    .collect(),
+                topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+            }
+        })
+        .await
 }

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod participants;
 pub mod protect;
 pub mod render;
+pub mod rendered;
 pub mod search;
 pub mod space;
 pub mod state;

@@ -15,7 +15,8 @@ use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
-use crate::web::render::{Gone, Page, poll_status};
+use crate::web::render::{Gone, poll_status};
+use crate::web::rendered::{Inputs, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -101,7 +102,7 @@ pub struct LiveStatus {
 pub async fn space(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-) -> AppResult<Page<SpacePage>> {
+) -> AppResult<RenderedPage> {
     let (found, participants, tweets) = tokio::join!(
         state.catalog.space(&id),
         state.catalog.participants(&id),
@@ -123,16 +124,24 @@ pub async fn space(
     let status = page_status(statuses);
     let recording = recording.and_then(|r| r.value);
     let tweets = tweets.map(|t| t.value).ok();
-    let data = SpaceData {
-        space: &space,
-        people: people.as_deref(),
-        tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
-        recording: recording.as_deref(),
-    };
-    Ok(Page {
-        template: build_space_page(&PageContext::of(&state), &data, status),
-        cache: status,
-    })
+    let ctx = PageContext::of(&state);
+    let inputs = Inputs::new(status, ctx.now)
+        .with(Some(&space))
+        .with(people.as_ref())
+        .with(tweets.as_ref())
+        .with(recording.as_ref());
+    state
+        .pages
+        .page(PageKey::Space(id), inputs, || {
+            let data = SpaceData {
+                space: &space,
+                people: people.as_deref(),
+                tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
+                recording: recording.as_deref(),
+            };
+            build_space_page(&ctx, &data, status)
+        })
+        .await
 }
 
 /// What a page needs besides its data: where the site lives, when "now" is, and how

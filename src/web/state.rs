@@ -23,6 +23,8 @@ pub struct App {
     pub public_url: Url,
     /// Rendered share cards.
     pub cards: crate::web::card::CardCache,
+    /// Rendered pages, reused while their data and second are unchanged.
+    pub pages: crate::web::rendered::RenderCache,
 }
 
 impl AppState {
