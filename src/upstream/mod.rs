@@ -5,6 +5,7 @@
 //! filter locally, which keeps the number of distinct upstream calls small however
 //! visitors vary their query strings.
 
+pub mod batcher;
 pub mod budget;
 pub mod circuit;
 pub mod gateway;
