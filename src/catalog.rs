@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
+use crate::upstream::batcher::{BatchError, Batcher, Dispatch};
 use crate::upstream::{
     BATCH_LIMIT, DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest,
 };
@@ -64,9 +65,15 @@ const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 /// A value and how the cache produced it.
 pub type Fetched<T> = Cached<T>;
 
+/// Gathers cold lookups of different Spaces into batch calls.
+type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
+
 pub struct Catalog {
     upstream: DynUpstream,
     cache: StaleCache<UpstreamRequest, UpstreamData>,
+    /// Where the upstream has a batch lookup: cache misses for single Spaces go through
+    /// here, behind the cache's own coalescing of misses for the same Space.
+    lookups: Option<SpaceLookups>,
     ttls: Ttls,
     metrics: Arc<Metrics>,
     clock: Clock,
@@ -92,6 +99,7 @@ impl Catalog {
             },
         );
         Self {
+            lookups: space_lookups(&upstream, &metrics),
             upstream,
             cache,
             ttls,
@@ -111,15 +119,25 @@ impl Catalog {
     /// people watch them. Runs once per live TTL; a no-op where the upstream has no
     /// batch lookup. Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
+        let ids = self.watched_ids();
+        if ids.is_empty() || !self.upstream.has_batch_lookup() {
+            return 0;
+        }
+        self.refresh_in_batches(&ids).await
+    }
+
+    /// The Spaces watched within the window, forgetting the rest.
+    fn watched_ids(&self) -> Vec<SpaceId> {
         let now = self.clock.now();
         let window = watch_window(self.ttls);
-        let ids: Vec<SpaceId> = {
-            let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-            watched.retain(|_, seen| now - *seen < window);
-            let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
-            ids.sort();
-            ids
-        };
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.retain(|_, seen| now - *seen < window);
+        let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
         let mut calls = 0;
         for chunk in ids.chunks(BATCH_LIMIT) {
             let outcome = self.upstream.fetch_many(chunk).await;
@@ -127,11 +145,7 @@ impl Catalog {
                 return calls;
             }
             calls += 1;
-            let label = match &outcome {
-                Ok(_) => "ok",
-                Err(err) => error_label(err),
-            };
-            self.metrics.upstream_call("batch", label);
+            self.metrics.upstream_call("batch", batch_label(&outcome));
             let Ok(items) = outcome else {
                 // The cache keeps serving what it has; the next run tries again.
                 continue;
@@ -194,20 +208,18 @@ impl Catalog {
         self.cache.usage().await
     }
 
+    /// Lookups waiting for a batch call (0 where the upstream has no batch lookup).
+    pub fn lookups_waiting(&self) -> usize {
+        self.lookups.as_ref().map_or(0, Batcher::waiting)
+    }
+
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
         let ttls = self.ttls;
-        let upstream = &self.upstream;
-        let metrics = &self.metrics;
         let key = request.clone();
         let result = self
             .cache
             .get_or_load(key, || async move {
-                let outcome = upstream.fetch(&request).await;
-                metrics.upstream_call(request.endpoint(), outcome_label(&outcome));
-                if let Err(err) = &outcome {
-                    tracing::warn!(endpoint = request.endpoint(), error = %err, "upstream call failed");
-                }
-                outcome.map(|data| Loaded {
+                self.load(&request).await.map(|data| Loaded {
                     ttl: ttls.for_answer(&request, &data),
                     value: data,
                 })
@@ -235,6 +247,20 @@ impl Catalog {
                 other => AppError::Upstream(other.clone()),
             }),
         }
+    }
+
+    /// One answer from the upstream for a cache miss: a Space through the batcher where
+    /// there is one, anything else by a call of its own.
+    async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
+            return match lookups.load(id.clone()).await {
+                Ok(Some(space)) => Ok(UpstreamData::Space(space)),
+                Ok(None) => Ok(UpstreamData::NotFound),
+                Err(BatchError::Call(err)) => Err(err),
+                Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
+            };
+        }
+        call(&self.upstream, &self.metrics, request).await
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, AppError> {
@@ -330,6 +356,74 @@ impl Catalog {
             UpstreamData::NotFound => Some(None),
             _ => None,
         })
+    }
+}
+
+/// One upstream call, counted and logged.
+async fn call(
+    upstream: &DynUpstream,
+    metrics: &Metrics,
+    request: &UpstreamRequest,
+) -> Result<UpstreamData, UpstreamError> {
+    let outcome = upstream.fetch(request).await;
+    metrics.upstream_call(request.endpoint(), outcome_label(&outcome));
+    if let Err(err) = &outcome {
+        tracing::warn!(endpoint = request.endpoint(), error = %err, "upstream call failed");
+    }
+    outcome
+}
+
+/// The batcher for cold Space lookups, where the upstream can look up many at once.
+fn space_lookups(upstream: &DynUpstream, metrics: &Arc<Metrics>) -> Option<SpaceLookups> {
+    if !upstream.has_batch_lookup() {
+        return None;
+    }
+    let gauge = metrics.lookups_waiting();
+    let upstream = upstream.clone();
+    let metrics = metrics.clone();
+    let dispatch: Dispatch<SpaceId, Arc<Space>, UpstreamError> = Arc::new(move |ids| {
+        let upstream = upstream.clone();
+        let metrics = metrics.clone();
+        Box::pin(async move { look_up(&upstream, &metrics, ids).await })
+    });
+    Some(Batcher::new(BATCH_LIMIT, gauge, dispatch))
+}
+
+/// One call for the Spaces a batch gathered; those left out of the answer are gone.
+async fn look_up(
+    upstream: &DynUpstream,
+    metrics: &Metrics,
+    ids: Vec<SpaceId>,
+) -> Result<HashMap<SpaceId, Arc<Space>>, UpstreamError> {
+    // A lone id takes the single lookup, not a batch of one. On X v2 `/2/spaces/:id`
+    // and `/2/spaces?ids=` are budgeted separately (300 calls per 15 minutes each):
+    // quiet-time lookups, one at a time, spend the single endpoint's budget and leave
+    // the batch endpoint's to crowds and to the watched-live refresh, which need it.
+    if let [id] = ids.as_slice() {
+        return match call(upstream, metrics, &UpstreamRequest::Space(id.clone())).await? {
+            UpstreamData::Space(space) => Ok(HashMap::from([(id.clone(), space)])),
+            UpstreamData::NotFound => Ok(HashMap::new()),
+            _ => Err(UpstreamError::Malformed),
+        };
+    }
+    let outcome = upstream.fetch_many(&ids).await;
+    metrics.upstream_call("batch", batch_label(&outcome));
+    match outcome {
+        Ok(items) => Ok(items
+            .into_iter()
+            .filter_map(|(id, found)| found.map(|space| (id, Arc::new(space))))
+            .collect()),
+        Err(err) => {
+            tracing::warn!(endpoint = "batch", ids = ids.len(), error = %err, "upstream call failed");
+            Err(err)
+        }
+    }
+}
+
+fn batch_label<T>(outcome: &Result<T, UpstreamError>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(err) => error_label(err),
     }
 }
 

@@ -181,6 +181,12 @@ pub trait SpacesUpstream: Send + Sync + 'static {
         Box::pin(async { Err(UpstreamError::Unsupported) })
     }
 
+    /// Whether [`Self::fetch_many`] works: the catalog then gathers concurrent
+    /// lookups of different Spaces into batch calls.
+    fn has_batch_lookup(&self) -> bool {
+        false
+    }
+
     /// Whether live lists come from a real directory (gateway) or are pieced together
     /// from searches (X v2), which are costly and incomplete.
     fn has_live_directory(&self) -> bool {

@@ -325,6 +325,10 @@ impl SpacesUpstream for XClient {
         Box::pin(self.call_many(ids))
     }
 
+    fn has_batch_lookup(&self) -> bool {
+        true
+    }
+
     fn has_live_directory(&self) -> bool {
         false
     }
