@@ -114,16 +114,25 @@ impl Catalog {
         self.upstream.has_live_directory()
     }
 
-    /// Refreshes every watched live Space in batches of up to 100 ids (X v2
-    /// `/2/spaces?ids=`): N watched Spaces cost one call per 100 per run, however many
-    /// people watch them. Runs once per live TTL; a no-op where the upstream has no
-    /// batch lookup. Returns the number of upstream calls made.
+    /// Refreshes the live Spaces people are watching, once per live TTL, in as few
+    /// calls as the upstream allows, however many people watch or poll them:
+    /// - with a batch lookup (X v2 `/2/spaces?ids=`), one call per 100 watched Spaces;
+    /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
+    ///   counts of watched Spaces it lists are laid over the full Spaces held.
+    ///
+    /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
         let ids = self.watched_ids();
-        if ids.is_empty() || !self.upstream.has_batch_lookup() {
+        if ids.is_empty() {
             return 0;
         }
-        self.refresh_in_batches(&ids).await
+        if self.upstream.has_batch_lookup() {
+            self.refresh_in_batches(&ids).await
+        } else if self.upstream.has_live_directory() {
+            self.refresh_from_directory(&ids).await
+        } else {
+            0
+        }
     }
 
     /// The Spaces watched within the window, forgetting the rest.
@@ -173,6 +182,57 @@ impl Catalog {
                     }
                 }
             }
+        }
+        calls
+    }
+
+    /// One live-directory answer refreshes the counts of every watched Space it lists.
+    ///
+    /// Done here rather than as the gateway's `fetch_many`: directory items are thin
+    /// (no hosts, speakers, topics…), so they are merged into the full Spaces the
+    /// cache holds rather than replacing them, and a Space missing from the directory
+    /// is not gone (the directory holds 100 at most): it is left to expire and be
+    /// looked up singly on its next view. The directory answer is the one the home
+    /// page shows, read through the cache, so a fresh one costs nothing.
+    async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
+        let Ok(directory) = self.get(UpstreamRequest::Live { topic: None }).await else {
+            // Failed or refused (rate limit, open circuit): the Spaces held keep their
+            // own freshness and fall back to single lookups.
+            return 0;
+        };
+        let calls = usize::from(directory.status == CacheStatus::Miss);
+        let UpstreamData::Spaces(list) = &directory.value else {
+            return calls;
+        };
+        if directory.status == CacheStatus::Stale {
+            // Old counts must not be passed off as fresh ones.
+            return calls;
+        }
+        // Fresh until a little past the next run, as with batches, counted from when
+        // the directory answered (a reused answer is up to a TTL old).
+        let ttl = self.ttls.live * 2;
+        for id in ids {
+            let Some(listed) = list.spaces.iter().find(|s| &s.id == id && s.is_live()) else {
+                continue;
+            };
+            let key = UpstreamRequest::Space(id.clone());
+            let Some(UpstreamData::Space(held)) = self.cache.peek(&key).await else {
+                continue;
+            };
+            if !held.is_live() {
+                continue;
+            }
+            let mut space = (*held).clone();
+            space.participant_count = listed.participant_count.or(space.participant_count);
+            space.started_at = space.started_at.or(listed.started_at);
+            self.cache
+                .insert_as_of(
+                    key,
+                    UpstreamData::Space(Arc::new(space)),
+                    directory.fetched_at,
+                    ttl,
+                )
+                .await;
         }
         calls
     }
