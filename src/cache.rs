@@ -201,15 +201,24 @@ where
 
     /// Stores a value fetched elsewhere (a batch refresh), fresh for `ttl`.
     pub async fn insert(&self, key: K, value: V, ttl: Duration) {
-        let now = self.clock.now();
+        self.insert_as_of(key, value, self.clock.now(), ttl).await;
+    }
+
+    /// Stores a value fetched elsewhere at `fetched_at`, fresh for `ttl` from then.
+    pub async fn insert_as_of(&self, key: K, value: V, fetched_at: DateTime<Utc>, ttl: Duration) {
         let slot = Slot {
             value,
-            fetched_at: now,
-            fresh_until: now + ttl,
+            fetched_at,
+            fresh_until: fetched_at + ttl,
             ttl,
             stale: false,
         };
         self.store.insert(key, slot).await;
+    }
+
+    /// The value held for `key`, fresh or not, without loading anything.
+    pub async fn peek(&self, key: &K) -> Option<V> {
+        self.store.get(key).await.map(|slot| slot.value)
     }
 
     /// Forgets a key entirely (e.g. a Space that the platform says is gone).

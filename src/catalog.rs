@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
+use crate::upstream::batcher::{BatchError, Batcher, Dispatch};
 use crate::upstream::{
     BATCH_LIMIT, DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest,
 };
@@ -64,9 +65,15 @@ const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 /// A value and how the cache produced it.
 pub type Fetched<T> = Cached<T>;
 
+/// Gathers cold lookups of different Spaces into batch calls.
+type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
+
 pub struct Catalog {
     upstream: DynUpstream,
     cache: StaleCache<UpstreamRequest, UpstreamData>,
+    /// Where the upstream has a batch lookup: cache misses for single Spaces go through
+    /// here, behind the cache's own coalescing of misses for the same Space.
+    lookups: Option<SpaceLookups>,
     ttls: Ttls,
     metrics: Arc<Metrics>,
     clock: Clock,
@@ -92,6 +99,7 @@ impl Catalog {
             },
         );
         Self {
+            lookups: space_lookups(&upstream, &metrics),
             upstream,
             cache,
             ttls,
@@ -106,20 +114,39 @@ impl Catalog {
         self.upstream.has_live_directory()
     }
 
-    /// Refreshes every watched live Space in batches of up to 100 ids (X v2
-    /// `/2/spaces?ids=`): N watched Spaces cost one call per 100 per run, however many
-    /// people watch them. Runs once per live TTL; a no-op where the upstream has no
-    /// batch lookup. Returns the number of upstream calls made.
+    /// Refreshes the live Spaces people are watching, once per live TTL, in as few
+    /// calls as the upstream allows, however many people watch or poll them:
+    /// - with a batch lookup (X v2 `/2/spaces?ids=`), one call per 100 watched Spaces;
+    /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
+    ///   counts of watched Spaces it lists are laid over the full Spaces held.
+    ///
+    /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
+        let ids = self.watched_ids();
+        if ids.is_empty() {
+            return 0;
+        }
+        if self.upstream.has_batch_lookup() {
+            self.refresh_in_batches(&ids).await
+        } else if self.upstream.has_live_directory() {
+            self.refresh_from_directory(&ids).await
+        } else {
+            0
+        }
+    }
+
+    /// The Spaces watched within the window, forgetting the rest.
+    fn watched_ids(&self) -> Vec<SpaceId> {
         let now = self.clock.now();
         let window = watch_window(self.ttls);
-        let ids: Vec<SpaceId> = {
-            let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-            watched.retain(|_, seen| now - *seen < window);
-            let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
-            ids.sort();
-            ids
-        };
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.retain(|_, seen| now - *seen < window);
+        let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
         let mut calls = 0;
         for chunk in ids.chunks(BATCH_LIMIT) {
             let outcome = self.upstream.fetch_many(chunk).await;
@@ -127,11 +154,7 @@ impl Catalog {
                 return calls;
             }
             calls += 1;
-            let label = match &outcome {
-                Ok(_) => "ok",
-                Err(err) => error_label(err),
-            };
-            self.metrics.upstream_call("batch", label);
+            self.metrics.upstream_call("batch", batch_label(&outcome));
             let Ok(items) = outcome else {
                 // The cache keeps serving what it has; the next run tries again.
                 continue;
@@ -159,6 +182,57 @@ impl Catalog {
                     }
                 }
             }
+        }
+        calls
+    }
+
+    /// One live-directory answer refreshes the counts of every watched Space it lists.
+    ///
+    /// Done here rather than as the gateway's `fetch_many`: directory items are thin
+    /// (no hosts, speakers, topics…), so they are merged into the full Spaces the
+    /// cache holds rather than replacing them, and a Space missing from the directory
+    /// is not gone (the directory holds 100 at most): it is left to expire and be
+    /// looked up singly on its next view. The directory answer is the one the home
+    /// page shows, read through the cache, so a fresh one costs nothing.
+    async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
+        let Ok(directory) = self.get(UpstreamRequest::Live { topic: None }).await else {
+            // Failed or refused (rate limit, open circuit): the Spaces held keep their
+            // own freshness and fall back to single lookups.
+            return 0;
+        };
+        let calls = usize::from(directory.status == CacheStatus::Miss);
+        let UpstreamData::Spaces(list) = &directory.value else {
+            return calls;
+        };
+        if directory.status == CacheStatus::Stale {
+            // Old counts must not be passed off as fresh ones.
+            return calls;
+        }
+        // Fresh until a little past the next run, as with batches, counted from when
+        // the directory answered (a reused answer is up to a TTL old).
+        let ttl = self.ttls.live * 2;
+        for id in ids {
+            let Some(listed) = list.spaces.iter().find(|s| &s.id == id && s.is_live()) else {
+                continue;
+            };
+            let key = UpstreamRequest::Space(id.clone());
+            let Some(UpstreamData::Space(held)) = self.cache.peek(&key).await else {
+                continue;
+            };
+            if !held.is_live() {
+                continue;
+            }
+            let mut space = (*held).clone();
+            space.participant_count = listed.participant_count.or(space.participant_count);
+            space.started_at = space.started_at.or(listed.started_at);
+            self.cache
+                .insert_as_of(
+                    key,
+                    UpstreamData::Space(Arc::new(space)),
+                    directory.fetched_at,
+                    ttl,
+                )
+                .await;
         }
         calls
     }
@@ -194,20 +268,18 @@ impl Catalog {
         self.cache.usage().await
     }
 
+    /// Lookups waiting for a batch call (0 where the upstream has no batch lookup).
+    pub fn lookups_waiting(&self) -> usize {
+        self.lookups.as_ref().map_or(0, Batcher::waiting)
+    }
+
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
         let ttls = self.ttls;
-        let upstream = &self.upstream;
-        let metrics = &self.metrics;
         let key = request.clone();
         let result = self
             .cache
             .get_or_load(key, || async move {
-                let outcome = upstream.fetch(&request).await;
-                metrics.upstream_call(request.endpoint(), outcome_label(&outcome));
-                if let Err(err) = &outcome {
-                    tracing::warn!(endpoint = request.endpoint(), error = %err, "upstream call failed");
-                }
-                outcome.map(|data| Loaded {
+                self.load(&request).await.map(|data| Loaded {
                     ttl: ttls.for_answer(&request, &data),
                     value: data,
                 })
@@ -235,6 +307,20 @@ impl Catalog {
                 other => AppError::Upstream(other.clone()),
             }),
         }
+    }
+
+    /// One answer from the upstream for a cache miss: a Space through the batcher where
+    /// there is one, anything else by a call of its own.
+    async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
+            return match lookups.load(id.clone()).await {
+                Ok(Some(space)) => Ok(UpstreamData::Space(space)),
+                Ok(None) => Ok(UpstreamData::NotFound),
+                Err(BatchError::Call(err)) => Err(err),
+                Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
+            };
+        }
+        call(&self.upstream, &self.metrics, request).await
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, AppError> {
@@ -330,6 +416,74 @@ impl Catalog {
             UpstreamData::NotFound => Some(None),
             _ => None,
         })
+    }
+}
+
+/// One upstream call, counted and logged.
+async fn call(
+    upstream: &DynUpstream,
+    metrics: &Metrics,
+    request: &UpstreamRequest,
+) -> Result<UpstreamData, UpstreamError> {
+    let outcome = upstream.fetch(request).await;
+    metrics.upstream_call(request.endpoint(), outcome_label(&outcome));
+    if let Err(err) = &outcome {
+        tracing::warn!(endpoint = request.endpoint(), error = %err, "upstream call failed");
+    }
+    outcome
+}
+
+/// The batcher for cold Space lookups, where the upstream can look up many at once.
+fn space_lookups(upstream: &DynUpstream, metrics: &Arc<Metrics>) -> Option<SpaceLookups> {
+    if !upstream.has_batch_lookup() {
+        return None;
+    }
+    let gauge = metrics.lookups_waiting();
+    let upstream = upstream.clone();
+    let metrics = metrics.clone();
+    let dispatch: Dispatch<SpaceId, Arc<Space>, UpstreamError> = Arc::new(move |ids| {
+        let upstream = upstream.clone();
+        let metrics = metrics.clone();
+        Box::pin(async move { look_up(&upstream, &metrics, ids).await })
+    });
+    Some(Batcher::new(BATCH_LIMIT, gauge, dispatch))
+}
+
+/// One call for the Spaces a batch gathered; those left out of the answer are gone.
+async fn look_up(
+    upstream: &DynUpstream,
+    metrics: &Metrics,
+    ids: Vec<SpaceId>,
+) -> Result<HashMap<SpaceId, Arc<Space>>, UpstreamError> {
+    // A lone id takes the single lookup, not a batch of one. On X v2 `/2/spaces/:id`
+    // and `/2/spaces?ids=` are budgeted separately (300 calls per 15 minutes each):
+    // quiet-time lookups, one at a time, spend the single endpoint's budget and leave
+    // the batch endpoint's to crowds and to the watched-live refresh, which need it.
+    if let [id] = ids.as_slice() {
+        return match call(upstream, metrics, &UpstreamRequest::Space(id.clone())).await? {
+            UpstreamData::Space(space) => Ok(HashMap::from([(id.clone(), space)])),
+            UpstreamData::NotFound => Ok(HashMap::new()),
+            _ => Err(UpstreamError::Malformed),
+        };
+    }
+    let outcome = upstream.fetch_many(&ids).await;
+    metrics.upstream_call("batch", batch_label(&outcome));
+    match outcome {
+        Ok(items) => Ok(items
+            .into_iter()
+            .filter_map(|(id, found)| found.map(|space| (id, Arc::new(space))))
+            .collect()),
+        Err(err) => {
+            tracing::warn!(endpoint = "batch", ids = ids.len(), error = %err, "upstream call failed");
+            Err(err)
+        }
+    }
+}
+
+fn batch_label<T>(outcome: &Result<T, UpstreamError>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(err) => error_label(err),
     }
 }
 

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::cache::CacheStatus;
 
@@ -23,6 +23,8 @@ pub struct Metrics {
     cache_stale: AtomicU64,
     upstream_failures_in_a_row: AtomicU32,
     shutting_down: AtomicBool,
+    /// Space lookups waiting for a batch call, kept by the batcher itself.
+    lookups_waiting: Arc<AtomicUsize>,
 }
 
 impl Metrics {
@@ -54,6 +56,11 @@ impl Metrics {
             self.upstream_failures_in_a_row
                 .fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The gauge of lookups waiting for a batch call, for the batcher to keep.
+    pub fn lookups_waiting(&self) -> Arc<AtomicUsize> {
+        self.lookups_waiting.clone()
     }
 
     pub fn cache_outcome(&self, status: CacheStatus) {
@@ -126,6 +133,13 @@ impl Metrics {
                 "earshot_upstream_calls_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\"}} {n}"
             );
         }
+        out.push_str("# HELP earshot_upstream_lookups_waiting Space lookups waiting for a batched upstream call, queued or in one.\n");
+        out.push_str("# TYPE earshot_upstream_lookups_waiting gauge\n");
+        let _ = writeln!(
+            out,
+            "earshot_upstream_lookups_waiting {}",
+            self.lookups_waiting.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP earshot_cache_lookups_total Cache lookups, by result.\n");
         out.push_str("# TYPE earshot_cache_lookups_total counter\n");
         for (result, counter) in [
@@ -189,5 +203,6 @@ mod tests {
         assert!(text.contains("earshot_cache_lookups_total{result=\"stale\"} 1"));
         assert!(text.contains("earshot_cache_entries 3"));
         assert!(text.contains("earshot_http_requests_in_flight 0"));
+        assert!(text.contains("earshot_upstream_lookups_waiting 0"));
     }
 }

@@ -125,6 +125,10 @@ impl SpacesUpstream for Circuit {
         })
     }
 
+    fn has_batch_lookup(&self) -> bool {
+        self.inner.has_batch_lookup()
+    }
+
     fn has_live_directory(&self) -> bool {
         self.inner.has_live_directory()
     }

@@ -5,6 +5,7 @@
 //! filter locally, which keeps the number of distinct upstream calls small however
 //! visitors vary their query strings.
 
+pub mod batcher;
 pub mod budget;
 pub mod circuit;
 pub mod gateway;
@@ -178,6 +179,12 @@ pub trait SpacesUpstream: Send + Sync + 'static {
         _ids: &'a [SpaceId],
     ) -> BoxFuture<'a, Result<Vec<BatchItem>, UpstreamError>> {
         Box::pin(async { Err(UpstreamError::Unsupported) })
+    }
+
+    /// Whether [`Self::fetch_many`] works: the catalog then gathers concurrent
+    /// lookups of different Spaces into batch calls.
+    fn has_batch_lookup(&self) -> bool {
+        false
     }
 
     /// Whether live lists come from a real directory (gateway) or are pieced together

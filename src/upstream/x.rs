@@ -39,8 +39,11 @@ const DISCOVERY_QUERIES: [&str; 4] = ["the", "live", "talk", "chat"];
 /// How many recently seen Spaces are remembered for the lists.
 const SEEN_MAX: usize = 2_000;
 
-/// Rate-limit families: v2 budgets each endpoint separately.
+/// Rate-limit families: v2 budgets each endpoint separately, the two lookups too
+/// (`/2/spaces/:id` and `/2/spaces?ids=` have 300 requests per 15 minutes each), so a
+/// spent one must not stop the other.
 const LOOKUP: &str = "lookup";
+const LOOKUP_MANY: &str = "lookup_many";
 const SEARCH: &str = "search";
 const BY_CREATOR: &str = "by_creator";
 
@@ -93,6 +96,15 @@ impl XClient {
 
     /// One GET, honouring and updating the family's rate budget. Never retries.
     async fn get(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
+        match self.get_strict(family, url).await {
+            // v2 answers a malformed id with 400; for us that Space does not exist.
+            Err(UpstreamError::Status(400 | 404)) => Ok(b"{}".to_vec()),
+            other => other,
+        }
+    }
+
+    /// [`Self::get`], with a 400 or 404 left as an error.
+    async fn get_strict(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
         self.budget.check(family)?;
         let response = self.http.get(url).send().await.map_err(http::classify)?;
         let status = response.status();
@@ -105,8 +117,6 @@ impl XClient {
             StatusCode::OK => http::read_capped(response, http::MAX_BODY_BYTES).await,
             StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(UpstreamError::Unauthorized),
-            // v2 answers a malformed id with 400; for us that Space does not exist.
-            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => Ok(b"{}".to_vec()),
             other => Err(UpstreamError::Status(other.as_u16())),
         }
     }
@@ -202,6 +212,8 @@ impl XClient {
 
     async fn call(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
         match request {
+            // v2 would refuse it with a 400: no call spent on an id it cannot have.
+            UpstreamRequest::Space(id) if !is_v2_space_id(id) => Ok(UpstreamData::NotFound),
             UpstreamRequest::Space(id) => {
                 let body = self
                     .get(LOOKUP, self.url(&["spaces", id.as_str()], &[]))
@@ -260,15 +272,22 @@ impl XClient {
         if ids.len() > BATCH_LIMIT {
             return Err(UpstreamError::Unsupported);
         }
-        let joined = ids
+        // v2 refuses the whole call over one id it cannot read, so those are left out:
+        // a Space no v2 id can name does not exist there.
+        let sent: Vec<&str> = ids
             .iter()
+            .filter(|id| is_v2_space_id(id))
             .map(SpaceId::as_str)
-            .collect::<Vec<_>>()
-            .join(",");
-        let body = self
-            .get(LOOKUP, self.url(&["spaces"], &[("ids", &joined)]))
-            .await?;
-        let (found, _missing) = x_wire::parse_many(&body)?;
+            .collect();
+        let found = if sent.is_empty() {
+            Vec::new()
+        } else {
+            // Strict: a refused batch is an error, not "all gone", so nothing in it is
+            // dropped on the word of a call that did not look.
+            let url = self.url(&["spaces"], &[("ids", &sent.join(","))]);
+            let body = self.get_strict(LOOKUP_MANY, url).await?;
+            x_wire::parse_many(&body)?.0
+        };
         self.remember(&found);
         // Whatever was asked for and not returned is gone (v2 drops ended Spaces).
         let items: Vec<BatchItem> = ids
@@ -285,6 +304,12 @@ impl XClient {
     }
 }
 
+/// Whether v2 could have a Space by this id: it checks `^[a-zA-Z0-9]{1,13}$`, and
+/// earshot's own ids allow up to 32 letters and digits.
+fn is_v2_space_id(id: &SpaceId) -> bool {
+    id.as_str().len() <= 13
+}
+
 impl SpacesUpstream for XClient {
     fn fetch<'a>(
         &'a self,
@@ -298,6 +323,10 @@ impl SpacesUpstream for XClient {
         ids: &'a [SpaceId],
     ) -> BoxFuture<'a, Result<Vec<BatchItem>, UpstreamError>> {
         Box::pin(self.call_many(ids))
+    }
+
+    fn has_batch_lookup(&self) -> bool {
+        true
     }
 
     fn has_live_directory(&self) -> bool {

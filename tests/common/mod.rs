@@ -54,6 +54,30 @@ pub enum Reply {
     JsonWithHeaders(Vec<u8>, Vec<(&'static str, String)>),
     /// Status and body computed from the query string.
     ByQuery(QueryReply),
+    /// Waits until the latch is opened (it stays open), then answers by query.
+    HeldByQuery(Latch, QueryReply),
+}
+
+/// A gate that, once opened, lets every call through, present and future: unlike
+/// `Notify`, there is no window in which a release can be missed.
+#[derive(Clone)]
+pub struct Latch(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Latch {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Latch {
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub async fn passed(&self) {
+        let mut open = self.0.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+    }
 }
 
 #[derive(Default)]
@@ -193,6 +217,11 @@ async fn fixture_handler(State(state): State<Arc<FixtureState>>, request: Reques
             response
         }
         Some(Reply::ByQuery(f)) => {
+            let (status, body) = f(&query);
+            json(status, body)
+        }
+        Some(Reply::HeldByQuery(latch, f)) => {
+            latch.passed().await;
             let (status, body) = f(&query);
             json(status, body)
         }
