@@ -4,26 +4,33 @@
 //! the system time directly, so tests can pin a moment and move it forward instead of
 //! sleeping.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
+/// Read on every request, several times: lock-free, a base that never changes plus
+/// an atomic offset that `advance`/`set` move.
 #[derive(Clone)]
 pub struct Clock {
-    inner: Arc<Mutex<Mode>>,
+    inner: Arc<Inner>,
 }
 
-enum Mode {
+struct Inner {
+    base: Base,
+    /// Nanoseconds added by `advance`/`set`.
+    offset_ns: AtomicI64,
+}
+
+enum Base {
     /// Frozen at an instant; only `advance`/`set` move it.
     Fixed(DateTime<Utc>),
-    /// Starts at `start` when `origin` was taken and runs `speed` times real time,
-    /// plus `offset` added by `advance`/`set`.
+    /// Starts at `start` when `origin` was taken and runs `speed` times real time.
     Running {
         start: DateTime<Utc>,
         origin: Instant,
         speed: f64,
-        offset: Duration,
     },
 }
 
@@ -35,7 +42,7 @@ impl Clock {
 
     /// Frozen at `at` until moved.
     pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self::with_mode(Mode::Fixed(at))
+        Self::with_base(Base::Fixed(at))
     }
 
     /// Starts at `start` and advances `speed` times as fast as real time.
@@ -45,44 +52,51 @@ impl Clock {
         } else {
             1.0
         };
-        Self::with_mode(Mode::Running {
+        Self::with_base(Base::Running {
             start,
             origin: Instant::now(),
             speed,
-            offset: Duration::zero(),
         })
     }
 
-    fn with_mode(mode: Mode) -> Self {
+    fn with_base(base: Base) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(mode)),
+            inner: Arc::new(Inner {
+                base,
+                offset_ns: AtomicI64::new(0),
+            }),
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        let mode = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        match &*mode {
-            Mode::Fixed(at) => *at,
-            Mode::Running {
+        let offset = Duration::nanoseconds(self.inner.offset_ns.load(Ordering::Acquire));
+        let base = match &self.inner.base {
+            Base::Fixed(at) => *at,
+            Base::Running {
                 start,
                 origin,
                 speed,
-                offset,
             } => {
                 let real = origin.elapsed().as_secs_f64() * speed;
-                let elapsed = Duration::milliseconds((real * 1000.0) as i64);
-                *start + elapsed + *offset
+                *start + Duration::milliseconds((real * 1000.0) as i64)
             }
-        }
+        };
+        base + offset
     }
 
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
-        let mut mode = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        match &mut *mode {
-            Mode::Fixed(at) => *at += by,
-            Mode::Running { offset, .. } => *offset += by,
-        }
+        let ns = by.num_nanoseconds().unwrap_or(if by < Duration::zero() {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+        let _ = self
+            .inner
+            .offset_ns
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
+                Some(o.saturating_add(ns))
+            });
     }
 
     /// Makes `now()` return `to` (from then on, for running clocks, advancing as before).
