@@ -26,6 +26,9 @@ pub enum AppError {
     /// The path or query is longer than we accept.
     #[error("URI too long")]
     UriTooLong,
+    /// A request body larger than any page reads (none reads one at all).
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// This client sent too many requests.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -115,6 +118,11 @@ impl AppError {
                 StatusCode::URI_TOO_LONG,
                 "Address too long",
                 "That address is longer than any page here. Check the link.".to_owned(),
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much sent",
+                "No page here reads what you sent, and that was more than we accept.".to_owned(),
             ),
             Self::TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -15,7 +15,9 @@ const UNHEALTHY_AFTER: u32 = 3;
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Counts by route, then status: looked up by `&str`, so counting allocates only
+    /// for a route's first status.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     upstream_calls: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     in_flight: AtomicI64,
     cache_hits: AtomicU64,
@@ -35,10 +37,10 @@ impl Metrics {
     pub fn request_finished(&self, route: &str, status: u16) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(&(route.to_owned(), status)) {
-            Some(n) => *n += 1,
+        match map.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_default() += 1,
             None => {
-                map.insert((route.to_owned(), status), 1);
+                map.insert(route.to_owned(), BTreeMap::from([(status, 1)]));
             }
         }
     }
@@ -102,17 +104,16 @@ impl Metrics {
             "# HELP earshot_http_requests_total HTTP requests answered, by route and status.\n",
         );
         out.push_str("# TYPE earshot_http_requests_total counter\n");
-        for ((route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "earshot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-            );
+        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        for (route, by_status) in requests.iter() {
+            for (status, n) in by_status {
+                let _ = writeln!(
+                    out,
+                    "earshot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
         }
+        drop(requests);
         out.push_str("# HELP earshot_http_requests_in_flight HTTP requests being answered now.\n");
         out.push_str("# TYPE earshot_http_requests_in_flight gauge\n");
         let _ = writeln!(

@@ -129,12 +129,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         clients,
         max_concurrency: config.max_concurrency,
     };
-    let router = crate::web::router(state.clone(), protection);
+    let app = crate::web::app(state.clone(), protection);
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app),
         )
         .with_graceful_shutdown(async {
             let _ = rx.await;

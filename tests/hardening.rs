@@ -27,6 +27,34 @@ async fn overlong_addresses_get_a_414_page() {
 }
 
 #[tokio::test]
+async fn a_body_announced_too_large_gets_a_413_page_and_small_ones_are_ignored() {
+    let fixture = Fixture::start().await;
+    let app = TestApp::against(&fixture).await;
+    let big = app
+        .http
+        .post(app.url("/spaces/1abc"))
+        .body(vec![b'x'; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    assert!(
+        header(big.headers(), "content-security-policy").contains("frame-ancestors 'none'"),
+        "refusals carry the site's headers too"
+    );
+    assert_eq!(select(&big.text().await.unwrap(), "h1"), ["Too much sent"]);
+    let small = app
+        .http
+        .get(app.url("/healthz"))
+        .body("ignored")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 200);
+    assert_eq!(fixture.total_calls(), 0);
+}
+
+#[tokio::test]
 async fn each_client_is_rate_limited_with_a_429_page() {
     let fixture = Fixture::start().await;
     let mut config = config_for(&fixture.url);

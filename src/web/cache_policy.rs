@@ -7,7 +7,6 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::web::render::{etag_for, matches};
@@ -46,10 +45,29 @@ pub fn with_policy(policy: CachePolicy, response: impl IntoResponse) -> Response
     response
 }
 
-pub async fn apply(request: Request, next: Next) -> Response {
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let conditional = matches!(*request.method(), Method::GET | Method::HEAD);
-    let mut response = next.run(request).await;
+/// What a request says about revalidation, read before it is handed on.
+pub struct Conditional {
+    if_none_match: Option<HeaderValue>,
+    /// Only GET and HEAD are answered 304.
+    applies: bool,
+}
+
+impl Conditional {
+    pub fn of(request: &Request) -> Self {
+        Self {
+            if_none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
+            applies: matches!(*request.method(), Method::GET | Method::HEAD),
+        }
+    }
+}
+
+/// Turns the response's policy into `Cache-Control`, tags revalidated pages (unless
+/// they bring their own tag) and answers 304 when the client has them already.
+pub async fn apply(request: Conditional, mut response: Response) -> Response {
+    let Conditional {
+        if_none_match,
+        applies: conditional,
+    } = request;
     // Without a stated policy, the safe default: revalidate.
     let policy = response
         .extensions()

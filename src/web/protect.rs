@@ -1,28 +1,22 @@
-//! Guards in front of every route: address length, per-client rate, global load.
+//! The guard in front of every route: address length, per-client rate, global load.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{ConnectInfo, Request};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 
 /// Longest path and query we read; real pages are far shorter.
 pub const MAX_PATH: usize = 2048;
 pub const MAX_QUERY: usize = 4096;
-
-pub async fn uri_limits(request: Request, next: Next) -> Response {
-    let uri = request.uri();
-    if uri.path().len() > MAX_PATH || uri.query().is_some_and(|q| q.len() > MAX_QUERY) {
-        return AppError::UriTooLong.into_response();
-    }
-    next.run(request).await
-}
+/// Largest request body announced; no route reads a body, and hyper discards what
+/// a handler does not read.
+pub const MAX_BODY: u64 = 16 * 1024;
 
 /// Requests per client address, as a token bucket (governor's GCRA).
 pub struct ClientLimiter {
@@ -48,35 +42,67 @@ impl ClientLimiter {
     }
 }
 
-pub async fn client_rate(
-    State(limiter): State<Option<Arc<ClientLimiter>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(limiter) = limiter else {
-        return next.run(request).await;
-    };
-    // Orchestrators' probes and scrapes are never limited.
-    if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
-        return next.run(request).await;
-    }
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    if let Some(ip) = peer
-        && let Err(not_until) = limiter.limiter.check_key(&ip)
-    {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        return AppError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        }
-        .into_response();
-    }
-    next.run(request).await
+/// Guards the whole site: address length, per-client rate, global concurrency.
+pub struct Guard {
+    clients: Option<Arc<ClientLimiter>>,
+    /// One permit per request being answered; none left means overload.
+    slots: Arc<Semaphore>,
 }
 
-/// The answer when the concurrency limit sheds a request.
-pub async fn shed(_: tower::BoxError) -> Response {
-    AppError::Overloaded.into_response()
+impl Guard {
+    pub fn new(clients: Option<Arc<ClientLimiter>>, max_concurrency: usize) -> Self {
+        Self {
+            clients,
+            slots: Arc::new(Semaphore::new(
+                max_concurrency.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+
+    /// Lets a request in, holding a slot until it is answered, or answers it at once:
+    /// 414 for an address too long to read, 413 for a body announced too large, 429 for a client over its rate, and 503
+    /// when every slot is taken (shedding rather than queueing, so overload costs the
+    /// client a retry, not a timeout).
+    pub fn admit(&self, request: &Request) -> Result<OwnedSemaphorePermit, AppError> {
+        let uri = request.uri();
+        if uri.path().len() > MAX_PATH || uri.query().is_some_and(|q| q.len() > MAX_QUERY) {
+            return Err(AppError::UriTooLong);
+        }
+        let announced = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_BODY) {
+            return Err(AppError::PayloadTooLarge);
+        }
+        self.check_client(request)?;
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::Overloaded)
+    }
+
+    fn check_client(&self, request: &Request) -> Result<(), AppError> {
+        let Some(limiter) = &self.clients else {
+            return Ok(());
+        };
+        // Orchestrators' probes and scrapes are never limited.
+        if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
+            return Ok(());
+        }
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        if let Some(ip) = peer
+            && let Err(not_until) = limiter.limiter.check_key(&ip)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
 }
