@@ -17,6 +17,7 @@
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +55,9 @@ pub struct Cached<V> {
     pub value: V,
     pub status: CacheStatus,
     pub fetched_at: DateTime<Utc>,
+    /// Until when a lookup will give this same value, unless the cache is written to
+    /// directly (see [`StaleCache::epoch`]).
+    pub fresh_until: DateTime<Utc>,
 }
 
 /// What a loader returns: the value and how long it stays fresh.
@@ -106,6 +110,9 @@ pub struct StaleCache<K, V> {
     store: moka::future::Cache<K, Slot<V>>,
     loads: moka::future::Cache<K, Slot<V>>,
     clock: Clock,
+    /// Counts direct writes (`insert`, `invalidate`), which can change an answer
+    /// before it stops being fresh; loads only replace answers that were not.
+    epoch: AtomicU64,
 }
 
 impl<K, V> StaleCache<K, V>
@@ -136,6 +143,7 @@ where
             store,
             loads,
             clock,
+            epoch: AtomicU64::new(0),
         }
     }
 
@@ -214,6 +222,7 @@ where
             stale: false,
         };
         self.store.insert(key, slot).await;
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// The value held for `key`, fresh or not, without loading anything.
@@ -224,6 +233,15 @@ where
     /// Forgets a key entirely (e.g. a Space that the platform says is gone).
     pub async fn invalidate(&self, key: &K) {
         self.store.invalidate(key).await;
+        self.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// Moves whenever an answer is written directly rather than loaded. While it
+    /// stands still, a lookup of a key keeps giving the same value until that value's
+    /// `fresh_until`; so what was built from fresh answers may be reused until then
+    /// without looking them up again.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// Entries held, and their summed weight (after pending maintenance).
@@ -242,6 +260,7 @@ fn cached<V>(slot: Slot<V>, status: CacheStatus) -> Cached<V> {
         },
         value: slot.value,
         fetched_at: slot.fetched_at,
+        fresh_until: slot.fresh_until,
     }
 }
 

@@ -240,7 +240,13 @@ impl Catalog {
     fn watch(&self, id: &SpaceId) {
         let now = self.clock.now();
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        watched.insert(id.clone(), now);
+        // Every view of a live Space lands here: update in place, clone the id once.
+        match watched.get_mut(id) {
+            Some(seen) => *seen = now,
+            None => {
+                watched.insert(id.clone(), now);
+            }
+        }
     }
 
     fn unwatch(&self, id: &SpaceId) {
@@ -258,6 +264,11 @@ impl Catalog {
         ] {
             self.cache.invalidate(&request).await;
         }
+    }
+
+    /// See [`StaleCache::epoch`].
+    pub fn epoch(&self) -> u64 {
+        self.cache.epoch()
     }
 
     pub fn ttls(&self) -> Ttls {
@@ -498,6 +509,7 @@ fn project<T>(
         value,
         status: got.status,
         fetched_at: got.fetched_at,
+        fresh_until: got.fresh_until,
     })
 }
 

@@ -6,7 +6,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
@@ -83,26 +82,31 @@ pub async fn widget(
     SiteQuery(params): SiteQuery<EmbedParams>,
 ) -> AppResult<RenderedPage> {
     let theme = theme(&params)?;
-    let found = state.catalog.space(&id).await?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
-    let recording = match space.state {
-        SpaceState::Ended => state.catalog.recording(&id).await.ok(),
-        _ => None,
-    };
-    let status_cache = page_status(
-        [found.status]
-            .into_iter()
-            .chain(recording.as_ref().map(|r| r.status)),
-    );
-    let recording = recording.and_then(|r| r.value);
-    let now = state.now();
-    let inputs = Inputs::new(status_cache, now)
-        .with(Some(&space))
-        .with(recording.as_ref());
     let key = PageKey::Embed {
         id: id.clone(),
         theme,
     };
+    let now = state.now();
+    let epoch = state.catalog.epoch();
+    if let Some(page) = state.pages.reuse(&key, now, epoch).await {
+        return Ok(page);
+    }
+    let found = state.catalog.space(&id).await?;
+    let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
+    let mut inputs = Inputs::new(now, epoch)
+        .lookup(found.status, found.fresh_until)
+        .answer(Some(&space));
+    let recording = match space.state {
+        SpaceState::Ended => match state.catalog.recording(&id).await {
+            Ok(r) => {
+                inputs = inputs.lookup(r.status, r.fresh_until);
+                r.value
+            }
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let inputs = inputs.answer(recording.as_ref());
     state
         .pages
         .page(key, inputs, || {

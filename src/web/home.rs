@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::State;
 
-use crate::catalog::page_status;
 use crate::error::AppResult;
 use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
@@ -26,13 +25,19 @@ pub struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>) -> AppResult<RenderedPage> {
+    let now = state.now();
+    let epoch = state.catalog.epoch();
+    if let Some(page) = state.pages.reuse(&PageKey::Home, now, epoch).await {
+        return Ok(page);
+    }
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
-    let now = state.now();
-    let status = page_status([live.status, scheduled.status]);
-    let inputs = Inputs::new(status, now)
-        .with(Some(&live.value))
-        .with(Some(&scheduled.value));
+    let inputs = Inputs::new(now, epoch)
+        .lookup(live.status, live.fresh_until)
+        .lookup(scheduled.status, scheduled.fresh_until)
+        .answer(Some(&live.value))
+        .answer(Some(&scheduled.value));
+    let status = inputs.status();
     state
         .pages
         .page(PageKey::Home, inputs, || {

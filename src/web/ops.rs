@@ -31,6 +31,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(entries, weight),
+        {
+            let mut text = state.metrics.render(entries, weight);
+            let (rendered, reused) = state.pages.counts();
+            text.push_str(
+                "# HELP earshot_page_renders_total Pages answered, by whether they were rendered or reused from a render of the same second and data.\n\
+                 # TYPE earshot_page_renders_total counter\n",
+            );
+            text.push_str(&format!(
+                "earshot_page_renders_total{{outcome=\"rendered\"}} {rendered}\n\
+                 earshot_page_renders_total{{outcome=\"reused\"}} {reused}\n"
+            ));
+            text
+        },
     )
 }

@@ -1,17 +1,22 @@
 //! Rendered pages, kept for a moment so a crowd on one page costs one render a second.
 //!
-//! A page is a function of the answers it was built from, the cache status it shows
-//! and "now" (it words times relative to it). An entry is reused only while every
-//! answer is the very same value (pointer-equal `Arc`s; the entry holds them, so an
-//! address cannot be reused by another value), the status is the same and "now" is in
-//! the same second. Anything else renders afresh, so a page is never staler than its
-//! data, and relative times lag by under a second.
+//! A page is a function of the answers it was built from, whether they are stale (the
+//! page says so) and "now" (it words times relative to it). Entries are used only
+//! within the second they were rendered in, so relative times lag by under a second,
+//! and never past the freshness of the answers behind them. Two ways in:
+//! - [`RenderCache::reuse`], before any lookup: while the catalog has had no direct
+//!   writes ([`crate::catalog::Catalog::epoch`]) and every answer is still fresh, the
+//!   same lookups would give the same answers, so they are skipped too.
+//! - [`RenderCache::page`], after the lookups: reused if every answer is the very same
+//!   value (pointer-equal `Arc`s; the entry holds them, so an address cannot be reused
+//!   by another value), else rendered and stored.
 //!
-//! A hit skips building the view, rendering and hashing for the ETag: the response is
-//! the stored bytes and their tag.
+//! Either way a reuse skips building the view, rendering and hashing for the ETag:
+//! the response is the stored bytes and their tag.
 
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use askama::Template;
@@ -48,26 +53,48 @@ type Held = Arc<dyn Any + Send + Sync>;
 pub struct Inputs {
     answers: Vec<Option<Held>>,
     status: CacheStatus,
+    fresh_until: Option<DateTime<Utc>>,
     second: i64,
+    epoch: u64,
 }
 
 impl Inputs {
-    pub fn new(status: CacheStatus, now: DateTime<Utc>) -> Self {
+    /// `epoch` is the catalog's, read before the lookups, so a write that lands
+    /// during them makes this page unusable for [`RenderCache::reuse`].
+    pub fn new(now: DateTime<Utc>, epoch: u64) -> Self {
         Self {
             answers: Vec::with_capacity(4),
-            status,
+            status: CacheStatus::Hit,
+            fresh_until: None,
             second: now.timestamp(),
+            epoch,
         }
     }
 
     /// Adds an answer (or its absence) the page reads.
-    pub fn with<T: Any + Send + Sync>(mut self, answer: Option<&Arc<T>>) -> Self {
+    pub fn answer<T: Any + Send + Sync>(mut self, answer: Option<&Arc<T>>) -> Self {
         self.answers.push(answer.map(|a| a.clone() as Held));
         self
     }
 
+    /// Adds how a lookup the page made was answered, and until when it stays so.
+    pub fn lookup(mut self, status: CacheStatus, fresh_until: DateTime<Utc>) -> Self {
+        self.status = self.status.combine(status);
+        self.fresh_until = Some(self.fresh_until.map_or(fresh_until, |t| t.min(fresh_until)));
+        self
+    }
+
+    /// The cache status of the page: the worst of its lookups.
+    pub fn status(&self) -> CacheStatus {
+        self.status
+    }
+
+    fn stale(&self) -> bool {
+        self.status == CacheStatus::Stale
+    }
+
     fn same_as(&self, other: &Self) -> bool {
-        self.status == other.status
+        self.stale() == other.stale()
             && self.second == other.second
             && self.answers.len() == other.answers.len()
             && self
@@ -90,6 +117,8 @@ struct Rendered {
 
 pub struct RenderCache {
     pages: moka::future::Cache<PageKey, Arc<Rendered>>,
+    rendered: AtomicU64,
+    reused: AtomicU64,
 }
 
 impl Default for RenderCache {
@@ -108,26 +137,55 @@ impl RenderCache {
                 })
                 .time_to_live(KEEP)
                 .build(),
+            rendered: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
         }
     }
 
+    /// The page for `key` without looking anything up, if one rendered this second
+    /// is still backed by fresh answers and the catalog has not been written to since
+    /// (`epoch` is the catalog's now). Its data was looked up then: a cache hit.
+    pub async fn reuse(
+        &self,
+        key: &PageKey,
+        now: DateTime<Utc>,
+        epoch: u64,
+    ) -> Option<RenderedPage> {
+        let page = self.pages.get(key).await?;
+        let inputs = &page.inputs;
+        let usable = inputs.epoch == epoch
+            && inputs.second == now.timestamp()
+            && inputs.fresh_until.is_some_and(|t| now < t);
+        if !usable {
+            return None;
+        }
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Some(RenderedPage {
+            page,
+            status: CacheStatus::Hit,
+        })
+    }
+
     /// The page for `key` as rendered from `inputs`: the stored one if it was built
-    /// from the same inputs, else `build`'s template rendered now and stored.
+    /// from the same answers, else `build`'s template rendered now and stored.
     pub async fn page<T: Template>(
         &self,
         key: PageKey,
         inputs: Inputs,
         build: impl FnOnce() -> T,
     ) -> Result<RenderedPage, AppError> {
+        let status = inputs.status;
         if let Some(page) = self.pages.get(&key).await
             && page.inputs.same_as(&inputs)
         {
-            return Ok(RenderedPage(page));
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(RenderedPage { page, status });
         }
         let html = build().render().map_err(|err| {
             tracing::error!(error = %err, "template failed to render");
             AppError::Internal
         })?;
+        self.rendered.fetch_add(1, Ordering::Relaxed);
         let etag = HeaderValue::from_str(&etag_for(html.as_bytes()))
             .unwrap_or(HeaderValue::from_static("\"0\""));
         let page = Arc::new(Rendered {
@@ -136,16 +194,27 @@ impl RenderCache {
             etag,
         });
         self.pages.insert(key, page.clone()).await;
-        Ok(RenderedPage(page))
+        Ok(RenderedPage { page, status })
+    }
+
+    /// Pages rendered, and pages answered from an earlier render.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.rendered.load(Ordering::Relaxed),
+            self.reused.load(Ordering::Relaxed),
+        )
     }
 }
 
 /// A page as sent: its bytes, ETag and the cache status of its data.
-pub struct RenderedPage(Arc<Rendered>);
+pub struct RenderedPage {
+    page: Arc<Rendered>,
+    status: CacheStatus,
+}
 
 impl IntoResponse for RenderedPage {
     fn into_response(self) -> Response {
-        let page = self.0;
+        let page = self.page;
         let mut response = Response::new(axum::body::Body::from(page.body.clone()));
         let headers = response.headers_mut();
         headers.insert(
@@ -153,10 +222,7 @@ impl IntoResponse for RenderedPage {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         headers.insert(header::ETAG, page.etag.clone());
-        headers.insert(
-            X_CACHE,
-            HeaderValue::from_static(page.inputs.status.as_str()),
-        );
+        headers.insert(X_CACHE, HeaderValue::from_static(self.status.as_str()));
         // Pages are revalidated on every view: the data behind them moves.
         response.extensions_mut().insert(CachePolicy::Revalidate);
         response
@@ -177,9 +243,13 @@ mod tests {
         DateTime::from_timestamp(secs, 0).unwrap()
     }
 
+    fn body(page: &RenderedPage) -> String {
+        String::from_utf8(page.page.body.to_vec()).unwrap()
+    }
+
     #[tokio::test]
-    async fn reuses_only_what_was_built_from_the_same_answers_in_the_same_second() {
-        use std::sync::atomic::{AtomicU32, Ordering};
+    async fn after_lookups_reuses_only_what_was_built_from_the_same_answers_and_second() {
+        use std::sync::atomic::AtomicU32;
         let cache = RenderCache::new();
         let renders = AtomicU32::new(0);
         let render = |inputs| async {
@@ -189,33 +259,74 @@ mod tests {
                 })
                 .await
                 .unwrap();
-            String::from_utf8(page.0.body.to_vec()).unwrap()
+            (body(&page), page.status)
         };
+        let fresh = at(100);
+        let inputs =
+            |a: &Arc<u32>, status, t| Inputs::new(at(t), 0).answer(Some(a)).lookup(status, fresh);
         let answer = Arc::new(1u32);
-        let inputs = |a: &Arc<u32>, status, t| Inputs::new(status, at(t)).with(Some(a));
+        let first = render(inputs(&answer, CacheStatus::Miss, 10)).await;
+        assert_eq!(first, ("<p>1</p>".to_owned(), CacheStatus::Miss));
+        let again = render(inputs(&answer, CacheStatus::Hit, 10)).await;
         assert_eq!(
-            render(inputs(&answer, CacheStatus::Hit, 10)).await,
-            "<p>1</p>"
-        );
-        assert_eq!(
-            render(inputs(&answer, CacheStatus::Hit, 10)).await,
-            "<p>1</p>"
+            again,
+            ("<p>1</p>".to_owned(), CacheStatus::Hit),
+            "MISS then HIT is one render"
         );
         // An equal value in a new answer is a new answer.
         let refreshed = Arc::new(1u32);
+        let hit = CacheStatus::Hit;
+        let stale = CacheStatus::Stale;
+        assert_eq!(render(inputs(&refreshed, hit, 10)).await.0, "<p>2</p>");
+        assert_eq!(render(inputs(&refreshed, stale, 10)).await.0, "<p>3</p>");
+        assert_eq!(render(inputs(&refreshed, stale, 11)).await.0, "<p>4</p>");
+        let without = Inputs::new(at(11), 0).answer::<u32>(None);
+        assert_eq!(render(without).await.0, "<p>5</p>");
+        assert_eq!(cache.counts(), (5, 1));
+    }
+
+    #[tokio::test]
+    async fn before_lookups_reuses_only_in_the_same_second_epoch_and_freshness() {
+        let cache = RenderCache::new();
+        let key = PageKey::Home;
+        assert!(cache.reuse(&key, at(10), 7).await.is_none());
+        let inputs = Inputs::new(at(10), 7)
+            .answer(Some(&Arc::new(1u32)))
+            .lookup(CacheStatus::Miss, at(15))
+            .lookup(
+                CacheStatus::Hit,
+                at(10) + chrono::Duration::milliseconds(500),
+            );
+        cache
+            .page(key.clone(), inputs, || Counter { n: 1 })
+            .await
+            .unwrap();
+        let hit = cache
+            .reuse(&key, at(10), 7)
+            .await
+            .expect("same second, epoch, fresh");
         assert_eq!(
-            render(inputs(&refreshed, CacheStatus::Hit, 10)).await,
-            "<p>2</p>"
+            (body(&hit), hit.status),
+            ("<p>1</p>".to_owned(), CacheStatus::Hit)
         );
-        assert_eq!(
-            render(inputs(&refreshed, CacheStatus::Stale, 10)).await,
-            "<p>3</p>"
+        assert!(
+            cache.reuse(&key, at(10), 8).await.is_none(),
+            "the catalog was written to"
         );
-        assert_eq!(
-            render(inputs(&refreshed, CacheStatus::Stale, 11)).await,
-            "<p>4</p>"
+        let later = at(10) + chrono::Duration::milliseconds(600);
+        assert!(
+            cache.reuse(&key, later, 7).await.is_none(),
+            "an answer went stale"
         );
-        let without = Inputs::new(CacheStatus::Stale, at(11)).with::<u32>(None);
-        assert_eq!(render(without).await, "<p>5</p>");
+        assert!(cache.reuse(&key, at(11), 7).await.is_none(), "a new second");
+        let unbacked = Inputs::new(at(20), 7).answer::<u32>(None);
+        cache
+            .page(key.clone(), unbacked, || Counter { n: 2 })
+            .await
+            .unwrap();
+        assert!(
+            cache.reuse(&key, at(20), 7).await.is_none(),
+            "no lookup, no promise"
+        );
     }
 }

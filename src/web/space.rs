@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
-use crate::catalog::page_status;
 use crate::error::{AppError, AppResult};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
@@ -103,43 +102,64 @@ pub async fn space(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
 ) -> AppResult<RenderedPage> {
+    let key = PageKey::Space(id.clone());
+    let now = state.now();
+    let epoch = state.catalog.epoch();
+    if let Some(page) = state.pages.reuse(&key, now, epoch).await {
+        return Ok(page);
+    }
     let (found, participants, tweets) = tokio::join!(
         state.catalog.space(&id),
         state.catalog.participants(&id),
         state.catalog.tweets(&id),
     );
     let found = found?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
     // The page stands without participants, tweets or the recording: they add detail,
     // and an upstream that cannot give them must not turn the page into an error.
     let recording = match space.state {
         SpaceState::Ended => state.catalog.recording(&id).await.ok(),
         _ => None,
     };
-    let people = participants.as_ref().ok().and_then(|p| p.value.clone());
-    let mut statuses = vec![found.status];
-    statuses.extend(participants.as_ref().ok().map(|p| p.status));
-    statuses.extend(tweets.as_ref().ok().map(|t| t.status));
-    statuses.extend(recording.as_ref().map(|r| r.status));
-    let status = page_status(statuses);
-    let recording = recording.and_then(|r| r.value);
-    let tweets = tweets.map(|t| t.value).ok();
-    let ctx = PageContext::of(&state);
-    let inputs = Inputs::new(status, ctx.now)
-        .with(Some(&space))
-        .with(people.as_ref())
-        .with(tweets.as_ref())
-        .with(recording.as_ref());
+    let mut inputs = Inputs::new(now, epoch)
+        .lookup(found.status, found.fresh_until)
+        .answer(Some(&space));
+    let people = match participants {
+        Ok(p) => {
+            inputs = inputs.lookup(p.status, p.fresh_until);
+            p.value
+        }
+        Err(_) => None,
+    };
+    let tweets = match tweets {
+        Ok(t) => {
+            inputs = inputs.lookup(t.status, t.fresh_until);
+            Some(t.value)
+        }
+        Err(_) => None,
+    };
+    let recording = match recording {
+        Some(r) => {
+            inputs = inputs.lookup(r.status, r.fresh_until);
+            r.value
+        }
+        None => None,
+    };
+    let inputs = inputs
+        .answer(people.as_ref())
+        .answer(tweets.as_ref())
+        .answer(recording.as_ref());
+    let status = inputs.status();
     state
         .pages
-        .page(PageKey::Space(id), inputs, || {
+        .page(key, inputs, || {
             let data = SpaceData {
                 space: &space,
                 people: people.as_deref(),
                 tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
                 recording: recording.as_deref(),
             };
-            build_space_page(&ctx, &data, status)
+            build_space_page(&PageContext::at(&state, now), &data, status)
         })
         .await
 }
@@ -155,9 +175,13 @@ pub struct PageContext {
 
 impl PageContext {
     pub fn of(state: &AppState) -> Self {
+        Self::at(state, state.now())
+    }
+
+    pub fn at(state: &AppState, now: DateTime<Utc>) -> Self {
         Self {
             base: state.absolute(""),
-            now: state.now(),
+            now,
             live_every_secs: state.catalog.ttls().live.as_secs().max(1),
         }
     }

@@ -1,0 +1,121 @@
+//! Rendered pages are reused within their second while their data stands: a crowd on
+//! one page costs one render a second, and new data shows on the next request.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::*;
+use earshot::clock::Clock;
+
+fn full(id: &str) -> Vec<u8> {
+    format!(
+        r#"{{"id":"{id}","state":"live","title":"Full {id}","participant_count":10,
+        "host_ids":["987654321"],"started_at":"2026-11-22T11:00:00Z",
+        "creator":{{"id":"987654321","username":"tech_host","name":"Tech Host","verified":true}}}}"#
+    )
+    .into_bytes()
+}
+
+/// The live directory, listing `id` with `count` listeners.
+fn directory(id: &'static str, count: Arc<AtomicU64>) -> Reply {
+    Reply::ByQuery(Arc::new(move |_: &str| {
+        let n = count.load(Ordering::SeqCst);
+        let body = format!(
+            r#"{{"data":[{{"id":"{id}","state":"live","title":"Thin","participant_count":{n},"started_at":"2026-11-22T11:00:00Z"}}],"meta":{{"result_count":1}}}}"#
+        );
+        (200, body.into_bytes())
+    }))
+}
+
+/// (rendered, reused) from `/metrics`.
+async fn renders(app: &TestApp) -> (u64, u64) {
+    let (_, _, text) = app.fetch("/metrics").await;
+    let read = |outcome: &str| {
+        let prefix = format!("earshot_page_renders_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {outcome} count in {text}"))
+    };
+    (read("rendered"), read("reused"))
+}
+
+async fn app_with(id: &'static str, count: Arc<AtomicU64>) -> (Fixture, TestApp) {
+    let fixture = Fixture::start().await;
+    fixture.reply(&format!("/space/{id}"), Reply::Json(full(id)));
+    fixture.reply("/spaces/live", directory(id, count));
+    let mut config = config_for(&fixture.url);
+    // The test runs refreshes itself; a long TTL keeps the background refresher away.
+    config.live_ttl = Duration::from_secs(600);
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    (fixture, app)
+}
+
+#[tokio::test]
+async fn a_crowd_on_one_page_costs_one_render_a_second() {
+    let (fixture, app) = app_with("1crowd", Arc::new(AtomicU64::new(10))).await;
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        let (status, headers, body) = app.fetch("/spaces/1crowd").await;
+        assert_eq!(status, 200);
+        seen.push((
+            header(&headers, "etag").to_owned(),
+            header(&headers, "x-cache").to_owned(),
+            body,
+        ));
+    }
+    assert_eq!(renders(&app).await, (1, 29));
+    assert_eq!(fixture.calls("/space/1crowd"), 1);
+    let (etag, cache, body) = &seen[0];
+    assert_eq!(cache, "MISS", "the first view loaded the Space");
+    assert!(
+        seen[1..]
+            .iter()
+            .all(|(e, c, b)| e == etag && c == "HIT" && b == body),
+        "every later view is the same bytes, a cache hit"
+    );
+    let again = app
+        .http
+        .get(app.url("/spaces/1crowd"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // The next second words relative times anew.
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(app.fetch("/spaces/1crowd").await.0, 200);
+    assert_eq!(renders(&app).await.0, 2);
+}
+
+#[tokio::test]
+async fn data_written_in_the_same_second_shows_on_the_next_request() {
+    let count = Arc::new(AtomicU64::new(10));
+    let (_fixture, app) = app_with("1fresh", count.clone()).await;
+    let counts = |body: &str| select(body, ".stats dd").remove(0);
+    let (_, _, page) = app.fetch("/spaces/1fresh").await;
+    assert_eq!(counts(&page), "10");
+    let (_, _, widget) = app.fetch("/embed/spaces/1fresh").await;
+    assert_eq!(select(&widget, ".count"), ["10 listening"]);
+    let (_, _, home) = app.fetch("/").await;
+    assert!(home.contains("Thin"), "home lists the directory");
+    let before = renders(&app).await;
+
+    // A refresh writes new counts into the cache without the clock moving: the pages
+    // rendered a moment ago were built from answers that are no longer the latest.
+    count.store(77, Ordering::SeqCst);
+    app.clock.advance(chrono::Duration::seconds(601));
+    let (_, _, page) = app.fetch("/spaces/1fresh").await;
+    assert_eq!(counts(&page), "10", "the Space, looked up again, says 10");
+    assert_eq!(app.running.state.catalog.refresh_watched_live().await, 1);
+    let (_, _, page) = app.fetch("/spaces/1fresh").await;
+    assert_eq!(counts(&page), "77");
+    let (_, _, widget) = app.fetch("/embed/spaces/1fresh").await;
+    assert_eq!(select(&widget, ".count"), ["77 listening"]);
+    let after = renders(&app).await;
+    assert!(after.0 >= before.0 + 3, "{before:?} -> {after:?}");
+}
