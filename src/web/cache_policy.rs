@@ -4,15 +4,12 @@
 //! `Cache-Control` and, for pages, an ETag with 304 answers, so every page is
 //! revalidated cheaply while its data moves.
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::web::render::{etag_for, matches};
-
-/// The largest page we buffer to compute an ETag.
-const MAX_TAGGED_BODY: usize = 2 * 1024 * 1024;
+use crate::web::render::matches;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CachePolicy {
@@ -61,13 +58,10 @@ impl Conditional {
     }
 }
 
-/// Turns the response's policy into `Cache-Control`, tags revalidated pages (unless
-/// they bring their own tag) and answers 304 when the client has them already.
-pub async fn apply(request: Conditional, mut response: Response) -> Response {
-    let Conditional {
-        if_none_match,
-        applies: conditional,
-    } = request;
+/// Turns the response's policy into `Cache-Control`, and answers 304 when the client
+/// has the page already. Pages bring their own ETag (computed once, where they are
+/// rendered), so nothing here reads a body.
+pub fn apply(request: Conditional, mut response: Response) -> Response {
     // Without a stated policy, the safe default: revalidate.
     let policy = response
         .extensions()
@@ -82,32 +76,18 @@ pub async fn apply(request: Conditional, mut response: Response) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, policy.header());
     let revalidated =
-        conditional && policy == CachePolicy::Revalidate && response.status() == StatusCode::OK;
-    if !revalidated {
-        return response;
-    }
-    // Pages rendered ahead of time bring their tag; the rest are hashed here.
-    let (mut parts, body, etag) = match response.headers().get(header::ETAG).cloned() {
-        Some(etag) => {
-            let (parts, body) = response.into_parts();
-            (parts, body, etag)
-        }
-        None => {
-            let (mut parts, body) = response.into_parts();
-            let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY).await else {
-                return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
-            };
-            let etag = HeaderValue::from_str(&etag_for(&bytes))
-                .unwrap_or(HeaderValue::from_static("\"0\""));
-            parts.headers.insert(header::ETAG, etag.clone());
-            (parts, Body::from(bytes), etag)
-        }
-    };
-    if if_none_match.is_some_and(|list| matches(&list, &etag)) {
+        request.applies && policy == CachePolicy::Revalidate && response.status() == StatusCode::OK;
+    let fresh = revalidated
+        && match (&request.if_none_match, response.headers().get(header::ETAG)) {
+            (Some(list), Some(etag)) => matches(list, etag),
+            _ => false,
+        };
+    if fresh {
+        let (mut parts, _) = response.into_parts();
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
-    Response::from_parts(parts, body)
+    response
 }

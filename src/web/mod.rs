@@ -6,6 +6,7 @@ pub mod cache_policy;
 pub mod calendar;
 pub mod card;
 pub mod embed;
+pub mod encoding;
 pub mod extract;
 pub mod home;
 pub mod layout;
@@ -49,9 +50,9 @@ base-uri 'none'; object-src 'none'; frame-ancestors *";
 pub fn security_headers(headers: &mut HeaderMap, framable: bool) {
     let csp = if framable { EMBED_CSP } else { SITE_CSP };
     let mut set = |name: HeaderName, value: &'static str| {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
     };
     set(header::CONTENT_SECURITY_POLICY, csp);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
@@ -67,8 +68,8 @@ pub fn security_headers(headers: &mut HeaderMap, framable: bool) {
 
 /// What every answer gets on its way out: caching headers (and 304s) from its
 /// policy, and the security headers.
-pub async fn finish(request: Conditional, framable: bool, response: Response) -> Response {
-    let mut response = cache_policy::apply(request, response).await;
+pub fn finish(request: Conditional, framable: bool, response: Response) -> Response {
+    let mut response = cache_policy::apply(request, response);
     security_headers(response.headers_mut(), framable);
     response
 }
@@ -140,8 +141,6 @@ pub fn app(
             protection.max_concurrency,
         )),
     };
-    // Each layer costs a boxed future and a clone of what it wraps per request, so
-    // the edge is two: one for admission, headers and observation, then compression.
     tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(edge, observe::observe))
         .layer(CompressionLayer::new())

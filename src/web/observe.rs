@@ -62,7 +62,7 @@ pub async fn observe(State(edge): State<Edge>, request: Request, next: Next) -> 
         }
         Err(refusal) => refusal.into_response(),
     };
-    let response = crate::web::finish(conditional, framable, response).await;
+    let response = crate::web::finish(conditional, framable, response);
     let status = response.status().as_u16();
     state.metrics.request_finished(route, status);
     let cache = response

@@ -26,7 +26,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (entries, weight) = state.catalog.cache_usage().await;
-    (
+    let scrape = (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
@@ -44,5 +44,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             ));
             text
         },
-    )
+    );
+    with_policy(CachePolicy::NoStore, scrape)
 }

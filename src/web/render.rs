@@ -21,6 +21,8 @@ impl<T: Template> IntoResponse for Page<T> {
     fn into_response(self) -> Response {
         match self.template.render() {
             Ok(html) => {
+                // Tagged here, where the bytes are at hand, rather than re-read later.
+                let etag = HeaderValue::from_str(&etag_for(html.as_bytes()));
                 let mut response = (
                     [(
                         header::CONTENT_TYPE,
@@ -31,6 +33,9 @@ impl<T: Template> IntoResponse for Page<T> {
                     .into_response();
                 let headers = response.headers_mut();
                 headers.insert(X_CACHE, HeaderValue::from_static(self.cache.as_str()));
+                if let Ok(etag) = etag {
+                    headers.insert(header::ETAG, etag);
+                }
                 // Pages are revalidated on every view: the data behind them moves.
                 response.extensions_mut().insert(CachePolicy::Revalidate);
                 response
