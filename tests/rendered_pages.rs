@@ -119,3 +119,80 @@ async fn data_written_in_the_same_second_shows_on_the_next_request() {
     let after = renders(&app).await;
     assert!(after.0 >= before.0 + 3, "{before:?} -> {after:?}");
 }
+
+#[tokio::test]
+async fn browsers_get_the_page_compressed_once_in_their_encoding() {
+    use std::io::Read;
+    let (_fixture, app) = app_with("1zip", Arc::new(AtomicU64::new(10))).await;
+    let (_, plain_headers, plain) = app.fetch("/spaces/1zip").await;
+    let etag = header(&plain_headers, "etag").to_owned();
+    assert_eq!(header(&plain_headers, "vary"), "accept-encoding");
+    let get = |accept: &'static str| {
+        app.http
+            .get(app.url("/spaces/1zip"))
+            .header("accept-encoding", accept)
+            .send()
+    };
+    let mut decoded = Vec::new();
+    for (accept, encoding) in [
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("br;q=0, gzip;q=0.8", "gzip"),
+        ("identity", ""),
+    ] {
+        for _ in 0..3 {
+            let response = get(accept).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let headers = response.headers().clone();
+            assert_eq!(
+                headers
+                    .get("content-encoding")
+                    .map_or("", |v| v.to_str().unwrap()),
+                encoding,
+                "{accept}"
+            );
+            assert_eq!(
+                header(&headers, "etag"),
+                etag,
+                "one validator for every encoding"
+            );
+            let bytes = response.bytes().await.unwrap();
+            let mut text = String::new();
+            match encoding {
+                "br" => {
+                    let mut out = Vec::new();
+                    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+                    text = String::from_utf8(out).unwrap();
+                }
+                "gzip" => {
+                    flate2::read::GzDecoder::new(&bytes[..])
+                        .read_to_string(&mut text)
+                        .unwrap();
+                }
+                _ => text = String::from_utf8(bytes.to_vec()).unwrap(),
+            }
+            if !encoding.is_empty() {
+                assert!(bytes.len() < plain.len() / 2, "{encoding} compresses");
+            }
+            decoded.push(text);
+        }
+    }
+    assert!(
+        decoded.iter().all(|d| *d == plain),
+        "every encoding is the same page"
+    );
+    assert_eq!(
+        renders(&app).await.0,
+        1,
+        "compression does not render again"
+    );
+    let unchanged = app
+        .http
+        .get(app.url("/spaces/1zip"))
+        .header("accept-encoding", "br")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+}

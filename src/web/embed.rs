@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
+use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::render::{Gone, poll_status};
 use crate::web::rendered::{Inputs, PageKey, RenderedPage};
@@ -80,6 +81,7 @@ pub async fn widget(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
     SiteQuery(params): SiteQuery<EmbedParams>,
+    AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
     let theme = theme(&params)?;
     let key = PageKey::Embed {
@@ -88,7 +90,7 @@ pub async fn widget(
     };
     let now = state.now();
     let epoch = state.catalog.epoch();
-    if let Some(page) = state.pages.reuse(&key, now, epoch).await {
+    if let Some(page) = state.pages.reuse(&key, now, epoch, encoding).await {
         return Ok(page);
     }
     let found = state.catalog.space(&id).await?;
@@ -109,7 +111,7 @@ pub async fn widget(
     let inputs = inputs.answer(recording.as_ref());
     state
         .pages
-        .page(key, inputs, || {
+        .page(key, inputs, encoding, || {
             let recording_text = recording.filter(|r| r.available).map(|r| {
                 match r.duration_ms.filter(|ms| *ms > 0) {
                     Some(ms) => format!("Recording · {}", span(ms / 1000)),

@@ -6,6 +6,7 @@ use axum::extract::State;
 use crate::error::AppResult;
 use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
+use crate::web::encoding::AcceptEncoding;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::rendered::{Inputs, PageKey, RenderedPage};
 use crate::web::state::AppState;
@@ -24,10 +25,17 @@ pub struct HomePage {
     topics: Vec<TopicLink>,
 }
 
-pub async fn home(State(state): State<AppState>) -> AppResult<RenderedPage> {
+pub async fn home(
+    State(state): State<AppState>,
+    AcceptEncoding(encoding): AcceptEncoding,
+) -> AppResult<RenderedPage> {
     let now = state.now();
     let epoch = state.catalog.epoch();
-    if let Some(page) = state.pages.reuse(&PageKey::Home, now, epoch).await {
+    if let Some(page) = state
+        .pages
+        .reuse(&PageKey::Home, now, epoch, encoding)
+        .await
+    {
         return Ok(page);
     }
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
@@ -40,7 +48,7 @@ pub async fn home(State(state): State<AppState>) -> AppResult<RenderedPage> {
     let status = inputs.status();
     state
         .pages
-        .page(PageKey::Home, inputs, || {
+        .page(PageKey::Home, inputs, encoding, || {
             let filter = LiveFilter {
                 limit: Some(LIVE_ON_HOME),
                 ..LiveFilter::default()

@@ -15,8 +15,8 @@
 //! the response is the stored bytes and their tag.
 
 use std::any::Any;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use askama::Template;
@@ -29,6 +29,7 @@ use crate::cache::CacheStatus;
 use crate::error::AppError;
 use crate::model::SpaceId;
 use crate::web::cache_policy::CachePolicy;
+use crate::web::encoding::Encoding;
 use crate::web::render::{X_CACHE, etag_for};
 
 /// Bound on the bytes of rendered pages held; a few hundred pages.
@@ -113,6 +114,21 @@ struct Rendered {
     inputs: Inputs,
     body: Bytes,
     etag: HeaderValue,
+    /// Compressed when first asked for; `None` inside if compressing failed.
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+}
+
+impl Rendered {
+    /// The body in `encoding`, compressed once per page.
+    fn encoded(&self, encoding: Encoding) -> Option<Bytes> {
+        let cell = match encoding {
+            Encoding::Identity => return None,
+            Encoding::Gzip => &self.gzip,
+            Encoding::Brotli => &self.brotli,
+        };
+        cell.get_or_init(|| encoding.compress(&self.body)).clone()
+    }
 }
 
 pub struct RenderCache {
@@ -150,6 +166,7 @@ impl RenderCache {
         key: &PageKey,
         now: DateTime<Utc>,
         epoch: u64,
+        encoding: Encoding,
     ) -> Option<RenderedPage> {
         let page = self.pages.get(key).await?;
         let inputs = &page.inputs;
@@ -163,6 +180,7 @@ impl RenderCache {
         Some(RenderedPage {
             page,
             status: CacheStatus::Hit,
+            encoding,
         })
     }
 
@@ -172,6 +190,7 @@ impl RenderCache {
         &self,
         key: PageKey,
         inputs: Inputs,
+        encoding: Encoding,
         build: impl FnOnce() -> T,
     ) -> Result<RenderedPage, AppError> {
         let status = inputs.status;
@@ -179,7 +198,11 @@ impl RenderCache {
             && page.inputs.same_as(&inputs)
         {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return Ok(RenderedPage { page, status });
+            return Ok(RenderedPage {
+                page,
+                status,
+                encoding,
+            });
         }
         let html = build().render().map_err(|err| {
             tracing::error!(error = %err, "template failed to render");
@@ -192,9 +215,15 @@ impl RenderCache {
             inputs,
             body: Bytes::from(html),
             etag,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
         });
         self.pages.insert(key, page.clone()).await;
-        Ok(RenderedPage { page, status })
+        Ok(RenderedPage {
+            page,
+            status,
+            encoding,
+        })
     }
 
     /// Pages rendered, and pages answered from an earlier render.
@@ -206,17 +235,27 @@ impl RenderCache {
     }
 }
 
-/// A page as sent: its bytes, ETag and the cache status of its data.
+/// A page as sent: its bytes in the client's encoding, ETag and the cache status of
+/// its data.
 pub struct RenderedPage {
     page: Arc<Rendered>,
     status: CacheStatus,
+    encoding: Encoding,
 }
 
 impl IntoResponse for RenderedPage {
     fn into_response(self) -> Response {
         let page = self.page;
-        let mut response = Response::new(axum::body::Body::from(page.body.clone()));
+        let (body, encoding) = match page.encoded(self.encoding) {
+            Some(bytes) => (bytes, self.encoding.header()),
+            None => (page.body.clone(), None),
+        };
+        let mut response = Response::new(axum::body::Body::from(body));
         let headers = response.headers_mut();
+        if let Some(encoding) = encoding {
+            headers.insert(header::CONTENT_ENCODING, encoding);
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
@@ -254,7 +293,7 @@ mod tests {
         let renders = AtomicU32::new(0);
         let render = |inputs| async {
             let page = cache
-                .page(PageKey::Home, inputs, || Counter {
+                .page(PageKey::Home, inputs, Encoding::Identity, || Counter {
                     n: renders.fetch_add(1, Ordering::Relaxed) + 1,
                 })
                 .await
@@ -289,7 +328,12 @@ mod tests {
     async fn before_lookups_reuses_only_in_the_same_second_epoch_and_freshness() {
         let cache = RenderCache::new();
         let key = PageKey::Home;
-        assert!(cache.reuse(&key, at(10), 7).await.is_none());
+        assert!(
+            cache
+                .reuse(&key, at(10), 7, Encoding::Identity)
+                .await
+                .is_none()
+        );
         let inputs = Inputs::new(at(10), 7)
             .answer(Some(&Arc::new(1u32)))
             .lookup(CacheStatus::Miss, at(15))
@@ -298,11 +342,11 @@ mod tests {
                 at(10) + chrono::Duration::milliseconds(500),
             );
         cache
-            .page(key.clone(), inputs, || Counter { n: 1 })
+            .page(key.clone(), inputs, Encoding::Identity, || Counter { n: 1 })
             .await
             .unwrap();
         let hit = cache
-            .reuse(&key, at(10), 7)
+            .reuse(&key, at(10), 7, Encoding::Identity)
             .await
             .expect("same second, epoch, fresh");
         assert_eq!(
@@ -310,22 +354,39 @@ mod tests {
             ("<p>1</p>".to_owned(), CacheStatus::Hit)
         );
         assert!(
-            cache.reuse(&key, at(10), 8).await.is_none(),
+            cache
+                .reuse(&key, at(10), 8, Encoding::Identity)
+                .await
+                .is_none(),
             "the catalog was written to"
         );
         let later = at(10) + chrono::Duration::milliseconds(600);
         assert!(
-            cache.reuse(&key, later, 7).await.is_none(),
+            cache
+                .reuse(&key, later, 7, Encoding::Identity)
+                .await
+                .is_none(),
             "an answer went stale"
         );
-        assert!(cache.reuse(&key, at(11), 7).await.is_none(), "a new second");
+        assert!(
+            cache
+                .reuse(&key, at(11), 7, Encoding::Identity)
+                .await
+                .is_none(),
+            "a new second"
+        );
         let unbacked = Inputs::new(at(20), 7).answer::<u32>(None);
         cache
-            .page(key.clone(), unbacked, || Counter { n: 2 })
+            .page(key.clone(), unbacked, Encoding::Identity, || Counter {
+                n: 2,
+            })
             .await
             .unwrap();
         assert!(
-            cache.reuse(&key, at(20), 7).await.is_none(),
+            cache
+                .reuse(&key, at(20), 7, Encoding::Identity)
+                .await
+                .is_none(),
             "no lookup, no promise"
         );
     }

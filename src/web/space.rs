@@ -12,6 +12,7 @@ use crate::cache::CacheStatus;
 use crate::error::{AppError, AppResult};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
+use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};
@@ -101,11 +102,12 @@ pub struct LiveStatus {
 pub async fn space(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
+    AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
     let key = PageKey::Space(id.clone());
     let now = state.now();
     let epoch = state.catalog.epoch();
-    if let Some(page) = state.pages.reuse(&key, now, epoch).await {
+    if let Some(page) = state.pages.reuse(&key, now, epoch, encoding).await {
         return Ok(page);
     }
     let (found, participants, tweets) = tokio::join!(
@@ -152,7 +154,7 @@ pub async fn space(
     let status = inputs.status();
     state
         .pages
-        .page(key, inputs, || {
+        .page(key, inputs, encoding, || {
             let data = SpaceData {
                 space: &space,
                 people: people.as_deref(),
