@@ -5,6 +5,11 @@
 //! grouped never depends on timing: a lone lookup goes out at once on its own, and a
 //! crowd arriving while a call is out is carried by the next few calls.
 //!
+//! Calls may also be paced (`paced`): a call never starts sooner than the current
+//! pace after the previous one started, and everything queued meanwhile goes with
+//! it. A lone lookup after a quiet spell still goes at once; a crowd of first views
+//! costs one call per pace instead of one per arrival.
+//!
 //! Each waiter gets its own answer: the value the call returned for its key, `None`
 //! when the call left the key out, or the call's error when the whole call failed.
 //! The call runs in its own task, so a waiter that gives up (its request was
@@ -18,10 +23,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
+use tokio::time::{Duration, Instant};
 
 /// Makes one batch call for the given distinct keys (never empty, at most `max`).
 pub type Dispatch<K, V, E> =
     Arc<dyn Fn(Vec<K>) -> BoxFuture<'static, Result<HashMap<K, V>, E>> + Send + Sync>;
+
+/// The least time between the starts of two calls, asked before each call.
+pub type Pacing = Arc<dyn Fn() -> Duration + Send + Sync>;
 
 /// Why a lookup got no answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,10 +53,13 @@ struct Queue<K, V, E> {
     waiters: VecDeque<Waiter<K, V, E>>,
     /// A task is draining the queue; nobody else starts one.
     draining: bool,
+    /// When the last call started, for pacing.
+    last_call: Option<Instant>,
 }
 
 struct Shared<K, V, E> {
     max: usize,
+    pacing: Pacing,
     dispatch: Dispatch<K, V, E>,
     queue: Mutex<Queue<K, V, E>>,
     waiting: Arc<AtomicUsize>,
@@ -75,14 +87,24 @@ where
         Self {
             shared: Arc::new(Shared {
                 max: max.max(1),
+                pacing: Arc::new(|| Duration::ZERO),
                 dispatch,
                 queue: Mutex::new(Queue {
                     waiters: VecDeque::new(),
                     draining: false,
+                    last_call: None,
                 }),
                 waiting,
             }),
         }
+    }
+
+    /// Starts calls at least `pacing()` apart. Must be set before the first lookup.
+    pub fn paced(mut self, pacing: Pacing) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.pacing = pacing;
+        }
+        self
     }
 
     /// Looks `key` up in the next batch call. Must run inside a tokio runtime.
@@ -137,6 +159,13 @@ where
         finished: false,
     };
     loop {
+        let since_last = shared.lock().last_call.map(|t| t.elapsed());
+        let pace = (shared.pacing)();
+        if let Some(since) = since_last
+            && since < pace
+        {
+            tokio::time::sleep(pace - since).await;
+        }
         let (keys, batch) = {
             let mut queue = shared.lock();
             let taken = take_batch(&mut queue.waiters, shared.max);
@@ -147,6 +176,7 @@ where
                 guard.finished = true;
                 return;
             }
+            queue.last_call = Some(Instant::now());
             taken
         };
         let outcome = (shared.dispatch)(keys).await;
@@ -245,6 +275,54 @@ mod tests {
         while !done() {
             tokio::task::yield_now().await;
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn paced_calls_start_apart_and_carry_what_queued_meanwhile() {
+        let spacing = Duration::from_secs(1);
+        type Starts = Arc<StdMutex<Vec<(Instant, Vec<u32>)>>>;
+        let starts: Starts = Arc::default();
+        let seen = starts.clone();
+        let dispatch: Dispatch<u32, u32, String> = Arc::new(move |keys: Vec<u32>| {
+            seen.lock().unwrap().push((Instant::now(), keys.clone()));
+            Box::pin(async move { Ok(keys.into_iter().map(|k| (k, k)).collect()) })
+        });
+        let batcher = Arc::new(
+            Batcher::new(100, Arc::new(AtomicUsize::new(0)), dispatch)
+                .paced(Arc::new(move || spacing)),
+        );
+        let t0 = Instant::now();
+        assert_eq!(
+            batcher.load(1).await,
+            Ok(Some(1)),
+            "a lone lookup goes at once"
+        );
+        // Twenty first views arriving 50 ms apart, right after that call: all within
+        // the spacing, so all in the next call.
+        let mut views = Vec::new();
+        for k in 2..22u32 {
+            let b = batcher.clone();
+            views.push(tokio::spawn(async move { b.load(k).await }));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (k, view) in (2..22u32).zip(views) {
+            assert_eq!(view.await.unwrap(), Ok(Some(k)));
+        }
+        // After a quiet spell, a lone lookup goes at once again.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let quiet = Instant::now();
+        assert_eq!(batcher.load(99).await, Ok(Some(99)));
+        let starts = starts.lock().unwrap();
+        assert_eq!(starts[0].0, t0);
+        assert!(
+            starts.windows(2).all(|w| w[1].0 - w[0].0 >= spacing),
+            "calls start a spacing apart"
+        );
+        assert_eq!(starts.last().unwrap().0, quiet);
+        assert_eq!(starts.len(), 3, "1, then the twenty in one call, then 99");
+        assert_eq!(starts[1].1.len(), 20);
+        let keys: usize = starts.iter().map(|(_, k)| k.len()).sum();
+        assert_eq!(keys, 22);
     }
 
     #[tokio::test]

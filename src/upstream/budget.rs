@@ -14,6 +14,9 @@ use reqwest::header::HeaderMap;
 use super::UpstreamError;
 use crate::clock::Clock;
 
+/// The longest wait `pacing` asks for between two calls.
+const MAX_PACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long to rest after a 429 that did not say when to come back.
 const DEFAULT_PAUSE: Duration = Duration::seconds(60);
 
@@ -88,6 +91,26 @@ impl RateBudget {
             None
         };
         window.paused_until
+    }
+
+    /// How far apart calls to `family` should start so that what is left of its
+    /// window lasts until the reset: nothing while more than half remains (or nothing
+    /// is known), then the time to the reset shared among the calls left, at most
+    /// `MAX_PACE` (past that the budget's own pause takes over).
+    pub fn pacing(&self, family: &'static str) -> std::time::Duration {
+        let now = self.clock.now();
+        let window = self.window(family);
+        let (Some(limit), Some(remaining), Some(reset)) =
+            (window.limit, window.remaining, window.reset)
+        else {
+            return std::time::Duration::ZERO;
+        };
+        if remaining.saturating_mul(2) > limit || reset <= now {
+            return std::time::Duration::ZERO;
+        }
+        let left = (reset - now).to_std().unwrap_or_default();
+        let calls = u32::try_from(remaining.max(1)).unwrap_or(u32::MAX);
+        (left / calls).min(MAX_PACE)
     }
 
     pub fn window(&self, family: &'static str) -> Window {
@@ -174,5 +197,35 @@ mod tests {
                 reset: Some(at("2026-01-01T00:01:00Z"))
             })
         );
+    }
+
+    #[test]
+    fn pacing_spreads_the_second_half_of_a_window_until_its_reset() {
+        let now = at("2026-11-22T12:00:00Z");
+        let budget = RateBudget::new(Clock::fixed(now));
+        assert_eq!(
+            budget.pacing("lookup"),
+            std::time::Duration::ZERO,
+            "nothing known"
+        );
+        let reset = (now + Duration::seconds(600)).timestamp().to_string();
+        let answer = |remaining: &str| {
+            headers(&[
+                ("x-rate-limit-limit", "300".into()),
+                ("x-rate-limit-remaining", remaining.into()),
+                ("x-rate-limit-reset", reset.clone()),
+            ])
+        };
+        budget.record("lookup", &answer("151"), false);
+        assert_eq!(
+            budget.pacing("lookup"),
+            std::time::Duration::ZERO,
+            "over half left"
+        );
+        budget.record("lookup", &answer("150"), false);
+        assert_eq!(budget.pacing("lookup"), std::time::Duration::from_secs(4));
+        budget.record("lookup", &answer("20"), false);
+        assert_eq!(budget.pacing("lookup"), MAX_PACE);
+        assert_eq!(budget.pacing("other"), std::time::Duration::ZERO);
     }
 }

@@ -129,6 +129,10 @@ impl SpacesUpstream for Circuit {
         self.inner.has_batch_lookup()
     }
 
+    fn lookup_pacing(&self) -> std::time::Duration {
+        self.inner.lookup_pacing()
+    }
+
     fn has_live_directory(&self) -> bool {
         self.inner.has_live_directory()
     }

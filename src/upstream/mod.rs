@@ -187,6 +187,12 @@ pub trait SpacesUpstream: Send + Sync + 'static {
         false
     }
 
+    /// How far apart Space lookups should start to keep within the upstream's rate
+    /// budget (zero: no need to wait).
+    fn lookup_pacing(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// Whether live lists come from a real directory (gateway) or are pieced together
     /// from searches (X v2), which are costly and incomplete.
     fn has_live_directory(&self) -> bool {

@@ -329,6 +329,13 @@ impl SpacesUpstream for XClient {
         true
     }
 
+    /// Cold lookups take either endpoint; the tighter budget sets the pace.
+    fn lookup_pacing(&self) -> Duration {
+        self.budget
+            .pacing(LOOKUP)
+            .max(self.budget.pacing(LOOKUP_MANY))
+    }
+
     fn has_live_directory(&self) -> bool {
         false
     }
