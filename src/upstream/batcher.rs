@@ -7,8 +7,9 @@
 //!
 //! Calls may also be paced (`paced`): a call never starts sooner than the current
 //! pace after the previous one started, and everything queued meanwhile goes with
-//! it. A lone lookup after a quiet spell still goes at once; a crowd of first views
-//! costs one call per pace instead of one per arrival.
+//! it, except that a full call's worth goes at once. A lone lookup after a quiet
+//! spell still goes at once; a crowd of first views costs one call per pace (or per
+//! `max` lookups) instead of one per arrival.
 //!
 //! Each waiter gets its own answer: the value the call returned for its key, `None`
 //! when the call left the key out, or the call's error when the whole call failed.
@@ -22,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::future::BoxFuture;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::{Duration, Instant};
 
 /// Makes one batch call for the given distinct keys (never empty, at most `max`).
@@ -60,6 +61,8 @@ struct Queue<K, V, E> {
 struct Shared<K, V, E> {
     max: usize,
     pacing: Pacing,
+    /// Woken when a full call's worth has queued: it goes without waiting for the pace.
+    full: Notify,
     dispatch: Dispatch<K, V, E>,
     queue: Mutex<Queue<K, V, E>>,
     waiting: Arc<AtomicUsize>,
@@ -88,6 +91,7 @@ where
             shared: Arc::new(Shared {
                 max: max.max(1),
                 pacing: Arc::new(|| Duration::ZERO),
+                full: Notify::new(),
                 dispatch,
                 queue: Mutex::new(Queue {
                     waiters: VecDeque::new(),
@@ -114,6 +118,9 @@ where
         let start_draining = {
             let mut queue = self.shared.lock();
             queue.waiters.push_back(Waiter { key, reply });
+            if queue.waiters.len() >= self.shared.max {
+                self.shared.full.notify_one();
+            }
             !std::mem::replace(&mut queue.draining, true)
         };
         if start_draining {
@@ -159,12 +166,26 @@ where
         finished: false,
     };
     loop {
-        let since_last = shared.lock().last_call.map(|t| t.elapsed());
+        let (since_last, full) = {
+            let queue = shared.lock();
+            let since = queue.last_call.map(|t| t.elapsed());
+            (since, queue.waiters.len() >= shared.max)
+        };
         let pace = (shared.pacing)();
+        // The pace keeps calls from being spent on a few ids each; a full call is the
+        // best use of one, so it goes at once.
         if let Some(since) = since_last
             && since < pace
+            && !full
         {
-            tokio::time::sleep(pace - since).await;
+            let until = Instant::now() + (pace - since);
+            // A wake-up may be left over from an earlier full queue: check, not trust.
+            while shared.lock().waiters.len() < shared.max {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => break,
+                    () = shared.full.notified() => {}
+                }
+            }
         }
         let (keys, batch) = {
             let mut queue = shared.lock();
@@ -323,6 +344,44 @@ mod tests {
         assert_eq!(starts[1].1.len(), 20);
         let keys: usize = starts.iter().map(|(_, k)| k.len()).sum();
         assert_eq!(keys, 22);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_call_does_not_wait_for_the_pace() {
+        type Starts = Arc<StdMutex<Vec<(Instant, usize)>>>;
+        let starts: Starts = Arc::default();
+        let seen = starts.clone();
+        let dispatch: Dispatch<u32, u32, String> = Arc::new(move |keys: Vec<u32>| {
+            seen.lock().unwrap().push((Instant::now(), keys.len()));
+            Box::pin(async move { Ok(keys.into_iter().map(|k| (k, k)).collect()) })
+        });
+        let batcher = Arc::new(
+            Batcher::new(10, Arc::new(AtomicUsize::new(0)), dispatch)
+                .paced(Arc::new(|| Duration::from_secs(60))),
+        );
+        let t0 = Instant::now();
+        assert_eq!(batcher.load(0).await, Ok(Some(0)));
+        // 25 arrive together: two full calls go at once, the last 5 wait for the pace.
+        let views: Vec<_> = (1..26u32)
+            .map(|k| {
+                let b = batcher.clone();
+                tokio::spawn(async move { b.load(k).await })
+            })
+            .collect();
+        for (k, view) in (1..26u32).zip(views) {
+            assert_eq!(view.await.unwrap(), Ok(Some(k)));
+        }
+        let starts = starts.lock().unwrap();
+        let at: Vec<(Duration, usize)> = starts.iter().map(|(t, n)| (*t - t0, *n)).collect();
+        assert_eq!(
+            at,
+            [
+                (Duration::ZERO, 1),
+                (Duration::ZERO, 10),
+                (Duration::ZERO, 10),
+                (Duration::from_secs(60), 5)
+            ]
+        );
     }
 
     #[tokio::test]

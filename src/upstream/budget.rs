@@ -15,7 +15,7 @@ use super::UpstreamError;
 use crate::clock::Clock;
 
 /// The longest wait `pacing` asks for between two calls.
-const MAX_PACE: std::time::Duration = std::time::Duration::from_secs(5);
+const MAX_PACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long to rest after a 429 that did not say when to come back.
 const DEFAULT_PAUSE: Duration = Duration::seconds(60);
@@ -208,7 +208,7 @@ mod tests {
             std::time::Duration::ZERO,
             "nothing known"
         );
-        let reset = (now + Duration::seconds(600)).timestamp().to_string();
+        let reset = (now + Duration::seconds(150)).timestamp().to_string();
         let answer = |remaining: &str| {
             headers(&[
                 ("x-rate-limit-limit", "300".into()),
@@ -223,8 +223,8 @@ mod tests {
             "over half left"
         );
         budget.record("lookup", &answer("150"), false);
-        assert_eq!(budget.pacing("lookup"), std::time::Duration::from_secs(4));
-        budget.record("lookup", &answer("20"), false);
+        assert_eq!(budget.pacing("lookup"), std::time::Duration::from_secs(1));
+        budget.record("lookup", &answer("5"), false);
         assert_eq!(budget.pacing("lookup"), MAX_PACE);
         assert_eq!(budget.pacing("other"), std::time::Duration::ZERO);
     }

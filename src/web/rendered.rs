@@ -32,8 +32,10 @@ use crate::web::cache_policy::CachePolicy;
 use crate::web::encoding::Encoding;
 use crate::web::render::{X_CACHE, etag_for};
 
-/// Bound on the bytes of rendered pages held; a few hundred pages.
-const MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Bound on the bytes of rendered pages held. Entries serve only their own second, so
+/// this needs to hold the distinct pages of one busy second (about 200 Space pages
+/// with their compressed copies); more would only be memory (BENCHMARKS.md §4).
+const MAX_BYTES: u64 = 2 * 1024 * 1024;
 /// Entries are useless after their second; this only lets the store forget them.
 const KEEP: Duration = Duration::from_secs(2);
 
@@ -148,8 +150,10 @@ impl RenderCache {
         Self {
             pages: moka::future::Cache::builder()
                 .max_capacity(MAX_BYTES)
+                // The compressed copies come later and are about a quarter of the
+                // page each: counted up front.
                 .weigher(|_, page: &Arc<Rendered>| {
-                    u32::try_from(page.body.len()).unwrap_or(u32::MAX)
+                    u32::try_from(page.body.len() * 3 / 2).unwrap_or(u32::MAX)
                 })
                 .time_to_live(KEEP)
                 .build(),
