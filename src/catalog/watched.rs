@@ -1,0 +1,170 @@
+//! Live Spaces people are watching, and their refresh together once per live TTL.
+
+use std::sync::Arc;
+
+use super::calls::batch_label;
+use super::{Catalog, Ttls};
+use crate::cache::CacheStatus;
+use crate::model::SpaceId;
+use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
+
+/// How long a live Space stays "watched" after its last view or poll.
+fn watch_window(ttls: Ttls) -> chrono::Duration {
+    chrono::Duration::from_std(ttls.live * 4)
+        .unwrap_or(chrono::Duration::minutes(1))
+        .max(chrono::Duration::seconds(60))
+}
+
+impl Catalog {
+    /// Refreshes the live Spaces people are watching, once per live TTL, in as few
+    /// calls as the upstream allows, however many people watch or poll them:
+    /// - with a batch lookup (X v2 `/2/spaces?ids=`), one call per 100 watched Spaces;
+    /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
+    ///   counts of watched Spaces it lists are laid over the full Spaces held.
+    ///
+    /// Returns the number of upstream calls made.
+    pub async fn refresh_watched_live(&self) -> usize {
+        let ids = self.watched_ids();
+        if ids.is_empty() {
+            return 0;
+        }
+        if self.upstream.has_batch_lookup() {
+            self.refresh_in_batches(&ids).await
+        } else if self.upstream.has_live_directory() {
+            self.refresh_from_directory(&ids).await
+        } else {
+            0
+        }
+    }
+
+    /// The Spaces watched within the window, forgetting the rest.
+    fn watched_ids(&self) -> Vec<SpaceId> {
+        let now = self.clock.now();
+        let window = watch_window(self.ttls);
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.retain(|_, seen| now - *seen < window);
+        let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
+        let mut calls = 0;
+        for chunk in ids.chunks(BATCH_LIMIT) {
+            let outcome = self.upstream.fetch_many(chunk).await;
+            if matches!(outcome, Err(UpstreamError::Unsupported)) {
+                return calls;
+            }
+            calls += 1;
+            self.metrics.upstream_call("batch", batch_label(&outcome));
+            let Ok(items) = outcome else {
+                // The cache keeps serving what it has; the next run tries again.
+                continue;
+            };
+            // Refreshed again next run: kept fresh a little past it so a viewer's
+            // request never falls between two runs into a single lookup.
+            let ttl = self.ttls.live * 2;
+            for (id, found) in items {
+                match found {
+                    Some(space) => {
+                        if !space.is_live() {
+                            self.unwatch(&id);
+                        }
+                        let key = UpstreamRequest::Space(id);
+                        self.cache
+                            .insert(key, UpstreamData::Space(Arc::new(space)), ttl)
+                            .await;
+                    }
+                    None => {
+                        self.gone(&id).await;
+                        let key = UpstreamRequest::Space(id);
+                        self.cache
+                            .insert(key, UpstreamData::NotFound, self.ttls.not_found())
+                            .await;
+                    }
+                }
+            }
+        }
+        calls
+    }
+
+    /// One live-directory answer refreshes the counts of every watched Space it lists.
+    ///
+    /// Done here rather than as the gateway's `fetch_many`: directory items are thin
+    /// (no hosts, speakers, topics…), so they are merged into the full Spaces the
+    /// cache holds rather than replacing them, and a Space missing from the directory
+    /// is not gone (the directory holds 100 at most): it is left to expire and be
+    /// looked up singly on its next view. The directory answer is the one the home
+    /// page shows, read through the cache, so a fresh one costs nothing.
+    async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
+        let Ok(directory) = self.get(UpstreamRequest::Live { topic: None }).await else {
+            // Failed or refused (rate limit, open circuit): the Spaces held keep their
+            // own freshness and fall back to single lookups.
+            return 0;
+        };
+        let calls = usize::from(directory.status == CacheStatus::Miss);
+        let UpstreamData::Spaces(list) = &directory.value else {
+            return calls;
+        };
+        if directory.status == CacheStatus::Stale {
+            // Old counts must not be passed off as fresh ones.
+            return calls;
+        }
+        // Fresh until a little past the next run, as with batches, counted from when
+        // the directory answered (a reused answer is up to a TTL old).
+        let ttl = self.ttls.live * 2;
+        for id in ids {
+            let Some(listed) = list.spaces.iter().find(|s| &s.id == id && s.is_live()) else {
+                continue;
+            };
+            let key = UpstreamRequest::Space(id.clone());
+            let Some(UpstreamData::Space(held)) = self.cache.peek(&key).await else {
+                continue;
+            };
+            if !held.is_live() {
+                continue;
+            }
+            let mut space = (*held).clone();
+            space.participant_count = listed.participant_count.or(space.participant_count);
+            space.started_at = space.started_at.or(listed.started_at);
+            self.cache
+                .insert_as_of(
+                    key,
+                    UpstreamData::Space(Arc::new(space)),
+                    directory.fetched_at,
+                    ttl,
+                )
+                .await;
+        }
+        calls
+    }
+
+    pub(super) fn watch(&self, id: &SpaceId) {
+        let now = self.clock.now();
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        // Every view of a live Space lands here: update in place, clone the id once.
+        match watched.get_mut(id) {
+            Some(seen) => *seen = now,
+            None => {
+                watched.insert(id.clone(), now);
+            }
+        }
+    }
+
+    pub(super) fn unwatch(&self, id: &SpaceId) {
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        watched.remove(id);
+    }
+
+    /// The platform says the Space is gone: drop everything held about it.
+    pub(super) async fn gone(&self, id: &SpaceId) {
+        self.unwatch(id);
+        for request in [
+            UpstreamRequest::Participants(id.clone()),
+            UpstreamRequest::Recording(id.clone()),
+            UpstreamRequest::Tweets(id.clone()),
+        ] {
+            self.cache.invalidate(&request).await;
+        }
+    }
+}
