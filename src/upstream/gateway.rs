@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use reqwest::StatusCode;
 use reqwest::header::HeaderName;
 use url::Url;
 
@@ -103,32 +102,17 @@ impl GatewayClient {
 
     async fn call(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
         // Each endpoint has its own budget; a spent one is not called until its reset.
-        let family = request.endpoint();
-        self.budget.check(family)?;
-        let response = self
-            .http
-            .get(self.url_for(request))
-            .send()
-            .await
-            .map_err(http::classify)?;
-        let status = response.status();
-        let paused = self.budget.record(
-            family,
-            response.headers(),
-            status == StatusCode::TOO_MANY_REQUESTS,
-        );
-        match status {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(UpstreamData::NotFound),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(UpstreamError::Unauthorized);
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                return Err(UpstreamError::RateLimited { reset: paused });
-            }
-            other => return Err(UpstreamError::Status(other.as_u16())),
-        }
-        let body = http::read_capped(response, http::MAX_BODY_BYTES).await?;
+        let body = match http::get_budgeted(
+            &self.http,
+            &self.budget,
+            request.endpoint(),
+            self.url_for(request),
+        )
+        .await
+        {
+            Err(UpstreamError::Status(404)) => return Ok(UpstreamData::NotFound),
+            other => other?,
+        };
         let data = match request {
             UpstreamRequest::Space(_) => UpstreamData::Space(Arc::new(wire::parse_space(&body)?)),
             UpstreamRequest::Search { .. }

@@ -6,7 +6,11 @@ use std::time::Duration;
 use reqwest::Response;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use reqwest::StatusCode;
+use url::Url;
+
 use super::UpstreamError;
+use super::budget::RateBudget;
 
 /// The most we read of one answer; a larger one is refused, not buffered.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -61,4 +65,30 @@ pub async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, 
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// One GET under `family`'s rate budget, for both clients: nothing is sent while the
+/// family is paused, the answer's budget headers are recorded, and a 200's body is
+/// read (capped). Any other status is an error: 429 is `RateLimited` until the reset
+/// (never retried), 401 and 403 `Unauthorized`, the rest `Status`.
+pub async fn get_budgeted(
+    client: &reqwest::Client,
+    budget: &RateBudget,
+    family: &'static str,
+    url: Url,
+) -> Result<Vec<u8>, UpstreamError> {
+    budget.check(family)?;
+    let response = client.get(url).send().await.map_err(classify)?;
+    let status = response.status();
+    let paused = budget.record(
+        family,
+        response.headers(),
+        status == StatusCode::TOO_MANY_REQUESTS,
+    );
+    match status {
+        StatusCode::OK => read_capped(response, MAX_BODY_BYTES).await,
+        StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(UpstreamError::Unauthorized),
+        other => Err(UpstreamError::Status(other.as_u16())),
+    }
 }

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use url::Url;
 
@@ -105,20 +104,7 @@ impl XClient {
 
     /// [`Self::get`], with a 400 or 404 left as an error.
     async fn get_strict(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
-        self.budget.check(family)?;
-        let response = self.http.get(url).send().await.map_err(http::classify)?;
-        let status = response.status();
-        let paused = self.budget.record(
-            family,
-            response.headers(),
-            status == StatusCode::TOO_MANY_REQUESTS,
-        );
-        match status {
-            StatusCode::OK => http::read_capped(response, http::MAX_BODY_BYTES).await,
-            StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(UpstreamError::Unauthorized),
-            other => Err(UpstreamError::Status(other.as_u16())),
-        }
+        http::get_budgeted(&self.http, &self.budget, family, url).await
     }
 
     fn remember(&self, spaces: &[Space]) {
