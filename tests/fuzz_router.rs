@@ -554,15 +554,7 @@ fn run(name: &str, default_cases: u32, test: impl FnOnce(&mut TestRunner)) {
 /// A demo world with faults, in front of which earshot runs (as `DemoApp` does).
 async fn faulty_demo(seed: u64, faults: earshot::demo::Faults) -> (TestApp, Url) {
     let clock = Clock::fixed(t0());
-    let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
-        seed,
-        clock: clock.clone(),
-        api_key: KEY.to_owned(),
-        faults,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(earshot::demo::serve(listener, demo));
+    let (_, url) = serve_demo(seed, clock.clone(), faults).await;
     (TestApp::start(config_for(&url), clock).await, url)
 }
 

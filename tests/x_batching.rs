@@ -387,24 +387,8 @@ async fn a_single_cold_request_costs_exactly_one_call() {
 #[tokio::test]
 async fn concurrent_cold_lookups_on_the_demo_worlds_x_dialect() {
     let clock = Clock::fixed(t0());
-    let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
-        seed: 11,
-        clock: clock.clone(),
-        api_key: KEY.to_owned(),
-        faults: earshot::demo::Faults::default(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(earshot::demo::serve(listener, demo.clone()));
-    let live: serde_json::Value = reqwest::Client::new()
-        .get(url.join("spaces/live?limit=100").unwrap())
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (demo, url) = serve_demo(11, clock.clone(), Default::default()).await;
+    let live = demo_json(&url, "/spaces/live?limit=100").await;
     let known: Vec<String> = live["data"]
         .as_array()
         .unwrap()

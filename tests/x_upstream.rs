@@ -358,15 +358,7 @@ async fn the_x_upstream_starts_from_the_command_line_config() {
 #[tokio::test]
 async fn earshot_runs_on_the_demo_worlds_x_dialect() {
     let clock = Clock::fixed(t0());
-    let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
-        seed: 7,
-        clock: clock.clone(),
-        api_key: KEY.to_owned(),
-        faults: earshot::demo::Faults::default(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+    let (demo, url) = serve_demo(7, clock.clone(), Default::default()).await;
     let mut config = config_for(&url);
     config.upstream = UpstreamConfig::X {
         url,

@@ -316,6 +316,40 @@ pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
         .collect()
 }
 
+/// The demo upstream for `seed` on an ephemeral port, on `clock`, with `faults`.
+pub async fn serve_demo(
+    seed: u64,
+    clock: Clock,
+    faults: earshot::demo::Faults,
+) -> (earshot::demo::DemoUpstream, Url) {
+    let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
+        seed,
+        clock,
+        api_key: KEY.to_owned(),
+        faults,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+    (demo, url)
+}
+
+/// Asks a demo upstream directly (bypassing earshot), e.g. to find ids.
+pub async fn demo_json(demo_url: &Url, path_and_query: &str) -> serde_json::Value {
+    let url = demo_url
+        .join(path_and_query.trim_start_matches('/'))
+        .unwrap();
+    reqwest::Client::new()
+        .get(url)
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A demo world on an ephemeral port, pinned to `seed` and a fixed clock, with
 /// earshot in front of it sharing that clock.
 pub struct DemoApp {
@@ -331,15 +365,7 @@ impl DemoApp {
 
     pub async fn start_at(seed: u64, at: DateTime<Utc>) -> Self {
         let clock = Clock::fixed(at);
-        let demo = earshot::demo::DemoUpstream::new(earshot::demo::DemoConfig {
-            seed,
-            clock: clock.clone(),
-            api_key: KEY.to_owned(),
-            faults: earshot::demo::Faults::default(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let demo_url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+        let (demo, demo_url) = serve_demo(seed, clock.clone(), Default::default()).await;
         let app = TestApp::start(config_for(&demo_url), clock).await;
         Self {
             app,
@@ -350,19 +376,7 @@ impl DemoApp {
 
     /// Asks the demo upstream directly (bypassing earshot), e.g. to find ids.
     pub async fn upstream_json(&self, path_and_query: &str) -> serde_json::Value {
-        let url = self
-            .demo_url
-            .join(path_and_query.trim_start_matches('/'))
-            .unwrap();
-        reqwest::Client::new()
-            .get(url)
-            .header("x-api-key", KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        demo_json(&self.demo_url, path_and_query).await
     }
 
     /// Ids of Spaces in a state, straight from the demo.
