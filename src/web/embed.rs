@@ -12,7 +12,7 @@ use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Inputs, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -88,14 +88,19 @@ pub async fn widget(
         id: id.clone(),
         theme,
     };
-    let now = state.now();
-    let epoch = state.catalog.epoch();
-    if let Some(page) = state.pages.reuse(&key, now, epoch, encoding).await {
-        return Ok(page);
-    }
+    let begun = state
+        .pages
+        .begin(key, state.now(), state.catalog.epoch(), encoding)
+        .await;
+    let render = match begun {
+        Begun::Reused(page) => return Ok(page),
+        Begun::Render(render) => render,
+    };
+    let now = render.now();
     let found = state.catalog.space(&id).await?;
     let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
-    let mut inputs = Inputs::new(now, epoch)
+    let mut inputs = render
+        .inputs()
         .lookup(found.status, found.fresh_until)
         .answer(Some(&space));
     let recording = match space.state {
@@ -109,9 +114,8 @@ pub async fn widget(
         _ => None,
     };
     let inputs = inputs.answer(recording.as_ref());
-    state
-        .pages
-        .page(key, inputs, encoding, || {
+    render
+        .finish(inputs, || {
             let recording_text = recording.filter(|r| r.available).map(|r| {
                 match r.duration_ms.filter(|ms| *ms > 0) {
                     Some(ms) => format!("Recording · {}", span(ms / 1000)),

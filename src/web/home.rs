@@ -8,7 +8,7 @@ use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::rendered::{Inputs, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -29,26 +29,26 @@ pub async fn home(
     State(state): State<AppState>,
     AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
-    let now = state.now();
-    let epoch = state.catalog.epoch();
-    if let Some(page) = state
+    let begun = state
         .pages
-        .reuse(&PageKey::Home, now, epoch, encoding)
-        .await
-    {
-        return Ok(page);
-    }
+        .begin(PageKey::Home, state.now(), state.catalog.epoch(), encoding)
+        .await;
+    let render = match begun {
+        Begun::Reused(page) => return Ok(page),
+        Begun::Render(render) => render,
+    };
+    let now = render.now();
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
-    let inputs = Inputs::new(now, epoch)
+    let inputs = render
+        .inputs()
         .lookup(live.status, live.fresh_until)
         .lookup(scheduled.status, scheduled.fresh_until)
         .answer(Some(&live.value))
         .answer(Some(&scheduled.value));
     let status = inputs.status();
-    state
-        .pages
-        .page(PageKey::Home, inputs, encoding, || {
+    render
+        .finish(inputs, || {
             let filter = LiveFilter {
                 limit: Some(LIVE_ON_HOME),
                 ..LiveFilter::default()

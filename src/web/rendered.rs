@@ -3,11 +3,12 @@
 //! A page is a function of the answers it was built from, whether they are stale (the
 //! page says so) and "now" (it words times relative to it). Entries are used only
 //! within the second they were rendered in, so relative times lag by under a second,
-//! and never past the freshness of the answers behind them. Two ways in:
-//! - [`RenderCache::reuse`], before any lookup: while the catalog has had no direct
+//! and never past the freshness of the answers behind them. One cache lookup per
+//! request, two chances to reuse:
+//! - [`RenderCache::begin`], before any lookup: while the catalog has had no direct
 //!   writes ([`crate::catalog::Catalog::epoch`]) and every answer is still fresh, the
 //!   same lookups would give the same answers, so they are skipped too.
-//! - [`RenderCache::page`], after the lookups: reused if every answer is the very same
+//! - [`Render::finish`], after the lookups: reused if every answer is the very same
 //!   value (pointer-equal `Arc`s; the entry holds them, so an address cannot be reused
 //!   by another value), else rendered and stored.
 //!
@@ -63,7 +64,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// `epoch` is the catalog's, read before the lookups, so a write that lands
-    /// during them makes this page unusable for [`RenderCache::reuse`].
+    /// during them makes this page unusable for [`RenderCache::begin`]'s reuse.
     pub fn new(now: DateTime<Utc>, epoch: u64) -> Self {
         Self {
             answers: Vec::with_capacity(4),
@@ -162,70 +163,39 @@ impl RenderCache {
         }
     }
 
-    /// The page for `key` without looking anything up, if one rendered this second
-    /// is still backed by fresh answers and the catalog has not been written to since
-    /// (`epoch` is the catalog's now). Its data was looked up then: a cache hit.
-    pub async fn reuse(
+    /// Starts answering a request for the page `key`: the page itself if one rendered
+    /// this second is still backed by fresh answers and the catalog has not been
+    /// written to since (`epoch` is the catalog's now): its data was looked up then,
+    /// so this is a cache hit without any lookup. Otherwise a [`Render`] to finish
+    /// once the page's data is looked up.
+    pub async fn begin(
         &self,
-        key: &PageKey,
+        key: PageKey,
         now: DateTime<Utc>,
         epoch: u64,
         encoding: Encoding,
-    ) -> Option<RenderedPage> {
-        let page = self.pages.get(key).await?;
-        let inputs = &page.inputs;
-        let usable = inputs.epoch == epoch
-            && inputs.second == now.timestamp()
-            && inputs.fresh_until.is_some_and(|t| now < t);
-        if !usable {
-            return None;
+    ) -> Begun<'_> {
+        let held = self.pages.get(&key).await;
+        if let Some(page) = &held {
+            let inputs = &page.inputs;
+            if inputs.epoch == epoch
+                && inputs.second == now.timestamp()
+                && inputs.fresh_until.is_some_and(|t| now < t)
+            {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                return Begun::Reused(RenderedPage {
+                    page: page.clone(),
+                    status: CacheStatus::Hit,
+                    encoding,
+                });
+            }
         }
-        self.reused.fetch_add(1, Ordering::Relaxed);
-        Some(RenderedPage {
-            page,
-            status: CacheStatus::Hit,
-            encoding,
-        })
-    }
-
-    /// The page for `key` as rendered from `inputs`: the stored one if it was built
-    /// from the same answers, else `build`'s template rendered now and stored.
-    pub async fn page<T: Template>(
-        &self,
-        key: PageKey,
-        inputs: Inputs,
-        encoding: Encoding,
-        build: impl FnOnce() -> T,
-    ) -> Result<RenderedPage, AppError> {
-        let status = inputs.status;
-        if let Some(page) = self.pages.get(&key).await
-            && page.inputs.same_as(&inputs)
-        {
-            self.reused.fetch_add(1, Ordering::Relaxed);
-            return Ok(RenderedPage {
-                page,
-                status,
-                encoding,
-            });
-        }
-        let html = build().render().map_err(|err| {
-            tracing::error!(error = %err, "template failed to render");
-            AppError::Internal
-        })?;
-        self.rendered.fetch_add(1, Ordering::Relaxed);
-        let etag = HeaderValue::from_str(&etag_for(html.as_bytes()))
-            .unwrap_or(HeaderValue::from_static("\"0\""));
-        let page = Arc::new(Rendered {
-            inputs,
-            body: Bytes::from(html),
-            etag,
-            gzip: OnceLock::new(),
-            brotli: OnceLock::new(),
-        });
-        self.pages.insert(key, page.clone()).await;
-        Ok(RenderedPage {
-            page,
-            status,
+        Begun::Render(Render {
+            cache: self,
+            key,
+            held,
+            now,
+            epoch,
             encoding,
         })
     }
@@ -236,6 +206,75 @@ impl RenderCache {
             self.rendered.load(Ordering::Relaxed),
             self.reused.load(Ordering::Relaxed),
         )
+    }
+}
+
+/// How [`RenderCache::begin`] went.
+pub enum Begun<'a> {
+    Reused(RenderedPage),
+    Render(Render<'a>),
+}
+
+/// A page to finish once its data is looked up: what the cache held for it when the
+/// request began, and the moment and encoding it is for.
+pub struct Render<'a> {
+    cache: &'a RenderCache,
+    key: PageKey,
+    held: Option<Arc<Rendered>>,
+    now: DateTime<Utc>,
+    epoch: u64,
+    encoding: Encoding,
+}
+
+impl Render<'_> {
+    /// The "now" the page is rendered for.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Inputs for this page, to add its answers and lookups to.
+    pub fn inputs(&self) -> Inputs {
+        Inputs::new(self.now, self.epoch)
+    }
+
+    /// The page as rendered from `inputs`: the one held if it was built from the
+    /// same answers, else `build`'s template rendered now and stored.
+    pub async fn finish<T: Template>(
+        self,
+        inputs: Inputs,
+        build: impl FnOnce() -> T,
+    ) -> Result<RenderedPage, AppError> {
+        let cache = self.cache;
+        let status = inputs.status;
+        let encoding = self.encoding;
+        if let Some(page) = self.held.filter(|held| held.inputs.same_as(&inputs)) {
+            cache.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(RenderedPage {
+                page,
+                status,
+                encoding,
+            });
+        }
+        let html = build().render().map_err(|err| {
+            tracing::error!(error = %err, "template failed to render");
+            AppError::Internal
+        })?;
+        cache.rendered.fetch_add(1, Ordering::Relaxed);
+        let etag = HeaderValue::from_str(&etag_for(html.as_bytes()))
+            .unwrap_or(HeaderValue::from_static("\"0\""));
+        let page = Arc::new(Rendered {
+            inputs,
+            body: Bytes::from(html),
+            etag,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        });
+        cache.pages.insert(self.key, page.clone()).await;
+        Ok(RenderedPage {
+            page,
+            status,
+            encoding,
+        })
     }
 }
 
@@ -290,107 +329,100 @@ mod tests {
         String::from_utf8(page.page.body.to_vec()).unwrap()
     }
 
+    /// Renders `n` as the page `Home` at `t` from the inputs `add` makes, with a
+    /// fresh catalog epoch each time so only the after-lookups reuse can apply.
+    async fn render_at(
+        cache: &RenderCache,
+        t: DateTime<Utc>,
+        epoch: u64,
+        add: impl FnOnce(Inputs) -> Inputs,
+        n: u32,
+    ) -> (String, CacheStatus) {
+        let Begun::Render(render) = cache
+            .begin(PageKey::Home, t, epoch, Encoding::Identity)
+            .await
+        else {
+            panic!("reused before lookups");
+        };
+        let inputs = add(render.inputs());
+        let page = render.finish(inputs, || Counter { n }).await.unwrap();
+        (body(&page), page.status)
+    }
+
+    fn reused(begun: Begun<'_>) -> Option<(String, CacheStatus)> {
+        match begun {
+            Begun::Reused(page) => Some((body(&page), page.status)),
+            Begun::Render(_) => None,
+        }
+    }
+
     #[tokio::test]
     async fn after_lookups_reuses_only_what_was_built_from_the_same_answers_and_second() {
-        use std::sync::atomic::AtomicU32;
         let cache = RenderCache::new();
-        let renders = AtomicU32::new(0);
-        let render = |inputs| async {
-            let page = cache
-                .page(PageKey::Home, inputs, Encoding::Identity, || Counter {
-                    n: renders.fetch_add(1, Ordering::Relaxed) + 1,
-                })
-                .await
-                .unwrap();
-            (body(&page), page.status)
-        };
         let fresh = at(100);
-        let inputs =
-            |a: &Arc<u32>, status, t| Inputs::new(at(t), 0).answer(Some(a)).lookup(status, fresh);
         let answer = Arc::new(1u32);
-        let first = render(inputs(&answer, CacheStatus::Miss, 10)).await;
-        assert_eq!(first, ("<p>1</p>".to_owned(), CacheStatus::Miss));
-        let again = render(inputs(&answer, CacheStatus::Hit, 10)).await;
+        let refreshed = Arc::new(1u32);
+        let with = |a: &Arc<u32>, status| {
+            let a = a.clone();
+            move |inputs: Inputs| inputs.answer(Some(&a)).lookup(status, fresh)
+        };
+        let (hit, miss, stale) = (CacheStatus::Hit, CacheStatus::Miss, CacheStatus::Stale);
+        let first = render_at(&cache, at(10), 1, with(&answer, miss), 1).await;
+        assert_eq!(first, ("<p>1</p>".to_owned(), miss));
+        let again = render_at(&cache, at(10), 2, with(&answer, hit), 2).await;
         assert_eq!(
             again,
-            ("<p>1</p>".to_owned(), CacheStatus::Hit),
+            ("<p>1</p>".to_owned(), hit),
             "MISS then HIT is one render"
         );
         // An equal value in a new answer is a new answer.
-        let refreshed = Arc::new(1u32);
-        let hit = CacheStatus::Hit;
-        let stale = CacheStatus::Stale;
-        assert_eq!(render(inputs(&refreshed, hit, 10)).await.0, "<p>2</p>");
-        assert_eq!(render(inputs(&refreshed, stale, 10)).await.0, "<p>3</p>");
-        assert_eq!(render(inputs(&refreshed, stale, 11)).await.0, "<p>4</p>");
-        let without = Inputs::new(at(11), 0).answer::<u32>(None);
-        assert_eq!(render(without).await.0, "<p>5</p>");
+        let new = render_at(&cache, at(10), 3, with(&refreshed, hit), 3).await;
+        assert_eq!(new.0, "<p>3</p>");
+        let now_stale = render_at(&cache, at(10), 4, with(&refreshed, stale), 4).await;
+        assert_eq!(now_stale.0, "<p>4</p>");
+        let next_second = render_at(&cache, at(11), 5, with(&refreshed, stale), 5).await;
+        assert_eq!(next_second.0, "<p>5</p>");
+        let without = render_at(&cache, at(11), 6, |i| i.answer::<u32>(None), 6).await;
+        assert_eq!(without.0, "<p>6</p>");
         assert_eq!(cache.counts(), (5, 1));
     }
 
     #[tokio::test]
     async fn before_lookups_reuses_only_in_the_same_second_epoch_and_freshness() {
         let cache = RenderCache::new();
-        let key = PageKey::Home;
-        assert!(
-            cache
-                .reuse(&key, at(10), 7, Encoding::Identity)
-                .await
-                .is_none()
-        );
-        let inputs = Inputs::new(at(10), 7)
-            .answer(Some(&Arc::new(1u32)))
-            .lookup(CacheStatus::Miss, at(15))
-            .lookup(
-                CacheStatus::Hit,
-                at(10) + chrono::Duration::milliseconds(500),
-            );
-        cache
-            .page(key.clone(), inputs, Encoding::Identity, || Counter { n: 1 })
-            .await
-            .unwrap();
-        let hit = cache
-            .reuse(&key, at(10), 7, Encoding::Identity)
-            .await
-            .expect("same second, epoch, fresh");
+        let begin = |t, epoch| cache.begin(PageKey::Home, t, epoch, Encoding::Identity);
+        let soon = at(10) + chrono::Duration::milliseconds(500);
+        let first = render_at(
+            &cache,
+            at(10),
+            7,
+            |i| {
+                i.answer(Some(&Arc::new(1u32)))
+                    .lookup(CacheStatus::Miss, at(15))
+                    .lookup(CacheStatus::Hit, soon)
+            },
+            1,
+        )
+        .await;
+        assert_eq!(first.0, "<p>1</p>");
         assert_eq!(
-            (body(&hit), hit.status),
-            ("<p>1</p>".to_owned(), CacheStatus::Hit)
+            reused(begin(at(10), 7).await),
+            Some(("<p>1</p>".to_owned(), CacheStatus::Hit)),
+            "same second, epoch, fresh"
         );
         assert!(
-            cache
-                .reuse(&key, at(10), 8, Encoding::Identity)
-                .await
-                .is_none(),
+            reused(begin(at(10), 8).await).is_none(),
             "the catalog was written to"
         );
         let later = at(10) + chrono::Duration::milliseconds(600);
         assert!(
-            cache
-                .reuse(&key, later, 7, Encoding::Identity)
-                .await
-                .is_none(),
+            reused(begin(later, 7).await).is_none(),
             "an answer went stale"
         );
+        assert!(reused(begin(at(11), 7).await).is_none(), "a new second");
+        render_at(&cache, at(20), 7, |i| i.answer::<u32>(None), 2).await;
         assert!(
-            cache
-                .reuse(&key, at(11), 7, Encoding::Identity)
-                .await
-                .is_none(),
-            "a new second"
-        );
-        let unbacked = Inputs::new(at(20), 7).answer::<u32>(None);
-        cache
-            .page(key.clone(), unbacked, Encoding::Identity, || Counter {
-                n: 2,
-            })
-            .await
-            .unwrap();
-        assert!(
-            cache
-                .reuse(&key, at(20), 7, Encoding::Identity)
-                .await
-                .is_none(),
+            reused(begin(at(20), 7).await).is_none(),
             "no lookup, no promise"
         );
     }

@@ -16,7 +16,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Inputs, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -105,11 +105,15 @@ pub async fn space(
     AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
     let key = PageKey::Space(id.clone());
-    let now = state.now();
-    let epoch = state.catalog.epoch();
-    if let Some(page) = state.pages.reuse(&key, now, epoch, encoding).await {
-        return Ok(page);
-    }
+    let begun = state
+        .pages
+        .begin(key, state.now(), state.catalog.epoch(), encoding)
+        .await;
+    let render = match begun {
+        Begun::Reused(page) => return Ok(page),
+        Begun::Render(render) => render,
+    };
+    let now = render.now();
     let (found, participants, tweets) = tokio::join!(
         state.catalog.space(&id),
         state.catalog.participants(&id),
@@ -123,7 +127,8 @@ pub async fn space(
         SpaceState::Ended => state.catalog.recording(&id).await.ok(),
         _ => None,
     };
-    let mut inputs = Inputs::new(now, epoch)
+    let mut inputs = render
+        .inputs()
         .lookup(found.status, found.fresh_until)
         .answer(Some(&space));
     let people = match participants {
@@ -152,9 +157,8 @@ pub async fn space(
         .answer(tweets.as_ref())
         .answer(recording.as_ref());
     let status = inputs.status();
-    state
-        .pages
-        .page(key, inputs, encoding, || {
+    render
+        .finish(inputs, || {
             let data = SpaceData {
                 space: &space,
                 people: people.as_deref(),
