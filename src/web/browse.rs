@@ -203,7 +203,7 @@ impl LiveList {
             } else {
                 format!("/live/list?{query}")
             },
-            every_secs: state.catalog.ttls().live.as_secs().max(1),
+            every_secs: state.live_every_secs(),
         }
     }
 

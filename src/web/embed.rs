@@ -71,7 +71,7 @@ fn theme(params: &EmbedParams) -> AppResult<Option<&'static str>> {
 fn status(state: &AppState, space: &Space, recording: Option<String>) -> EmbedStatus {
     EmbedStatus {
         poll_url: format!("/embed/spaces/{}/live", space.id),
-        every_secs: state.catalog.ttls().live.as_secs().max(1),
+        every_secs: state.live_every_secs(),
         polling: space.is_live(),
         recording,
     }

@@ -180,15 +180,11 @@ pub struct PageContext {
 }
 
 impl PageContext {
-    pub fn of(state: &AppState) -> Self {
-        Self::at(state, state.now())
-    }
-
     pub fn at(state: &AppState, now: DateTime<Utc>) -> Self {
         Self {
             base: state.absolute(""),
             now,
-            live_every_secs: state.catalog.ttls().live.as_secs().max(1),
+            live_every_secs: state.live_every_secs(),
         }
     }
 
@@ -290,7 +286,7 @@ pub async fn live_status(
         element_id: "live-status",
         class: "live-status",
     };
-    let every = PageContext::of(&state).live_every_secs;
+    let every = state.live_every_secs();
     let now = state.now();
     poll_status(&state, &id, &headers, gone, |space| LiveStatus {
         counts: counts(space),

@@ -50,6 +50,11 @@ impl App {
         self.clock.now()
     }
 
+    /// How often live data refreshes, which is how often pages poll for it.
+    pub fn live_every_secs(&self) -> u64 {
+        self.catalog.ttls().live.as_secs().max(1)
+    }
+
     /// An absolute URL on this site for a path like `/spaces/1abc`.
     pub fn absolute(&self, path: &str) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
