@@ -42,11 +42,16 @@ pub(super) fn space_lookups(
         Box::pin(async move { look_up(&upstream, &metrics, ids).await })
     });
     // Paced by the upstream's budget: X v2 allows 300 lookups per 15 minutes, which a
-    // crowd's first views of many Spaces would spend in seconds one by one. Once half
-    // is gone, calls are spread until the reset, each carrying every lookup asked for
-    // meanwhile (up to 100).
-    Some(Batcher::new(BATCH_LIMIT, gauge, dispatch).paced(Arc::new(move || paced.lookup_pacing())))
+    // crowd's first views of many Spaces would spend in seconds one by one. Calls are
+    // spread so the budget lasts until the reset (up to 2 s apart), each
+    // carrying every lookup asked for meanwhile (up to 100); a few first views after
+    // a quiet spell go at once.
+    let pacing = Arc::new(move || paced.lookup_pacing());
+    Some(Batcher::new(BATCH_LIMIT, gauge, dispatch).paced(pacing, LOOKUP_BURST))
 }
+
+/// Cold lookups that may go back to back before the budget's pace applies.
+const LOOKUP_BURST: u32 = 3;
 
 /// One call for the Spaces a batch gathered; those left out of the answer are gone.
 async fn look_up(

@@ -5,11 +5,11 @@
 //! grouped never depends on timing: a lone lookup goes out at once on its own, and a
 //! crowd arriving while a call is out is carried by the next few calls.
 //!
-//! Calls may also be paced (`paced`): a call never starts sooner than the current
-//! pace after the previous one started, and everything queued meanwhile goes with
-//! it, except that a full call's worth goes at once. A lone lookup after a quiet
-//! spell still goes at once; a crowd of first views costs one call per pace (or per
-//! `max` lookups) instead of one per arrival.
+//! Calls may also be paced (`paced`): calls start at most one per pace on average,
+//! and everything queued meanwhile goes with the next, except that a full call's
+//! worth goes at once. A burst of `burst` calls may go back to back after a quiet
+//! spell (a few first views never wait); a crowd of first views costs one call per
+//! pace (or per `max` lookups) instead of one per arrival.
 //!
 //! Each waiter gets its own answer: the value the call returned for its key, `None`
 //! when the call left the key out, or the call's error when the whole call failed.
@@ -54,13 +54,17 @@ struct Queue<K, V, E> {
     waiters: VecDeque<Waiter<K, V, E>>,
     /// A task is draining the queue; nobody else starts one.
     draining: bool,
-    /// When the last call started, for pacing.
-    last_call: Option<Instant>,
+    /// Pacing's schedule: when the calls made so far would all have started had
+    /// each waited a pace after the one before (a "theoretical arrival time", as in
+    /// GCRA). A call may start once this is less than `burst - 1` paces away.
+    schedule: Option<Instant>,
 }
 
 struct Shared<K, V, E> {
     max: usize,
     pacing: Pacing,
+    /// Calls that may start back to back before the pace applies (at least 1).
+    burst: u32,
     /// Woken when a full call's worth has queued: it goes without waiting for the pace.
     full: Notify,
     dispatch: Dispatch<K, V, E>,
@@ -91,22 +95,25 @@ where
             shared: Arc::new(Shared {
                 max: max.max(1),
                 pacing: Arc::new(|| Duration::ZERO),
+                burst: 1,
                 full: Notify::new(),
                 dispatch,
                 queue: Mutex::new(Queue {
                     waiters: VecDeque::new(),
                     draining: false,
-                    last_call: None,
+                    schedule: None,
                 }),
                 waiting,
             }),
         }
     }
 
-    /// Starts calls at least `pacing()` apart. Must be set before the first lookup.
-    pub fn paced(mut self, pacing: Pacing) -> Self {
+    /// Starts calls at most one per `pacing()` on average, `burst` of them (at least
+    /// 1) back to back after a quiet spell. Must be set before the first lookup.
+    pub fn paced(mut self, pacing: Pacing, burst: u32) -> Self {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
             shared.pacing = pacing;
+            shared.burst = burst.max(1);
         }
         self
     }
@@ -166,19 +173,19 @@ where
         finished: false,
     };
     loop {
-        let (since_last, full) = {
-            let queue = shared.lock();
-            let since = queue.last_call.map(|t| t.elapsed());
-            (since, queue.waiters.len() >= shared.max)
-        };
         let pace = (shared.pacing)();
+        let (schedule, full) = {
+            let queue = shared.lock();
+            (queue.schedule, queue.waiters.len() >= shared.max)
+        };
+        let schedule = caught_up(schedule, Instant::now(), pace, shared.burst);
+        let ahead = pace.saturating_mul(shared.burst - 1);
         // The pace keeps calls from being spent on a few ids each; a full call is the
         // best use of one, so it goes at once.
-        if let Some(since) = since_last
-            && since < pace
+        if let Some(until) = schedule.checked_sub(ahead)
+            && until > Instant::now()
             && !full
         {
-            let until = Instant::now() + (pace - since);
             // A wake-up may be left over from an earlier full queue: check, not trust.
             while shared.lock().waiters.len() < shared.max {
                 tokio::select! {
@@ -197,7 +204,15 @@ where
                 guard.finished = true;
                 return;
             }
-            queue.last_call = Some(Instant::now());
+            let now = Instant::now();
+            let schedule = caught_up(queue.schedule, now, pace, shared.burst);
+            // A full call went ahead of the schedule by design and does not push it
+            // on: the pace itself grows as the budget behind it is spent.
+            queue.schedule = Some(if taken.0.len() >= shared.max {
+                schedule
+            } else {
+                schedule + pace
+            });
             taken
         };
         let outcome = (shared.dispatch)(keys).await;
@@ -210,6 +225,16 @@ where
             let _ = waiter.reply.send(answer);
         }
     }
+}
+
+/// The schedule as it stands at `now`: never in the past (idle time is not saved up
+/// beyond the burst), and never more than a burst of the current pace ahead, so a
+/// pace that shrinks (a new budget window) takes effect at once.
+fn caught_up(schedule: Option<Instant>, now: Instant, pace: Duration, burst: u32) -> Instant {
+    schedule
+        .unwrap_or(now)
+        .max(now)
+        .min(now + pace.saturating_mul(burst))
 }
 
 /// If draining stops abnormally (a panic in the call, the runtime dropping the task),

@@ -94,29 +94,59 @@ impl RateBudget {
     }
 
     /// How far apart calls to `family` should start so that what is left of its
-    /// window lasts until the reset: nothing while more than half remains (or nothing
-    /// is known), then the time to the reset shared among the calls left, at most
-    /// `MAX_PACE` (past that the budget's own pause takes over).
+    /// window lasts until the reset: the time to the reset shared among the calls
+    /// left, at most `MAX_PACE` (past that the budget's own pause takes over). Nothing
+    /// while nothing is known.
     pub fn pacing(&self, family: &'static str) -> std::time::Duration {
+        let Some((_, remaining, left)) = self.known(family) else {
+            return std::time::Duration::ZERO;
+        };
+        (left / clamp_u32(remaining.max(1))).min(MAX_PACE)
+    }
+
+    /// How long `calls` calls to `family`, made again and again, should take so that
+    /// they use no more than `share` (0–1] of a `window` of its budget, the rest
+    /// being left to other callers; longer if what is left of the current window
+    /// would not last at that rate until its reset. At most the time to the reset,
+    /// when a new window starts. Nothing while nothing is known.
+    pub fn spacing(
+        &self,
+        family: &'static str,
+        calls: u32,
+        share: f64,
+        window: std::time::Duration,
+    ) -> std::time::Duration {
+        let Some((limit, remaining, left)) = self.known(family) else {
+            return std::time::Duration::ZERO;
+        };
+        let shared_out = (limit as f64 * share.clamp(0.0, 1.0)).max(1.0);
+        let planned = window.div_f64(shared_out);
+        let lasting = left / clamp_u32(remaining.max(1));
+        planned.max(lasting).saturating_mul(calls).min(left)
+    }
+
+    /// The limit, what remains and the time to the reset, once an answer told them
+    /// and while the window runs.
+    fn known(&self, family: &'static str) -> Option<(u64, u64, std::time::Duration)> {
         let now = self.clock.now();
         let window = self.window(family);
         let (Some(limit), Some(remaining), Some(reset)) =
             (window.limit, window.remaining, window.reset)
         else {
-            return std::time::Duration::ZERO;
+            return None;
         };
-        if remaining.saturating_mul(2) > limit || reset <= now {
-            return std::time::Duration::ZERO;
-        }
-        let left = (reset - now).to_std().unwrap_or_default();
-        let calls = u32::try_from(remaining.max(1)).unwrap_or(u32::MAX);
-        (left / calls).min(MAX_PACE)
+        let left = (reset - now).to_std().ok().filter(|d| !d.is_zero())?;
+        Some((limit, remaining, left))
     }
 
     pub fn window(&self, family: &'static str) -> Window {
         let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         windows.get(family).copied().unwrap_or_default()
     }
+}
+
+fn clamp_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -200,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn pacing_spreads_the_second_half_of_a_window_until_its_reset() {
+    fn pacing_shares_what_is_left_of_a_window_until_its_reset() {
         let now = at("2026-11-22T12:00:00Z");
         let budget = RateBudget::new(Clock::fixed(now));
         assert_eq!(
@@ -216,16 +246,48 @@ mod tests {
                 ("x-rate-limit-reset", reset.clone()),
             ])
         };
-        budget.record("lookup", &answer("151"), false);
+        budget.record("lookup", &answer("300"), false);
         assert_eq!(
             budget.pacing("lookup"),
-            std::time::Duration::ZERO,
-            "over half left"
+            std::time::Duration::from_millis(500)
         );
         budget.record("lookup", &answer("150"), false);
         assert_eq!(budget.pacing("lookup"), std::time::Duration::from_secs(1));
         budget.record("lookup", &answer("5"), false);
         assert_eq!(budget.pacing("lookup"), MAX_PACE);
         assert_eq!(budget.pacing("other"), std::time::Duration::ZERO);
+    }
+
+    #[test]
+    fn spacing_keeps_repeated_runs_within_a_share_of_the_window() {
+        let now = at("2026-11-22T12:00:00Z");
+        let budget = RateBudget::new(Clock::fixed(now));
+        let secs = std::time::Duration::from_secs;
+        let window = secs(900);
+        assert_eq!(
+            budget.spacing("many", 5, 0.75, window),
+            secs(0),
+            "nothing known"
+        );
+        let reset = (now + Duration::seconds(900)).timestamp().to_string();
+        let answer = |remaining: &str| {
+            headers(&[
+                ("x-rate-limit-limit", "300".into()),
+                ("x-rate-limit-remaining", remaining.into()),
+                ("x-rate-limit-reset", reset.clone()),
+            ])
+        };
+        // X v2's 300 per 15 minutes: runs of 5 calls on three quarters of it go 20 s
+        // apart (45 runs, 225 calls a window), leaving 75 calls to others.
+        budget.record("many", &answer("300"), false);
+        assert_eq!(budget.spacing("many", 5, 0.75, window), secs(20));
+        assert_eq!(budget.spacing("many", 5, 1.0, window), secs(15));
+        // Others spent more than their share: the runs stretch so the rest lasts.
+        budget.record("many", &answer("100"), false);
+        assert_eq!(budget.spacing("many", 5, 0.75, window), secs(45));
+        // Never past the reset, when a new window starts.
+        budget.record("many", &answer("1"), false);
+        assert_eq!(budget.spacing("many", 5, 0.75, window), secs(900));
+        assert_eq!(budget.spacing("many", 0, 0.75, window), secs(0));
     }
 }

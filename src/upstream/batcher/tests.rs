@@ -49,7 +49,8 @@ async fn paced_calls_start_apart_and_carry_what_queued_meanwhile() {
         Box::pin(async move { Ok(keys.into_iter().map(|k| (k, k)).collect()) })
     });
     let batcher = Arc::new(
-        Batcher::new(100, Arc::new(AtomicUsize::new(0)), dispatch).paced(Arc::new(move || spacing)),
+        Batcher::new(100, Arc::new(AtomicUsize::new(0)), dispatch)
+            .paced(Arc::new(move || spacing), 1),
     );
     let t0 = Instant::now();
     assert_eq!(
@@ -96,7 +97,7 @@ async fn a_full_call_does_not_wait_for_the_pace() {
     });
     let batcher = Arc::new(
         Batcher::new(10, Arc::new(AtomicUsize::new(0)), dispatch)
-            .paced(Arc::new(|| Duration::from_secs(60))),
+            .paced(Arc::new(|| Duration::from_secs(60)), 1),
     );
     let t0 = Instant::now();
     assert_eq!(batcher.load(0).await, Ok(Some(0)));
@@ -121,6 +122,39 @@ async fn a_full_call_does_not_wait_for_the_pace() {
             (Duration::from_secs(60), 5)
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_goes_back_to_back_then_the_pace_holds_until_a_quiet_spell() {
+    let starts: Arc<StdMutex<Vec<Instant>>> = Arc::default();
+    let seen = starts.clone();
+    let dispatch: Dispatch<u32, u32, String> = Arc::new(move |keys: Vec<u32>| {
+        seen.lock().unwrap().push(Instant::now());
+        Box::pin(async move { Ok(keys.into_iter().map(|k| (k, k)).collect()) })
+    });
+    let batcher = Batcher::new(100, Arc::new(AtomicUsize::new(0)), dispatch)
+        .paced(Arc::new(|| Duration::from_secs(10)), 3);
+    let t0 = Instant::now();
+    // Lone lookups one after another: three go at once, then one per pace.
+    for k in 0..5u32 {
+        assert_eq!(batcher.load(k).await, Ok(Some(k)));
+    }
+    // A quiet spell saves up a burst again, but no more than one.
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    let quiet = Instant::now();
+    for k in 5..9u32 {
+        assert_eq!(batcher.load(k).await, Ok(Some(k)));
+    }
+    let at: Vec<u64> = starts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let base = if *t >= quiet { quiet } else { t0 };
+            (*t - base).as_secs()
+        })
+        .collect();
+    assert_eq!(at, [0, 0, 0, 10, 20, 0, 0, 0, 10]);
 }
 
 #[tokio::test]
