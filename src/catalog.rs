@@ -1,6 +1,7 @@
 //! Typed access to Spaces data through the cache: every page reads from here.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,6 +82,9 @@ pub struct Catalog {
     clock: Clock,
     /// Live Spaces people are looking at, and when they last did: refreshed together.
     watched: Mutex<HashMap<SpaceId, DateTime<Utc>>>,
+    /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
+    /// longer where the upstream's budget asks for it.
+    refresh_every_ms: AtomicU64,
 }
 
 impl Catalog {
@@ -101,6 +105,7 @@ impl Catalog {
             metrics,
             clock,
             watched: Mutex::new(HashMap::new()),
+            refresh_every_ms: AtomicU64::new(millis(ttls.live)),
         }
     }
 
@@ -128,13 +133,12 @@ impl Catalog {
     }
 
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
-        let ttls = self.ttls;
         let key = request.clone();
         let result = self
             .cache
             .get_or_load(key, || async move {
                 self.load(&request).await.map(|data| Loaded {
-                    ttl: ttls.for_answer(&request, &data),
+                    ttl: self.ttl_for(&request, &data),
                     value: data,
                 })
             })
@@ -161,6 +165,20 @@ impl Catalog {
                 other => AppError::Upstream(other.clone()),
             }),
         }
+    }
+
+    fn ttl_for(&self, request: &UpstreamRequest, data: &UpstreamData) -> Duration {
+        let ttl = self.ttls.for_answer(request, data);
+        // A live Space looked up where batches refresh it is watched from now on: it
+        // stays fresh until the next run reaches it, however far apart the budget
+        // spaces the runs, rather than falling into a single lookup before that.
+        if matches!(request, UpstreamRequest::Space(_))
+            && data.is_live()
+            && self.upstream.has_batch_lookup()
+        {
+            return ttl.max(self.refresh_every());
+        }
+        ttl
     }
 
     /// One answer from the upstream for a cache miss: a Space through the batcher where
@@ -271,6 +289,10 @@ impl Catalog {
             _ => None,
         })
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Narrows a cached answer to the variant a request produces. A mismatch would be a

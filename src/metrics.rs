@@ -27,6 +27,8 @@ pub struct Metrics {
     shutting_down: AtomicBool,
     /// Space lookups waiting for a batch call, kept by the batcher itself.
     lookups_waiting: Arc<AtomicUsize>,
+    /// How far apart watched live Spaces are refreshed now, in milliseconds.
+    live_refresh_every_ms: AtomicU64,
 }
 
 impl Metrics {
@@ -63,6 +65,11 @@ impl Metrics {
     /// The gauge of lookups waiting for a batch call, for the batcher to keep.
     pub fn lookups_waiting(&self) -> Arc<AtomicUsize> {
         self.lookups_waiting.clone()
+    }
+
+    pub fn set_live_refresh_interval(&self, every: std::time::Duration) {
+        let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        self.live_refresh_every_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn cache_outcome(&self, status: CacheStatus) {
@@ -141,6 +148,13 @@ impl Metrics {
             "earshot_upstream_lookups_waiting {}",
             self.lookups_waiting.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP earshot_live_refresh_interval_seconds How far apart watched live Spaces are refreshed: the live TTL, or longer when the upstream's budget needs it.\n");
+        out.push_str("# TYPE earshot_live_refresh_interval_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "earshot_live_refresh_interval_seconds {:.3}",
+            self.live_refresh_every_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
         out.push_str("# HELP earshot_cache_lookups_total Cache lookups, by result.\n");
         out.push_str("# TYPE earshot_cache_lookups_total counter\n");
         for (result, counter) in [
@@ -205,5 +219,10 @@ mod tests {
         assert!(text.contains("earshot_cache_entries 3"));
         assert!(text.contains("earshot_http_requests_in_flight 0"));
         assert!(text.contains("earshot_upstream_lookups_waiting 0"));
+        m.set_live_refresh_interval(std::time::Duration::from_millis(20_500));
+        assert!(
+            m.render(0, 0)
+                .contains("earshot_live_refresh_interval_seconds 20.500")
+        );
     }
 }

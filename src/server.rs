@@ -120,7 +120,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         cards: crate::web::card::new_cache(),
         pages: crate::web::rendered::RenderCache::new(),
     });
-    spawn_live_refresher(state.clone(), config.live_ttl);
+    spawn_live_refresher(state.clone());
     let clients = ClientLimiter::new(config.rate_limit, config.rate_limit_burst);
     if let Some(limiter) = &clients {
         spawn_forget_idle_clients(Arc::downgrade(limiter));
@@ -153,19 +153,20 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     })
 }
 
-/// Once per live TTL, refresh the live Spaces people are watching in batches (where
-/// the upstream has batch lookups; elsewhere this costs nothing).
-fn spawn_live_refresher(state: AppState, every: std::time::Duration) {
+/// Refreshes the live Spaces people are watching together (in batches, or from the
+/// live directory), once per live TTL or as far apart as the upstream's budget needs.
+fn spawn_live_refresher(state: AppState) {
     let weak = std::sync::Arc::downgrade(&state.shared());
     drop(state);
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next = tokio::time::Instant::now();
         loop {
-            ticks.tick().await;
+            tokio::time::sleep_until(next).await;
             // Stops when the app is gone (tests start many).
             let Some(app) = weak.upgrade() else { break };
-            app.catalog.refresh_watched_live().await;
+            let started = tokio::time::Instant::now();
+            let calls = app.catalog.refresh_watched_live().await;
+            next = started + app.catalog.plan_next_refresh(calls);
         }
     });
 }

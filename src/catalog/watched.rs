@@ -1,9 +1,12 @@
-//! Live Spaces people are watching, and their refresh together once per live TTL.
+//! Live Spaces people are watching, and their refresh together once per live TTL
+//! (or further apart, when the upstream's budget cannot afford that).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use super::calls::batch_label;
-use super::{Catalog, Ttls};
+use super::{Catalog, Ttls, millis};
 use crate::cache::CacheStatus;
 use crate::model::SpaceId;
 use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
@@ -37,6 +40,31 @@ impl Catalog {
         }
     }
 
+    /// When the next refresh run should start, counted from the start of one that
+    /// made `calls` upstream calls: after the live TTL, or later if the upstream's
+    /// budget cannot sustain that many calls that often (500 watched Spaces on X v2
+    /// take 5 `ids=` calls a run, its whole budget at a 15 s TTL). What is refreshed
+    /// stays fresh until the next run ([`Self::watched_ttl`]), so viewers keep
+    /// reading the cache meanwhile instead of falling into single lookups.
+    pub fn plan_next_refresh(&self, calls: usize) -> Duration {
+        let every = self.ttls.live.max(self.upstream.refresh_spacing(calls));
+        self.refresh_every_ms
+            .store(millis(every), Ordering::Relaxed);
+        self.metrics.set_live_refresh_interval(every);
+        every
+    }
+
+    /// How long a refreshed live Space stays fresh: a little past the next run, so a
+    /// viewer's request never falls between two runs into a single lookup.
+    pub(super) fn watched_ttl(&self) -> Duration {
+        self.refresh_every() * 2
+    }
+
+    /// How far apart refresh runs start now.
+    pub(super) fn refresh_every(&self) -> Duration {
+        Duration::from_millis(self.refresh_every_ms.load(Ordering::Relaxed))
+    }
+
     /// The Spaces watched within the window, forgetting the rest.
     fn watched_ids(&self) -> Vec<SpaceId> {
         let now = self.clock.now();
@@ -49,6 +77,7 @@ impl Catalog {
     }
 
     async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
+        let run_calls = ids.len().div_ceil(BATCH_LIMIT);
         let mut calls = 0;
         for chunk in ids.chunks(BATCH_LIMIT) {
             let outcome = self.upstream.fetch_many(chunk).await;
@@ -61,9 +90,10 @@ impl Catalog {
                 // The cache keeps serving what it has; the next run tries again.
                 continue;
             };
-            // Refreshed again next run: kept fresh a little past it so a viewer's
-            // request never falls between two runs into a single lookup.
-            let ttl = self.ttls.live * 2;
+            // Fresh past the next run, which the budget spent so far may put further
+            // off than the last one.
+            let next = self.upstream.refresh_spacing(run_calls);
+            let ttl = self.watched_ttl().max(next * 2);
             for (id, found) in items {
                 match found {
                     Some(space) => {
@@ -112,7 +142,7 @@ impl Catalog {
         }
         // Fresh until a little past the next run, as with batches, counted from when
         // the directory answered (a reused answer is up to a TTL old).
-        let ttl = self.ttls.live * 2;
+        let ttl = self.watched_ttl();
         for id in ids {
             let Some(listed) = list.spaces.iter().find(|s| &s.id == id && s.is_live()) else {
                 continue;

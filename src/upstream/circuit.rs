@@ -133,6 +133,10 @@ impl SpacesUpstream for Circuit {
         self.inner.lookup_pacing()
     }
 
+    fn refresh_spacing(&self, calls: usize) -> std::time::Duration {
+        self.inner.refresh_spacing(calls)
+    }
+
     fn has_live_directory(&self) -> bool {
         self.inner.has_live_directory()
     }

@@ -193,6 +193,13 @@ pub trait SpacesUpstream: Send + Sync + 'static {
         std::time::Duration::ZERO
     }
 
+    /// How long a refresh run of `calls` batch lookups should take, start to start,
+    /// for such runs to leave room in the upstream's budget for first views (zero:
+    /// no need to wait).
+    fn refresh_spacing(&self, _calls: usize) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// Whether live lists come from a real directory (gateway) or are pieced together
     /// from searches (X v2), which are costly and incomplete.
     fn has_live_directory(&self) -> bool {

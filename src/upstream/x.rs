@@ -46,6 +46,14 @@ const LOOKUP_MANY: &str = "lookup_many";
 const SEARCH: &str = "search";
 const BY_CREATOR: &str = "by_creator";
 
+/// The share of the `ids=` budget the watched-live refresh may plan on (200 of 300
+/// calls a window): the rest is left to first views, which cannot wait for the next
+/// window.
+const REFRESH_SHARE: f64 = 2.0 / 3.0;
+/// v2's rate-limit window: limits are per 15 minutes (the headers give the limit and
+/// the reset, not the window's length).
+const RATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 pub struct XClient {
     http: reqwest::Client,
     base: Url,
@@ -320,6 +328,14 @@ impl SpacesUpstream for XClient {
         self.budget
             .pacing(LOOKUP)
             .max(self.budget.pacing(LOOKUP_MANY))
+    }
+
+    /// The watched-live refresh takes `ids=` calls; it gets two thirds of their
+    /// budget, and first views (batched and paced) the rest.
+    fn refresh_spacing(&self, calls: usize) -> Duration {
+        let calls = u32::try_from(calls).unwrap_or(u32::MAX);
+        self.budget
+            .spacing(LOOKUP_MANY, calls, REFRESH_SHARE, RATE_WINDOW)
     }
 
     fn has_live_directory(&self) -> bool {
