@@ -5,9 +5,9 @@
 //! What v2 does, this does: bearer auth, only `id` and `state` unless more
 //! `space.fields` are asked for, `expansions` into `includes`, partial errors
 //! (`resource-not-found`) beside `data`, `invalid-request` 400s for bad
-//! parameters, and per-endpoint-family rate-limit windows of 15 minutes
-//! aligned to the demo clock, advertised in `x-rate-limit-*` headers on every
-//! authorised answer. Spaces that ended or were cancelled are not returned.
+//! parameters, and per-endpoint-family rate-limit windows of 15 minutes of the
+//! demo clock, each opened by the first request after the last one closed,
+//! advertised in `x-rate-limit-*` headers on every authorised answer. Spaces that ended or were cancelled are not returned.
 
 use super::Shared;
 use super::faults::{self, Fault};
@@ -180,7 +180,11 @@ enum Family {
     ByCreator,
 }
 
-/// Requests used per family in its current window.
+/// Requests used per family in its current window: (when it opened, used).
+///
+/// A window opens with the first request after the last one closed, so a client
+/// that starts calling meets a whole fresh window (the worst case for spreading
+/// its calls), not whatever is left of one aligned to the clock.
 #[derive(Debug, Default)]
 pub struct RateWindows {
     used: Mutex<BTreeMap<Family, (i64, u32)>>,
@@ -202,12 +206,12 @@ impl RateWindows {
         if limit == 0 {
             return None;
         }
-        let window = now_s.div_euclid(WINDOW_SECS) * WINDOW_SECS;
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = used.entry(family).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
+        let entry = used.entry(family).or_insert((now_s, 0));
+        if now_s >= entry.0 + WINDOW_SECS || now_s < entry.0 {
+            *entry = (now_s, 0);
         }
+        let window = entry.0;
         let allowed = entry.1 < limit;
         if allowed {
             entry.1 += 1;

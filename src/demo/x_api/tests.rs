@@ -766,9 +766,9 @@ async fn spaces_by_creator() {
 #[tokio::test]
 async fn rate_limit_headers_count_down_per_family() {
     let d = demo();
-    // Mid-window: the reset is the next 15-minute boundary of the demo clock.
+    // The first request opens a window of 15 minutes of the demo clock.
     d.clock().advance(chrono::Duration::minutes(7));
-    let reset = t0().timestamp() + 900;
+    let reset = t0().timestamp() + 7 * 60 + 900;
     let id = id_in(&d, State::Live);
     let mut seen = Vec::new();
     for uri in [
@@ -793,11 +793,17 @@ async fn rate_limit_headers_count_down_per_family() {
     assert_eq!(header_num(&h, "x-rate-limit-remaining"), 298);
     let (_, h, _) = raw(&d, "/2/spaces/by/creator_ids?user_ids=1").await;
     assert_eq!(header_num(&h, "x-rate-limit-remaining"), 299);
-    // A new window starts afresh.
-    d.clock().advance(chrono::Duration::minutes(8));
+    // Within the window, it counts on; a request after it opens a new one.
+    d.clock().advance(chrono::Duration::minutes(14));
+    let (_, h, _) = raw(&d, &format!("/2/spaces/{id}")).await;
+    assert_eq!(header_num(&h, "x-rate-limit-remaining"), 295);
+    d.clock().advance(chrono::Duration::minutes(2));
     let (_, h, _) = raw(&d, &format!("/2/spaces/{id}")).await;
     assert_eq!(header_num(&h, "x-rate-limit-remaining"), 299);
-    assert_eq!(header_num(&h, "x-rate-limit-reset"), reset + 900);
+    assert_eq!(
+        header_num(&h, "x-rate-limit-reset"),
+        d.clock().now().timestamp() + 900
+    );
     // The gateway does not advertise v2 windows.
     let (_, h, _) = call(&d, "/spaces/live", &[("X-API-KEY", KEY)]).await;
     assert!(h.get("x-rate-limit-remaining").is_none());
@@ -815,7 +821,7 @@ async fn an_exhausted_window_answers_429_until_the_reset() {
         assert_eq!(header_num(&h, "x-rate-limit-remaining"), left);
         assert_eq!(header_num(&h, "x-rate-limit-limit"), 3);
     }
-    let reset = t0().timestamp() + 900;
+    let reset = t0().timestamp() + 100 + 900;
     for uri in [uri.clone(), format!("/2/spaces?ids={id}")] {
         let (status, h, body) = raw(&d, &uri).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{uri}");
@@ -851,17 +857,18 @@ async fn an_exhausted_window_answers_429_until_the_reset() {
 }
 
 #[test]
-fn windows_align_to_the_clock() {
+fn windows_open_with_their_first_request() {
     let w = RateWindows::default();
-    let t = 1_727_784_000; // a multiple of 900
-    let b = w.take(Family::Search, t + 899, 2).unwrap();
+    let t = 1_727_784_123;
+    let b = w.take(Family::Search, t, 2).unwrap();
     assert_eq!((b.remaining, b.reset, b.allowed), (1, t + 900, true));
     let b = w.take(Family::Search, t + 899, 2).unwrap();
     assert_eq!((b.remaining, b.allowed), (0, true));
     let b = w.take(Family::Search, t + 899, 2).unwrap();
-    assert_eq!((b.remaining, b.allowed), (0, false));
-    let b = w.take(Family::Search, t + 900, 2).unwrap();
-    assert_eq!((b.remaining, b.reset, b.allowed), (1, t + 1800, true));
+    assert_eq!((b.remaining, b.reset, b.allowed), (0, t + 900, false));
+    // The next request after the reset opens the next window.
+    let b = w.take(Family::Search, t + 1000, 2).unwrap();
+    assert_eq!((b.remaining, b.reset, b.allowed), (1, t + 1900, true));
     assert_eq!(w.take(Family::Lookup, t, 0), None);
 }
 
