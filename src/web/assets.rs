@@ -4,14 +4,16 @@
 //! (`/static/app.css`) also answers, briefly cached, for hand-written links.
 
 use std::hash::{DefaultHasher, Hasher};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use crate::web::extract::SitePath;
+use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
 use crate::web::cache_policy::{CachePolicy, with_policy};
+use crate::web::encoding::{AcceptEncoding, Encoding};
 
 struct Asset {
     /// The name in `static/`.
@@ -20,6 +22,25 @@ struct Asset {
     hashed: String,
     bytes: &'static [u8],
     content_type: &'static str,
+    /// Compressed at the best ratio when first asked for; `None` when it saves
+    /// nothing.
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+}
+
+impl Asset {
+    /// The bytes to send for a request preferring `encoding`, and their encoding.
+    fn body(&self, encoding: Encoding) -> (Bytes, Option<HeaderValue>) {
+        let cell = match encoding {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some(&self.gzip),
+            Encoding::Brotli => Some(&self.brotli),
+        };
+        match cell.and_then(|c| c.get_or_init(|| encoding.compress_best(self.bytes)).clone()) {
+            Some(packed) => (packed, encoding.header()),
+            None => (Bytes::from_static(self.bytes), None),
+        }
+    }
 }
 
 macro_rules! asset {
@@ -49,6 +70,8 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         hashed: hashed_name(name, bytes),
         bytes,
         content_type,
+        gzip: OnceLock::new(),
+        brotli: OnceLock::new(),
     })
     .collect()
 });
@@ -99,7 +122,12 @@ pub static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
     embed_js: "/static/embed.js",
 });
 
-pub async fn serve(SitePath(file): SitePath<String>) -> Result<Response, AppError> {
+/// Serves an asset, compressed as the request allows: each asset is compressed
+/// once, at the best ratio, not on every request.
+pub async fn serve(
+    SitePath(file): SitePath<String>,
+    AcceptEncoding(encoding): AcceptEncoding,
+) -> Result<Response, AppError> {
     let (asset, immutable) = ASSETS
         .iter()
         .find_map(|a| {
@@ -120,15 +148,23 @@ pub async fn serve(SitePath(file): SitePath<String>) -> Result<Response, AppErro
     } else {
         CachePolicy::Public(300)
     };
-    Ok(with_policy(
-        policy,
-        (
-            StatusCode::OK,
-            [(
+    let (body, content_encoding) = asset.body(encoding);
+    let mut response = (
+        StatusCode::OK,
+        [
+            (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(asset.content_type),
-            )],
-            asset.bytes,
-        ),
-    ))
+            ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(value) = content_encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, value);
+    }
+    Ok(with_policy(policy, response))
 }

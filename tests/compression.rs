@@ -1,0 +1,112 @@
+//! Every answer worth compressing goes out compressed in the encoding the browser
+//! prefers: static assets compressed once at the best ratio, other routes on the
+//! way out. (Rendered pages have their own test in `rendered_pages.rs`.)
+
+mod common;
+
+use std::io::Read;
+
+use common::*;
+
+async fn get(
+    app: &TestApp,
+    path: &str,
+    accept: &str,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut request = app.http.get(app.url(path));
+    if !accept.is_empty() {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.bytes().await.unwrap().to_vec())
+}
+
+fn decode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match encoding {
+        "br" => brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap(),
+        "gzip" => {
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "" => out = bytes.to_vec(),
+        other => panic!("unexpected encoding {other}"),
+    }
+    out
+}
+
+fn encoding_of(headers: &reqwest::header::HeaderMap) -> &str {
+    headers
+        .get("content-encoding")
+        .map_or("", |v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn static_assets_are_compressed_once_in_the_preferred_encoding() {
+    let demo = DemoApp::start(3).await;
+    let app = &demo.app;
+    let (_, _, home) = app.fetch("/").await;
+    let css = attrs(&home, "link[rel=stylesheet]", "href").remove(0);
+    let htmx = attrs(&home, "script[src*=htmx]", "src").remove(0);
+    for path in [&css, &htmx] {
+        let (status, headers, plain) = get(app, path, "").await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            encoding_of(&headers),
+            "",
+            "identity when nothing is accepted"
+        );
+        assert_eq!(header(&headers, "vary"), "accept-encoding");
+        let mut sizes = Vec::new();
+        for (accept, expected) in [
+            ("gzip, deflate, br, zstd", "br"),
+            ("gzip", "gzip"),
+            ("br;q=0, gzip", "gzip"),
+            ("identity", ""),
+        ] {
+            // Twice: the second answer is the copy kept from the first.
+            for _ in 0..2 {
+                let (status, headers, body) = get(app, path, accept).await;
+                assert_eq!(status, 200);
+                assert_eq!(encoding_of(&headers), expected, "{path} for {accept}");
+                assert_eq!(header(&headers, "vary"), "accept-encoding");
+                assert_eq!(
+                    header(&headers, "cache-control"),
+                    "public, max-age=31536000, immutable"
+                );
+                assert_eq!(decode(expected, &body), plain, "{path} in {expected}");
+                sizes.push((expected, body.len()));
+            }
+        }
+        let size = |e: &str| sizes.iter().find(|(x, _)| *x == e).unwrap().1;
+        assert!(
+            size("br") < size("gzip") && size("gzip") < size("") / 2,
+            "{path}: {sizes:?}"
+        );
+    }
+    // htmx at brotli's best: most of what a first visit downloads.
+    let (_, _, packed) = get(app, &htmx, "br").await;
+    assert!(
+        packed.len() < 13_900,
+        "htmx is {} bytes in br",
+        packed.len()
+    );
+}
+
+#[tokio::test]
+async fn other_routes_are_compressed_on_the_way_out() {
+    let demo = DemoApp::start(3).await;
+    let app = &demo.app;
+    let (status, _, plain) = get(app, "/live", "").await;
+    assert_eq!(status, 200);
+    for (accept, expected) in [("br, gzip", "br"), ("gzip", "gzip")] {
+        let (status, headers, body) = get(app, "/live", accept).await;
+        assert_eq!(status, 200);
+        assert_eq!(encoding_of(&headers), expected, "{accept}");
+        assert!(body.len() < plain.len() / 2);
+        assert_eq!(decode(expected, &body), plain);
+    }
+}
