@@ -12,7 +12,7 @@ use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Begun, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -92,10 +92,19 @@ pub async fn widget(
         .pages
         .begin(key, state.now(), state.catalog.epoch(), encoding)
         .await;
-    let render = match begun {
-        Begun::Reused(page) => return Ok(page),
-        Begun::Render(render) => render,
-    };
+    match begun {
+        Begun::Reused(page) => Ok(page),
+        // Boxed, as the Space page's: only a render pays for the big future.
+        Begun::Render(render) => Box::pin(render_widget(&state, id, theme, render)).await,
+    }
+}
+
+async fn render_widget(
+    state: &AppState,
+    id: SpaceId,
+    theme: Option<&'static str>,
+    render: Render<'_>,
+) -> AppResult<RenderedPage> {
     let now = render.now();
     let found = state.catalog.space(&id).await?;
     let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
@@ -126,7 +135,7 @@ pub async fn widget(
             let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
             Widget {
                 assets: &URLS,
-                status: status(&state, &space, recording_text),
+                status: status(state, &space, recording_text),
                 space_url: state.absolute(&format!("/spaces/{id}")),
                 theme,
                 description,

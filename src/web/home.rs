@@ -8,7 +8,7 @@ use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::rendered::{Begun, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -33,10 +33,14 @@ pub async fn home(
         .pages
         .begin(PageKey::Home, state.now(), state.catalog.epoch(), encoding)
         .await;
-    let render = match begun {
-        Begun::Reused(page) => return Ok(page),
-        Begun::Render(render) => render,
-    };
+    match begun {
+        Begun::Reused(page) => Ok(page),
+        // Boxed, as the Space page's: only a render pays for the big future.
+        Begun::Render(render) => Box::pin(render_home(&state, render)).await,
+    }
+}
+
+async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<RenderedPage> {
     let now = render.now();
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
@@ -53,7 +57,7 @@ pub async fn home(
                 limit: Some(LIVE_ON_HOME),
                 ..LiveFilter::default()
             };
-            let list = LiveList::build(&state, &filter, &live.value.spaces, false);
+            let list = LiveList::build(state, &filter, &live.value.spaces, false);
             let total = live
                 .value
                 .total

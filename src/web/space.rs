@@ -16,7 +16,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Begun, PageKey, RenderedPage};
+use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -109,10 +109,19 @@ pub async fn space(
         .pages
         .begin(key, state.now(), state.catalog.epoch(), encoding)
         .await;
-    let render = match begun {
-        Begun::Reused(page) => return Ok(page),
-        Begun::Render(render) => render,
-    };
+    match begun {
+        Begun::Reused(page) => Ok(page),
+        // Boxed: the lookups and the render make a future of kilobytes, which would
+        // otherwise be built and moved on every request, reused pages included.
+        Begun::Render(render) => Box::pin(render_space(&state, id, render)).await,
+    }
+}
+
+async fn render_space(
+    state: &AppState,
+    id: SpaceId,
+    render: Render<'_>,
+) -> AppResult<RenderedPage> {
     let now = render.now();
     let (found, participants, tweets) = tokio::join!(
         state.catalog.space(&id),
@@ -165,7 +174,7 @@ pub async fn space(
                 tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
                 recording: recording.as_deref(),
             };
-            build_space_page(&PageContext::at(&state, now), &data, status)
+            build_space_page(&PageContext::at(state, now), &data, status)
         })
         .await
 }
