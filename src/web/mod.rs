@@ -145,14 +145,11 @@ pub fn app(
         .fallback(|| async { AppError::NotFound("page") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state.clone());
-    let edge = observe::Edge {
+    let edge = std::sync::Arc::new(observe::Edge {
         state,
-        names: std::sync::Arc::new(names),
-        guard: std::sync::Arc::new(protect::Guard::new(
-            protection.clients,
-            protection.max_concurrency,
-        )),
-    };
+        names,
+        guard: protect::Guard::new(protection.clients, protection.max_concurrency),
+    });
     tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(edge, observe::observe))
         .service(routes)

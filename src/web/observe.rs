@@ -12,12 +12,12 @@ use crate::web::protect::Guard;
 use crate::web::render::X_CACHE;
 use crate::web::state::AppState;
 
-/// What the outermost layer needs.
-#[derive(Clone)]
+/// What the outermost layer needs: shared behind one `Arc`, as `from_fn` clones its
+/// state for every request.
 pub struct Edge {
     pub state: AppState,
-    pub names: std::sync::Arc<RouteNames>,
-    pub guard: std::sync::Arc<Guard>,
+    pub names: RouteNames,
+    pub guard: Guard,
 }
 
 /// The route pattern of a request path (`/spaces/{id}`), for logs and metrics, from
@@ -46,7 +46,11 @@ impl RouteNames {
 
 /// The outermost layer: admits the request through the guard, gives the answer its
 /// caching and security headers, then logs and counts it, refusals included.
-pub async fn observe(State(edge): State<Edge>, request: Request, next: Next) -> Response {
+pub async fn observe(
+    State(edge): State<std::sync::Arc<Edge>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = edge.names.name(request.uri().path());
