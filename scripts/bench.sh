@@ -515,12 +515,13 @@ bench_budget() {
         echo "(\`--live-ttl 15\`) as htmx does (with \`HX-Request\` and \`If-None-Match\`, stopping on 286), their first polls spread evenly"
         echo "over the first 15 s; browser *i* watches Space *i mod N*. The Spaces are live Spaces of a demo world run at \`--demo-scale $SCALE\`"
         echo "($SCALE copies of the timeline side by side, about $((SCALE * 18)) live at once). The X v2 dialect enforces X's real budget"
-        echo "(\`--x-rate-limit 300\`: 300 Space lookups per 15-minute window, single and \`ids=\` counted together, stricter than X; advertised in \`x-rate-limit-*\`, 429 past it), which"
-        echo "earshot paces its cold lookups by; a page that had to wait for the budget would show as a non-200 poll. The gateway has no"
+        echo "(\`--x-rate-limit 300\`: 300 Space lookups per 15-minute window, single and \`ids=\` counted together, stricter than X; advertised in \`x-rate-limit-*\`, 429 past it;"
+        echo "a window opens with the first request, so each case starts on a whole fresh one and no reset helps within it), which"
+        echo "earshot paces its cold lookups and spaces its refresh runs by; a page that had to wait for the budget would show as a non-200 poll. The gateway has no"
         echo "limit here. A fresh demo and earshot per case (cold cache). \"First 30 s\" holds the cold lookups;"
-        echo "\"steady\" is the rate from 30 s to the end (six 15 s refresh runs). Target: the 500-Space case on X v2 ≤ 20 calls a minute (X's 300 per 15 minutes)."
+        echo "\"steady\" is the rate from 30 s to the end. Target: the 500-Space case on X v2 ≤ 20 calls a minute (X's 300 per 15 minutes), over the whole window, first views included."
         echo
-        echo "| dialect | browsers | Spaces | window | polls (statuses) | upstream calls | calls/min over the window | calls in first 30 s | steady calls/min | by endpoint | ≤ 20/min steady |"
+        echo "| dialect | browsers | Spaces | window | polls (statuses) | upstream calls | calls/min over the window | calls in first 30 s | steady calls/min | by endpoint | ≤ 20/min over the window |"
         echo "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |"
     } >"$f"
     local dialect browsers spaces secs out
@@ -544,9 +545,10 @@ if d["errors"]:
     st += f", errors: {d['errors']}"
 by = ", ".join(f"{k} {v}" for k, v in d["by_endpoint"].items())
 steady = d["steady_calls_per_min"]
-target = ("**met**" if steady <= 20 else "**missed**") if dialect == "x" and d["spaces"] == 500 else ""
+whole = d["calls_per_min"]
+target = ("**met**" if whole <= 20 else "**missed**") if dialect == "x" and d["spaces"] == 500 else ""
 print(f"| {'X v2' if dialect == 'x' else 'gateway'} | {d['browsers']} | {d['spaces']} | {d['secs']} s | {d['requests']} ({st}) | "
-      f"{d['upstream_calls']} | {d['calls_per_min']:.0f} | {d['calls_in_warmup']} | {steady:.0f} | {by} | {target} |")
+      f"{d['upstream_calls']} | {whole:.1f} | {d['calls_in_warmup']} | {steady:.1f} | {by} | {target} |")
 PY
                 stop "$SITE_PID" "$DEMO_PID"
             done
