@@ -1,7 +1,7 @@
 //! Typed access to Spaces data through the cache: every page reads from here.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use crate::model::{
 mod calls;
 mod watched;
 
-use crate::upstream::batcher::{BatchError, Batcher};
+use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
 use calls::{call, space_lookups};
 
@@ -82,6 +82,9 @@ pub struct Catalog {
     clock: Clock,
     /// Live Spaces people are looking at, and when they last did: refreshed together.
     watched: Mutex<HashMap<SpaceId, DateTime<Utc>>>,
+    /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
+    /// hits take microseconds). Cold lookups stop pacing when too many wait.
+    space_requests: Arc<AtomicUsize>,
     /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
     /// longer where the upstream's budget asks for it.
     refresh_every_ms: AtomicU64,
@@ -97,8 +100,10 @@ impl Catalog {
                 u32::try_from(data.approx_bytes()).unwrap_or(u32::MAX)
             },
         );
+        let space_requests = Arc::new(AtomicUsize::new(0));
         Self {
-            lookups: space_lookups(&upstream, &metrics),
+            lookups: space_lookups(&upstream, &metrics, space_requests.clone()),
+            space_requests,
             upstream,
             cache,
             ttls,
@@ -196,7 +201,9 @@ impl Catalog {
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, AppError> {
+        let waiting = Counted::new(&self.space_requests);
         let got = self.get(UpstreamRequest::Space(id.clone())).await?;
+        drop(waiting);
         let fetched = project(got, |d| match d {
             UpstreamData::Space(s) => Some(Some(s.clone())),
             UpstreamData::NotFound => Some(None),

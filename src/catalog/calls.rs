@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::SpaceLookups;
 use crate::metrics::Metrics;
@@ -28,6 +30,7 @@ pub(super) async fn call(
 pub(super) fn space_lookups(
     upstream: &DynUpstream,
     metrics: &Arc<Metrics>,
+    waiting_requests: Arc<AtomicUsize>,
 ) -> Option<SpaceLookups> {
     if !upstream.has_batch_lookup() {
         return None;
@@ -46,12 +49,24 @@ pub(super) fn space_lookups(
     // spread so the budget lasts until the reset (up to 2 s apart), each
     // carrying every lookup asked for meanwhile (up to 100); a few first views after
     // a quiet spell go at once.
-    let pacing = Arc::new(move || paced.lookup_pacing());
+    // A crowd parked on a few cold Spaces (10,000 browsers on 50 of them) is served at
+    // once instead: waiting would fill calls no further, only the concurrency limit.
+    let pacing = Arc::new(move || {
+        if waiting_requests.load(Ordering::Relaxed) >= URGENT_WAITERS {
+            Duration::ZERO
+        } else {
+            paced.lookup_pacing()
+        }
+    });
     Some(Batcher::new(BATCH_LIMIT, gauge, dispatch).paced(pacing, LOOKUP_BURST))
 }
 
 /// Cold lookups that may go back to back before the budget's pace applies.
 const LOOKUP_BURST: u32 = 3;
+
+/// Requests waiting on Space lookups from which paced calls go at once (a quarter of
+/// the default concurrency limit).
+const URGENT_WAITERS: usize = 256;
 
 /// One call for the Spaces a batch gathered; those left out of the answer are gone.
 async fn look_up(

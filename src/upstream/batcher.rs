@@ -145,11 +145,12 @@ where
     }
 }
 
-/// Keeps the waiting gauge right however a lookup ends, cancellation included.
-struct Counted<'a>(&'a AtomicUsize);
+/// Counts one in a gauge while it lives: right however the work it stands for ends,
+/// cancellation included.
+pub struct Counted<'a>(&'a AtomicUsize);
 
 impl<'a> Counted<'a> {
-    fn new(gauge: &'a AtomicUsize) -> Self {
+    pub fn new(gauge: &'a AtomicUsize) -> Self {
         gauge.fetch_add(1, Ordering::Relaxed);
         Self(gauge)
     }
@@ -173,27 +174,7 @@ where
         finished: false,
     };
     loop {
-        let pace = (shared.pacing)();
-        let (schedule, full) = {
-            let queue = shared.lock();
-            (queue.schedule, queue.waiters.len() >= shared.max)
-        };
-        let schedule = caught_up(schedule, Instant::now(), pace, shared.burst);
-        let ahead = pace.saturating_mul(shared.burst - 1);
-        // The pace keeps calls from being spent on a few ids each; a full call is the
-        // best use of one, so it goes at once.
-        if let Some(until) = schedule.checked_sub(ahead)
-            && until > Instant::now()
-            && !full
-        {
-            // A wake-up may be left over from an earlier full queue: check, not trust.
-            while shared.lock().waiters.len() < shared.max {
-                tokio::select! {
-                    () = tokio::time::sleep_until(until) => break,
-                    () = shared.full.notified() => {}
-                }
-            }
-        }
+        let pace = wait_for_turn(&shared).await;
         let (keys, batch) = {
             let mut queue = shared.lock();
             let taken = take_batch(&mut queue.waiters, shared.max);
@@ -226,6 +207,35 @@ where
         }
     }
 }
+
+/// Waits until the schedule lets the next call start, or a full call's worth has
+/// queued (the best use of a call, so it goes at once). The pace is asked again every
+/// `RECHECK`, as it may drop meanwhile (many requests waiting). Returns the pace the
+/// call goes out under.
+async fn wait_for_turn<K, V, E>(shared: &Shared<K, V, E>) -> Duration {
+    loop {
+        let pace = (shared.pacing)();
+        let (schedule, full) = {
+            let queue = shared.lock();
+            (queue.schedule, queue.waiters.len() >= shared.max)
+        };
+        let now = Instant::now();
+        let schedule = caught_up(schedule, now, pace, shared.burst);
+        let ahead = pace.saturating_mul(shared.burst - 1);
+        let until = schedule.checked_sub(ahead).unwrap_or(now);
+        if full || until <= now {
+            return pace;
+        }
+        // A wake-up may be left over from an earlier full queue: the loop checks.
+        tokio::select! {
+            () = tokio::time::sleep_until(until.min(now + RECHECK)) => {}
+            () = shared.full.notified() => {}
+        }
+    }
+}
+
+/// How often a paced wait asks for the pace again.
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// The schedule as it stands at `now`: never in the past (idle time is not saved up
 /// beyond the burst), and never more than a burst of the current pace ahead, so a

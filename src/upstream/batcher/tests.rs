@@ -157,6 +157,44 @@ async fn a_burst_goes_back_to_back_then_the_pace_holds_until_a_quiet_spell() {
     assert_eq!(at, [0, 0, 0, 10, 20, 0, 0, 0, 10]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_pace_that_drops_during_a_wait_lets_the_call_go_at_once() {
+    let starts: Arc<StdMutex<Vec<Instant>>> = Arc::default();
+    let seen = starts.clone();
+    let dispatch: Dispatch<u32, u32, String> = Arc::new(move |keys: Vec<u32>| {
+        seen.lock().unwrap().push(Instant::now());
+        Box::pin(async move { Ok(keys.into_iter().map(|k| (k, k)).collect()) })
+    });
+    let urgent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pace_now = urgent.clone();
+    let batcher = Arc::new(
+        Batcher::new(100, Arc::new(AtomicUsize::new(0)), dispatch).paced(
+            Arc::new(move || {
+                if pace_now.load(std::sync::atomic::Ordering::Relaxed) {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(60)
+                }
+            }),
+            1,
+        ),
+    );
+    let t0 = Instant::now();
+    assert_eq!(batcher.load(0).await, Ok(Some(0)));
+    let b = batcher.clone();
+    let waiting = tokio::spawn(async move { b.load(1).await });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    urgent.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(waiting.await.unwrap(), Ok(Some(1)));
+    let at: Vec<Duration> = starts.lock().unwrap().iter().map(|t| *t - t0).collect();
+    assert_eq!(at[0], Duration::ZERO);
+    assert!(
+        at[1] >= Duration::from_secs(5) && at[1] <= Duration::from_millis(5_100),
+        "went {:?} after the pace dropped at 5 s, not at 60 s",
+        at[1]
+    );
+}
+
 #[tokio::test]
 async fn a_lone_lookup_is_one_call_of_one_key() {
     let (batcher, calls) = squares(100, None);
