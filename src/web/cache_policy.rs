@@ -26,11 +26,14 @@ pub enum CachePolicy {
 impl CachePolicy {
     fn header(self) -> HeaderValue {
         match self {
-            Self::NoStore => HeaderValue::from_static("no-store"),
-            Self::Revalidate => HeaderValue::from_static("no-cache"),
+            // Constants: built at compile time, not checked byte by byte per response.
+            Self::NoStore => const { HeaderValue::from_static("no-store") },
+            Self::Revalidate => const { HeaderValue::from_static("no-cache") },
             Self::Public(secs) => HeaderValue::from_str(&format!("public, max-age={secs}"))
-                .unwrap_or(HeaderValue::from_static("no-cache")),
-            Self::Immutable => HeaderValue::from_static("public, max-age=31536000, immutable"),
+                .unwrap_or(const { HeaderValue::from_static("no-cache") }),
+            Self::Immutable => {
+                const { HeaderValue::from_static("public, max-age=31536000, immutable") }
+            }
         }
     }
 }
