@@ -13,6 +13,7 @@
 # target dir) and BENCHMARKS.md is assembled from them.
 #
 # Knobs (environment): BENCH_WRK_SECS (10), BENCH_WRK_CONN (32), BENCH_WRK_THREADS (1),
+# BENCH_WRK_ROUNDS (3: alternating runs per server and route),
 # BENCH_OHA_SECS (20), BENCH_BUDGET_SECS (120: the issue's two minutes),
 # BENCH_SCALE (32: demo world copies for the budget, ~18 live Spaces each).
 set -euo pipefail
@@ -30,6 +31,7 @@ KEY=bench-key
 WRK_SECS=${BENCH_WRK_SECS:-10}
 WRK_CONN=${BENCH_WRK_CONN:-32}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
+WRK_ROUNDS=${BENCH_WRK_ROUNDS:-3}
 OHA_SECS=${BENCH_OHA_SECS:-20}
 BUDGET_SECS=${BENCH_BUDGET_SECS:-120}
 SCALE=${BENCH_SCALE:-32}
@@ -165,6 +167,31 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f} {non2xx.group(1) if non2xx else 0}")
 PY
 }
 
+# wrk_alternate EARSHOT_URL NGINX_URL [extra wrk args…] -> prints
+# "e_rps e_p50 e_p99 e_non2xx g_rps g_p50 g_p99 g_non2xx e_runs g_runs": WRK_ROUNDS runs
+# of each, alternating so both see the same drift of the machine, and the median run of
+# each (by req/s); *_runs lists every run's req/s ("/"-separated).
+wrk_alternate() {
+    local e_url=$1 g_url=$2 i
+    shift 2
+    : >"$WORK/e.runs"
+    : >"$WORK/g.runs"
+    for i in $(seq "$WRK_ROUNDS"); do
+        wrk_run earshot "$e_url" "$@" >>"$WORK/e.runs"
+        wrk_run nginx "$g_url" "$@" >>"$WORK/g.runs"
+    done
+    python3 - "$WORK/e.runs" "$WORK/g.runs" <<'PY'
+import sys
+out, lists = [], []
+for path in sys.argv[1:]:
+    runs = [line.split() for line in open(path) if line.strip()]
+    runs.sort(key=lambda r: float(r[0]))
+    out += runs[len(runs) // 2]
+    lists.append("/".join(r[0] for r in sorted(runs, key=lambda r: float(r[0]))))
+print(" ".join(out + lists))
+PY
+}
+
 start_nginx() { # root -> NGINX_PORT, NGINX_PID
     NGINX_PORT=$(free_port)
     mkdir -p "$WORK/nginx/logs"
@@ -229,38 +256,37 @@ bench_throughput() {
     {
         echo "## 1. Throughput and latency on loopback"
         echo
-        echo "_Run $(stamp)._ \`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency\`, one route at a time,"
-        echo "earshot (\`--upstream gateway\` against the demo upstream, cache warm, \`--rate-limit 0\`) then"
+        echo "_Run $(stamp)._ \`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency\`, one route at a time:"
+        echo "earshot (\`--upstream gateway\` against the demo upstream, cache warm, \`--rate-limit 0\`), then"
         echo "Debian's nginx serving each earshot response body, saved byte for byte, as a static file"
-        echo "(\`worker_processes $(nproc)\`, \`sendfile on\`, access log off). Client and servers share the $(nproc) cores."
-        echo "Target: cached Space page ≥ 0.8× nginx."
+        echo "(\`worker_processes $(nproc)\`, \`sendfile on\`, access log off), alternating $WRK_ROUNDS times; each server's"
+        echo "median run is shown (its req/s, p50 and p99), and every run's req/s in the last column, since single runs on"
+        echo "this machine vary by about 5 %. Client and servers share the $(nproc) cores. Target: cached Space page ≥ 0.8× nginx."
         echo
-        echo "| route | bytes | earshot req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | earshot/nginx | ≥ 0.8× |"
-        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        echo "| route | bytes | earshot req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | earshot/nginx | ≥ 0.8× | runs, earshot; nginx |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     } >"$f"
-    local e g ratio bytes verdict
+    local r ratio bytes verdict
     for n in "${names[@]}"; do
         log "wrk $n"
-        read -r -a e <<<"$(wrk_run earshot "$SITE${paths[$n]}")"
-        read -r -a g <<<"$(wrk_run nginx "http://127.0.0.1:$NGINX_PORT/$n.html")"
-        ratio=$(python3 -c "print(f'{${e[0]}/${g[0]}:.2f}')")
+        read -r -a r <<<"$(wrk_alternate "$SITE${paths[$n]}" "http://127.0.0.1:$NGINX_PORT/$n.html")"
+        ratio=$(python3 -c "print(f'{${r[0]}/${r[4]}:.2f}')")
         bytes=$(stat -c %s "$root/$n.html")
         verdict=""
         if [ "$n" = space ]; then verdict=$(python3 -c "print('**met**' if $ratio >= 0.8 else '**missed**')"); fi
-        echo "| ${titles[$n]} | $bytes | ${e[0]} | ${e[1]} | ${e[2]} | ${g[0]} | ${g[1]} | ${g[2]} | ${ratio}× | $verdict |" >>"$f"
-        [ "${e[3]}" = 0 ] || echo "| ↳ earshot non-2xx/3xx responses: ${e[3]} | | | | | | | | |" >>"$f"
-        if [ "$n" = space ]; then echo "${e[0]}" >"$RESULTS/space-max-rps"; fi
+        echo "| ${titles[$n]} | $bytes | ${r[0]} | ${r[1]} | ${r[2]} | ${r[4]} | ${r[5]} | ${r[6]} | ${ratio}× | $verdict | ${r[8]}; ${r[9]} |" >>"$f"
+        [ "${r[3]}" = 0 ] || echo "| ↳ earshot non-2xx/3xx responses: ${r[3]} | | | | | | | | | | |" >>"$f"
+        if [ "$n" = space ]; then echo "${r[0]}" >"$RESULTS/space-max-rps"; fi
     done
     log "wrk space, gzip"
-    read -r -a e <<<"$(wrk_run earshot "$SITE${paths[space]}" -H 'Accept-Encoding: gzip')"
-    read -r -a g <<<"$(wrk_run nginx "http://127.0.0.1:$NGINX_PORT/space.html" -H 'Accept-Encoding: gzip')"
-    ratio=$(python3 -c "print(f'{${e[0]}/${g[0]}:.2f}')")
-    echo "| Space page, \`Accept-Encoding: gzip\` (earshot compresses a rendered page once; nginx serves the same .gz, \`gzip_static\`) | $(stat -c %s "$root/space.html.gz") | ${e[0]} | ${e[1]} | ${e[2]} | ${g[0]} | ${g[1]} | ${g[2]} | ${ratio}× | |" >>"$f"
+    read -r -a r <<<"$(wrk_alternate "$SITE${paths[space]}" "http://127.0.0.1:$NGINX_PORT/space.html" -H 'Accept-Encoding: gzip')"
+    ratio=$(python3 -c "print(f'{${r[0]}/${r[4]}:.2f}')")
+    echo "| Space page, \`Accept-Encoding: gzip\` (earshot compresses a rendered page once; nginx serves the same .gz, \`gzip_static\`) | $(stat -c %s "$root/space.html.gz") | ${r[0]} | ${r[1]} | ${r[2]} | ${r[4]} | ${r[5]} | ${r[6]} | ${ratio}× | | ${r[8]}; ${r[9]} |" >>"$f"
     {
         echo
         echo "Commands: \`earshot demo-upstream --bind 127.0.0.1:D --api-key K\`;"
         echo "\`earshot --bind 127.0.0.1:E --upstream gateway --upstream-url http://127.0.0.1:D/ --api-key K --rate-limit 0 --live-ttl 15 --cache-ttl 180\`;"
-        echo "\`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency URL\` (plus \`-H 'Accept-Encoding: gzip'\` for the last row)."
+        echo "\`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency URL\` (plus \`-H 'Accept-Encoding: gzip'\` for the last row), $WRK_ROUNDS times each."
     } >>"$f"
     stop "$NGINX_PID" "$SITE_PID" "$DEMO_PID"
 }
