@@ -106,6 +106,31 @@ impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
     }
 }
 
+/// Marks a key as being renewed by one request, until that request ends (however it
+/// ends: a cancelled renewal lets the next request try).
+struct Renewing<'a, K: Hash + Eq> {
+    set: &'a std::sync::Mutex<std::collections::HashSet<K>>,
+    key: K,
+}
+
+impl<'a, K: Hash + Eq + Clone> Renewing<'a, K> {
+    /// `None` when another request is renewing the key already.
+    fn begin(set: &'a std::sync::Mutex<std::collections::HashSet<K>>, key: &K) -> Option<Self> {
+        let mut keys = set.lock().unwrap_or_else(|e| e.into_inner());
+        keys.insert(key.clone()).then(|| Self {
+            set,
+            key: key.clone(),
+        })
+    }
+}
+
+impl<K: Hash + Eq> Drop for Renewing<'_, K> {
+    fn drop(&mut self) {
+        let mut keys = self.set.lock().unwrap_or_else(|e| e.into_inner());
+        keys.remove(&self.key);
+    }
+}
+
 pub struct StaleCache<K, V> {
     store: moka::future::Cache<K, Slot<V>>,
     loads: moka::future::Cache<K, Slot<V>>,
@@ -113,6 +138,8 @@ pub struct StaleCache<K, V> {
     /// Counts direct writes (`insert`, `invalidate`), which can change an answer
     /// before it stops being fresh; loads only replace answers that were not.
     epoch: AtomicU64,
+    /// Keys a request is renewing ahead of their expiry (see `get_or_renew`).
+    renewing: std::sync::Mutex<std::collections::HashSet<K>>,
 }
 
 impl<K, V> StaleCache<K, V>
@@ -144,6 +171,7 @@ where
             loads,
             clock,
             epoch: AtomicU64::new(0),
+            renewing: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -155,10 +183,35 @@ where
         Fut: Future<Output = Result<Loaded<V>, E>>,
         E: Send + Sync + 'static,
     {
-        if let Some(slot) = self.store.get(&key).await
-            && slot.is_fresh(self.clock.now())
-        {
-            return Ok(cached(slot, CacheStatus::Hit));
+        self.get_or_renew(key, Duration::ZERO, load).await
+    }
+
+    /// As `get_or_load`, and within `ahead` of the answer's expiry, the first request
+    /// to come renews it while every other keeps reading the fresh answer. A busy key
+    /// is so renewed before it expires, rather than every request in flight waiting on
+    /// the reload at the moment it does.
+    pub async fn get_or_renew<F, Fut, E>(
+        &self,
+        key: K,
+        ahead: Duration,
+        load: F,
+    ) -> Result<Cached<V>, Arc<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded<V>, E>>,
+        E: Send + Sync + 'static,
+    {
+        let mut _renewing = None;
+        if let Some(slot) = self.store.get(&key).await {
+            let now = self.clock.now();
+            if slot.is_fresh(now) {
+                let due = chrono::Duration::from_std(ahead)
+                    .is_ok_and(|ahead| !ahead.is_zero() && now + ahead >= slot.fresh_until);
+                match due.then(|| Renewing::begin(&self.renewing, &key)).flatten() {
+                    Some(marker) => _renewing = Some(marker),
+                    None => return Ok(cached(slot, CacheStatus::Hit)),
+                }
+            }
         }
         let store = &self.store;
         let clock = &self.clock;
@@ -290,6 +343,44 @@ mod tests {
             value,
             ttl: Duration::from_secs(10),
         })
+    }
+
+    #[tokio::test]
+    async fn one_request_renews_ahead_while_the_others_read_the_fresh_answer() {
+        let clock = Clock::fixed(t0());
+        let c = cache(&clock);
+        let calls = AtomicUsize::new(0);
+        let ahead = Duration::from_secs(1);
+        c.get_or_renew("k", ahead, || load_ok(&calls, 1))
+            .await
+            .unwrap();
+        clock.advance(chrono::Duration::milliseconds(9_500));
+        // The renewal is held open; meanwhile another request is answered at once.
+        let (release, held) = tokio::sync::oneshot::channel::<()>();
+        let renewing = c.get_or_renew("k", ahead, || async {
+            let _ = held.await;
+            load_ok(&calls, 2).await
+        });
+        let other = async {
+            let got = c
+                .get_or_renew("k", ahead, || load_ok(&calls, 99))
+                .await
+                .unwrap();
+            let _ = release.send(());
+            got
+        };
+        let (renewed, other) = tokio::join!(renewing, other);
+        assert_eq!((other.value, other.status), (1, CacheStatus::Hit));
+        let renewed = renewed.unwrap();
+        assert_eq!((renewed.value, renewed.status), (2, CacheStatus::Miss));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Past the first answer's expiry, the renewed one is fresh.
+        clock.advance(chrono::Duration::seconds(2));
+        let got = c
+            .get_or_renew("k", ahead, || load_ok(&calls, 3))
+            .await
+            .unwrap();
+        assert_eq!((got.value, got.status), (2, CacheStatus::Hit));
     }
 
     #[tokio::test]

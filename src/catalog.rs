@@ -62,6 +62,9 @@ impl Ttls {
 /// The weights undercount real memory (about 2.85x, measured in BENCHMARKS.md), so
 /// 24 MiB of weight keeps RSS near 80 MB with about 10,000 Spaces cached.
 const CACHE_MAX_BYTES: u64 = 24 * 1024 * 1024;
+/// How long before an answer expires a request may renew it (`StaleCache::get_or_renew`).
+const RENEW_AHEAD: Duration = Duration::from_secs(1);
+
 /// How long an answer is kept past its freshness, to serve if the upstream fails.
 const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 
@@ -139,9 +142,17 @@ impl Catalog {
 
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
         let key = request.clone();
+        // Busy answers are renewed by one request in their last second, so the crowd
+        // never waits on a reload at expiry. Not live Spaces where batches refresh
+        // them: the refresh renews those, and a single lookup would spend budget.
+        let ahead = if matches!(request, UpstreamRequest::Space(_)) && self.lookups.is_some() {
+            Duration::ZERO
+        } else {
+            RENEW_AHEAD
+        };
         let result = self
             .cache
-            .get_or_load(key, || async move {
+            .get_or_renew(key, ahead, || async move {
                 self.load(&request).await.map(|data| Loaded {
                     ttl: self.ttl_for(&request, &data),
                     value: data,

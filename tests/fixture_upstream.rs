@@ -69,12 +69,34 @@ async fn the_cache_expires_with_the_clock() {
     let (fixture, app) = with_reference_space().await;
     app.get(&format!("/spaces/{ID}")).await;
     // Live data lives for --live-ttl (10 s here).
-    app.clock.advance(chrono::Duration::seconds(9));
+    app.clock.advance(chrono::Duration::seconds(8));
     app.get(&format!("/spaces/{ID}")).await;
     assert_eq!(fixture.calls(SPACE_PATH), 1);
-    app.clock.advance(chrono::Duration::seconds(2));
+    app.clock.advance(chrono::Duration::seconds(3));
     let (_, headers, _) = app.fetch(&format!("/spaces/{ID}")).await;
     assert_eq!(header(&headers, "x-cache"), "MISS");
+    assert_eq!(fixture.calls(SPACE_PATH), 2);
+}
+
+#[tokio::test]
+async fn a_busy_answer_is_renewed_in_its_last_second_by_one_request() {
+    let (fixture, app) = with_reference_space().await;
+    let page = format!("/spaces/{ID}");
+    app.get(&page).await;
+    assert_eq!(fixture.calls(SPACE_PATH), 1);
+    // In the last second of the 10 s: the first request renews the answer…
+    app.clock.advance(chrono::Duration::milliseconds(9_300));
+    let (status, headers, _) = app.fetch(&page).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-cache"), "MISS");
+    assert_eq!(fixture.calls(SPACE_PATH), 2);
+    // …and past the old expiry, requests read the renewed answer: no wait, no call.
+    app.clock.advance(chrono::Duration::milliseconds(1_500));
+    for _ in 0..5 {
+        let (status, headers, _) = app.fetch(&page).await;
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "x-cache"), "HIT");
+    }
     assert_eq!(fixture.calls(SPACE_PATH), 2);
 }
 
