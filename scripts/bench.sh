@@ -505,7 +505,7 @@ bench_coalescing() {
         echo
         echo "| dialect | requests | Space lookups (endpoint) | all upstream calls | statuses | met |"
         echo "| --- | --- | ---: | ---: | --- | --- |"
-    } >>"$f"
+    } >"$f"
     local dialect ep path b_ep b_all a_ep a_all ids id1 id2 out
     for dialect in gateway x; do
         if [ "$dialect" = gateway ]; then ep=space; else ep=x_space; fi

@@ -143,9 +143,10 @@ impl Catalog {
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
         let key = request.clone();
         // Busy answers are renewed by one request in their last second, so the crowd
-        // never waits on a reload at expiry. Not live Spaces where batches refresh
-        // them: the refresh renews those, and a single lookup would spend budget.
-        let ahead = if matches!(request, UpstreamRequest::Space(_)) && self.lookups.is_some() {
+        // never waits on a reload at expiry. Not Spaces: the watched-live refresh
+        // renews those together (in batches, or from the directory), and a single
+        // lookup ahead of it would spend a call it saves.
+        let ahead = if matches!(request, UpstreamRequest::Space(_)) {
             Duration::ZERO
         } else {
             RENEW_AHEAD
