@@ -12,7 +12,7 @@ use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
+use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -88,15 +88,11 @@ pub async fn widget(
         id: id.clone(),
         theme,
     };
-    let begun = state
-        .pages
-        .begin(key, state.now(), state.catalog.epoch(), encoding)
-        .await;
-    match begun {
-        Begun::Reused(page) => Ok(page),
-        // Boxed, as the Space page's: only a render pays for the big future.
-        Begun::Render(render) => Box::pin(render_widget(&state, id, theme, render)).await,
-    }
+    state
+        .page(key, encoding, |render| {
+            Box::pin(render_widget(&state, id, theme, render))
+        })
+        .await
 }
 
 async fn render_widget(

@@ -8,7 +8,7 @@ use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
+use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -29,15 +29,11 @@ pub async fn home(
     State(state): State<AppState>,
     AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
-    let begun = state
-        .pages
-        .begin(PageKey::Home, state.now(), state.catalog.epoch(), encoding)
-        .await;
-    match begun {
-        Begun::Reused(page) => Ok(page),
-        // Boxed, as the Space page's: only a render pays for the big future.
-        Begun::Render(render) => Box::pin(render_home(&state, render)).await,
-    }
+    state
+        .page(PageKey::Home, encoding, |render| {
+            Box::pin(render_home(&state, render))
+        })
+        .await
 }
 
 async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<RenderedPage> {

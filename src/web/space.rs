@@ -16,7 +16,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
+use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -105,16 +105,11 @@ pub async fn space(
     AcceptEncoding(encoding): AcceptEncoding,
 ) -> AppResult<RenderedPage> {
     let key = PageKey::Space(id.clone());
-    let begun = state
-        .pages
-        .begin(key, state.now(), state.catalog.epoch(), encoding)
-        .await;
-    match begun {
-        Begun::Reused(page) => Ok(page),
-        // Boxed: the lookups and the render make a future of kilobytes, which would
-        // otherwise be built and moved on every request, reused pages included.
-        Begun::Render(render) => Box::pin(render_space(&state, id, render)).await,
-    }
+    state
+        .page(key, encoding, |render| {
+            Box::pin(render_space(&state, id, render))
+        })
+        .await
 }
 
 async fn render_space(

@@ -4,7 +4,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use url::Url;
+
+use crate::error::AppResult;
+use crate::web::encoding::Encoding;
+use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -46,6 +51,27 @@ impl Deref for AppState {
 }
 
 impl App {
+    /// The page for `key`: reused if rendered this second from data still fresh, else
+    /// rendered by `render`. The render is boxed: its lookups make a future of
+    /// kilobytes, which would otherwise be built and moved on every request, reuses
+    /// included.
+    pub async fn page<'a>(
+        &'a self,
+        key: PageKey,
+        encoding: Encoding,
+        render: impl FnOnce(Render<'a>) -> BoxFuture<'a, AppResult<RenderedPage>>,
+    ) -> AppResult<RenderedPage> {
+        let now = self.now();
+        match self
+            .pages
+            .begin(key, now, self.catalog.epoch(), encoding)
+            .await
+        {
+            Begun::Reused(page) => Ok(page),
+            Begun::Render(started) => render(started).await,
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
