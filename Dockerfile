@@ -8,6 +8,10 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
+# jemalloc (the binary's allocator) builds with make, which the slim image lacks.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so code changes don't rebuild them.
 COPY Cargo.toml Cargo.lock ./
 # (benches/render.rs must exist: the manifest names it.)
