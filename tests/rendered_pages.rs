@@ -196,3 +196,110 @@ async fn browsers_get_the_page_compressed_once_in_their_encoding() {
         .unwrap();
     assert_eq!(unchanged.status(), 304);
 }
+
+/// Every header but the date and `x-cache`, sorted.
+fn headers_of(response: &reqwest::Response) -> Vec<(String, String)> {
+    let mut headers: Vec<_> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != "date" && *name != "x-cache")
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    headers
+}
+
+#[tokio::test]
+async fn a_reused_page_is_answered_as_its_render_was() {
+    let (fixture, app) = app_with("1same", Arc::new(AtomicU64::new(10))).await;
+    for (path, framable) in [
+        ("/spaces/1same", false),
+        ("/embed/spaces/1same", true),
+        ("/", false),
+    ] {
+        for accept in ["br", "gzip", "identity"] {
+            let get = || {
+                app.http
+                    .get(app.url(path))
+                    .header("accept-encoding", accept)
+                    .send()
+            };
+            let rendered = get().await.unwrap();
+            let reused = get().await.unwrap();
+            assert_eq!(reused.status(), 200);
+            assert_eq!(
+                headers_of(&reused),
+                headers_of(&rendered),
+                "{path} in {accept}"
+            );
+            assert_eq!(header(reused.headers(), "x-cache"), "HIT");
+            let framing = reused.headers().get("x-frame-options");
+            assert_eq!(framing.is_none(), framable, "{path}");
+            assert_eq!(
+                reused.bytes().await.unwrap(),
+                rendered.bytes().await.unwrap()
+            );
+        }
+    }
+    let (rendered, reused) = renders(&app).await;
+    assert_eq!(rendered, 3, "one render per page, whatever the encoding");
+    assert!(reused >= 15, "{reused}");
+
+    // What the Space page's handler ignores changes nothing; what the widget reads
+    // goes to its handler.
+    let (_, plain_headers, plain) = app.fetch("/spaces/1same").await;
+    let (_, _, shared) = app.fetch("/spaces/1same?s=20").await;
+    assert_eq!(shared, plain);
+    let (status, _, dark) = app.fetch("/embed/spaces/1same?theme=dark").await;
+    assert_eq!(status, 200);
+    assert!(dark.contains("dark"), "the dark widget");
+    let (status, _, _) = app.fetch("/embed/spaces/1same?theme=purple").await;
+    assert_eq!(status, 400);
+
+    // A validator still gets a 304, and a HEAD the headers without the body.
+    let etag = header(&plain_headers, "etag");
+    let unchanged = app
+        .http
+        .get(app.url("/spaces/1same"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
+    let head = app
+        .http
+        .head(app.url("/spaces/1same"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(header(head.headers(), "etag"), etag);
+    assert!(head.bytes().await.unwrap().is_empty());
+    // An id that must be decoded is the same page, through the router.
+    let (status, _, decoded) = app.fetch("/spaces/1s%61me").await;
+    assert_eq!((status, decoded), (200, plain));
+    assert_eq!(fixture.calls("/space/1same"), 1);
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_is_refused_even_a_page_ready_to_reuse() {
+    let fixture = Fixture::start().await;
+    fixture.reply("/space/1busy", Reply::Json(full("1busy")));
+    let mut config = config_for(&fixture.url);
+    config.rate_limit = 60;
+    config.rate_limit_burst = 3;
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    for _ in 0..3 {
+        assert_eq!(app.fetch("/spaces/1busy").await.0, 200);
+    }
+    assert_eq!(app.fetch("/spaces/1busy").await.0, 429);
+    let (_, _, metrics) = app.fetch("/metrics").await;
+    assert!(
+        metrics.contains(r#"earshot_http_requests_total{route="/spaces/{id}",status="429"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"earshot_http_requests_total{route="/spaces/{id}",status="200"} 3"#),
+        "{metrics}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod card;
 pub mod embed;
 pub mod encoding;
 pub mod extract;
+pub mod front;
 pub mod home;
 pub mod layout;
 pub mod observe;
@@ -23,11 +24,10 @@ pub mod state;
 pub mod users;
 pub mod views;
 
-use axum::extract::Request;
+use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
-use axum::{Router, middleware};
 use tower_http::compression::CompressionLayer;
 
 use crate::error::AppError;
@@ -132,25 +132,12 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 }
 
 /// The site as one service: the routes, and around them the edge every request
-/// passes through. The edge wraps the router once rather than through
-/// `Router::layer`, which wraps every route separately and so boxes and clones each
-/// layer on every request; a dozen layers so cost a third of the time of a cached
-/// page. Compression alone is per route, on the routes that need it.
-pub fn app(
-    state: AppState,
-    protection: Protection,
-) -> impl tower::Service<
-    Request,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future = impl Send + 'static,
-> + Clone
-+ Send
-+ Sync
-+ 'static {
+/// passes through ([`observe::Site`]). Compression alone is per route, on the routes
+/// that need it.
+pub fn app(state: AppState, protection: Protection) -> observe::Site {
     let table = routes();
     let names = observe::RouteNames::new(table.iter().map(|(path, _)| *path));
-    let routes = table
+    let router = table
         .into_iter()
         .fold(Router::new(), |router, (path, handler)| {
             if COMPRESS_THEIR_OWN.contains(&path) {
@@ -167,7 +154,5 @@ pub fn app(
         names,
         guard: protect::Guard::new(protection.clients, protection.max_concurrency),
     });
-    tower::ServiceBuilder::new()
-        .layer(middleware::from_fn_with_state(edge, observe::observe))
-        .service(routes)
+    observe::Site { edge, router }
 }

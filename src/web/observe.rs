@@ -1,19 +1,48 @@
-//! The edge of the site: admission, and one log line and one metrics update per
-//! request.
+//! The edge of the site: admission, pages answered ahead of the router, and one log
+//! line and one metrics update per request.
 
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::Router;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
 
 use crate::web::cache_policy::Conditional;
+use crate::web::front;
 use crate::web::protect::Guard;
 use crate::web::render::X_CACHE;
 use crate::web::state::AppState;
 
-/// What the outermost layer needs: shared behind one `Arc`, as `from_fn` clones its
-/// state for every request.
+/// The site as one service: the edge, then the router. Written out rather than as
+/// axum's `from_fn` middleware, which boxes and clones its way through every request,
+/// and so the edge can answer reused pages without the router.
+#[derive(Clone)]
+pub struct Site {
+    pub edge: Arc<Edge>,
+    pub router: Router,
+}
+
+impl tower::Service<Request> for Site {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let edge = self.edge.clone();
+        let router = self.router.clone();
+        Box::pin(async move { Ok(edge.answer(request, router).await) })
+    }
+}
+
+/// What the edge needs, shared behind one `Arc`.
 pub struct Edge {
     pub state: AppState,
     pub names: RouteNames,
@@ -39,49 +68,64 @@ impl RouteNames {
         Self { matcher }
     }
 
-    pub fn name(&self, path: &str) -> &'static str {
-        self.matcher.at(path).map_or("unmatched", |m| *m.value)
+    /// The pattern `path` matches ("unmatched" if none), and its `{id}` if it has one.
+    pub fn route<'p>(&self, path: &'p str) -> (&'static str, Option<&'p str>) {
+        match self.matcher.at(path) {
+            Ok(found) => (*found.value, found.params.get("id")),
+            Err(_) => ("unmatched", None),
+        }
     }
 }
 
-/// The outermost layer: admits the request through the guard, gives the answer its
-/// caching and security headers, then logs and counts it, refusals included.
-pub async fn observe(
-    State(edge): State<std::sync::Arc<Edge>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = edge.names.name(request.uri().path());
-    let state = &edge.state;
-    state.metrics.request_started();
-    let conditional = Conditional::of(&request);
-    let framable = request.uri().path().starts_with("/embed/");
-    let response = match edge.guard.admit(&request) {
-        Ok(slot) => {
-            let response = next.run(request).await;
-            drop(slot);
-            response
-        }
-        Err(refusal) => refusal.into_response(),
-    };
-    let response = crate::web::finish(conditional, framable, response);
-    let status = response.status().as_u16();
-    state.metrics.request_finished(route, status);
-    let cache = response
-        .headers()
-        .get(X_CACHE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info!(
-        target: "earshot::request",
-        %method,
-        route = %route,
-        status,
-        latency_us = started.elapsed().as_micros() as u64,
-        cache,
-        "request"
-    );
-    response
+impl Edge {
+    /// Admits the request through the guard, answers it (a reused page at once, else
+    /// through the router), gives the answer its caching and security headers, then
+    /// logs and counts it, refusals included.
+    async fn answer(&self, request: Request, router: Router) -> Response {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path();
+        let (route, id) = self.names.route(path);
+        let wanted = front::wanted(route, id, &request);
+        let state = &self.state;
+        state.metrics.request_started();
+        let conditional = Conditional::of(&request);
+        let framable = path.starts_with("/embed/");
+        let response = match self.guard.admit(&request) {
+            Ok(slot) => {
+                let reused = match wanted {
+                    Some(wanted) => front::reused(state, wanted).await,
+                    None => None,
+                };
+                let response = match reused {
+                    Some(response) => response,
+                    None => {
+                        let Ok(response) = tower::ServiceExt::oneshot(router, request).await;
+                        response
+                    }
+                };
+                drop(slot);
+                response
+            }
+            Err(refusal) => refusal.into_response(),
+        };
+        let response = crate::web::finish(conditional, framable, response);
+        let status = response.status().as_u16();
+        state.metrics.request_finished(route, status);
+        let cache = response
+            .headers()
+            .get(X_CACHE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info!(
+            target: "earshot::request",
+            %method,
+            route = %route,
+            status,
+            latency_us = started.elapsed().as_micros() as u64,
+            cache,
+            "request"
+        );
+        response
+    }
 }

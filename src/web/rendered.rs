@@ -5,9 +5,11 @@
 //! within the second they were rendered in, so relative times lag by under a second,
 //! and never past the freshness of the answers behind them. One cache lookup per
 //! request, two chances to reuse:
-//! - [`RenderCache::begin`], before any lookup: while the catalog has had no direct
-//!   writes ([`crate::catalog::Catalog::epoch`]) and every answer is still fresh, the
-//!   same lookups would give the same answers, so they are skipped too.
+//! - [`RenderCache::reuse`] (at the edge, ahead of the router: `front`) or
+//!   [`RenderCache::begin`] (in the handler), before any lookup: while the catalog has
+//!   had no direct writes ([`crate::catalog::Catalog::epoch`]) and every answer is
+//!   still fresh, the same lookups would give the same answers, so they are skipped
+//!   too.
 //! - [`Render::finish`], after the lookups: reused if every answer is the very same
 //!   value (pointer-equal `Arc`s; the entry holds them, so an address cannot be reused
 //!   by another value), else rendered and stored.
@@ -163,11 +165,9 @@ impl RenderCache {
         }
     }
 
-    /// Starts answering a request for the page `key`: the page itself if one rendered
-    /// this second is still backed by fresh answers and the catalog has not been
-    /// written to since (`epoch` is the catalog's now): its data was looked up then,
-    /// so this is a cache hit without any lookup. Otherwise a [`Render`] to finish
-    /// once the page's data is looked up.
+    /// Starts answering a request for the page `key`: the page itself if it can be
+    /// reused now (see [`Self::reuse`]). Otherwise a [`Render`] to finish once the
+    /// page's data is looked up.
     pub async fn begin(
         &self,
         key: PageKey,
@@ -176,19 +176,10 @@ impl RenderCache {
         encoding: Encoding,
     ) -> Begun<'_> {
         let held = self.pages.get(&key).await;
-        if let Some(page) = &held {
-            let inputs = &page.inputs;
-            if inputs.epoch == epoch
-                && inputs.second == now.timestamp()
-                && inputs.fresh_until.is_some_and(|t| now < t)
-            {
-                self.reused.fetch_add(1, Ordering::Relaxed);
-                return Begun::Reused(RenderedPage {
-                    page: page.clone(),
-                    status: CacheStatus::Hit,
-                    encoding,
-                });
-            }
+        if let Some(page) = &held
+            && reusable(page, now, epoch)
+        {
+            return Begun::Reused(self.answer_reused(page.clone(), encoding));
         }
         Begun::Render(Render {
             cache: self,
@@ -200,6 +191,29 @@ impl RenderCache {
         })
     }
 
+    /// The page `key` if one rendered this second is still backed by fresh answers
+    /// and the catalog has not been written to since (`epoch` is the catalog's now):
+    /// its data was looked up then, so this is a cache hit without any lookup.
+    pub async fn reuse(
+        &self,
+        key: &PageKey,
+        now: DateTime<Utc>,
+        epoch: u64,
+        encoding: Encoding,
+    ) -> Option<RenderedPage> {
+        let page = self.pages.get(key).await?;
+        reusable(&page, now, epoch).then(|| self.answer_reused(page, encoding))
+    }
+
+    fn answer_reused(&self, page: Arc<Rendered>, encoding: Encoding) -> RenderedPage {
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        RenderedPage {
+            page,
+            status: CacheStatus::Hit,
+            encoding,
+        }
+    }
+
     /// Pages rendered, and pages answered from an earlier render.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -207,6 +221,15 @@ impl RenderCache {
             self.reused.load(Ordering::Relaxed),
         )
     }
+}
+
+/// Whether a page may be answered again without looking up its data: rendered this
+/// second, from answers all still fresh, with no direct write to the catalog since.
+fn reusable(page: &Rendered, now: DateTime<Utc>, epoch: u64) -> bool {
+    let inputs = &page.inputs;
+    inputs.epoch == epoch
+        && inputs.second == now.timestamp()
+        && inputs.fresh_until.is_some_and(|t| now < t)
 }
 
 /// How [`RenderCache::begin`] went.
