@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::web::render::matches;
@@ -59,6 +59,29 @@ impl Conditional {
             applies: matches!(*request.method(), Method::GET | Method::HEAD),
         }
     }
+
+    /// A request without validators.
+    pub fn none() -> Self {
+        Self {
+            if_none_match: None,
+            applies: false,
+        }
+    }
+
+    /// Whether the client has the page tagged `etag` already (a 304 for a GET or HEAD).
+    pub fn has(&self, etag: &HeaderValue) -> bool {
+        self.applies
+            && self
+                .if_none_match
+                .as_ref()
+                .is_some_and(|list| matches(list, etag))
+    }
+}
+
+/// A 304's headers from its 200's: no body, so no type or length.
+pub fn not_modified(headers: &mut HeaderMap) {
+    headers.remove(header::CONTENT_TYPE);
+    headers.remove(header::CONTENT_LENGTH);
 }
 
 /// Turns the response's policy into `Cache-Control`, and answers 304 when the client
@@ -78,18 +101,16 @@ pub fn apply(request: Conditional, mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, policy.header());
-    let revalidated =
-        request.applies && policy == CachePolicy::Revalidate && response.status() == StatusCode::OK;
-    let fresh = revalidated
-        && match (&request.if_none_match, response.headers().get(header::ETAG)) {
-            (Some(list), Some(etag)) => matches(list, etag),
-            _ => false,
-        };
+    let fresh = policy == CachePolicy::Revalidate
+        && response.status() == StatusCode::OK
+        && response
+            .headers()
+            .get(header::ETAG)
+            .is_some_and(|etag| request.has(etag));
     if fresh {
         let (mut parts, _) = response.into_parts();
         parts.status = StatusCode::NOT_MODIFIED;
-        parts.headers.remove(header::CONTENT_TYPE);
-        parts.headers.remove(header::CONTENT_LENGTH);
+        not_modified(&mut parts.headers);
         return Response::from_parts(parts, Body::empty());
     }
     response

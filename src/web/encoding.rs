@@ -56,6 +56,15 @@ impl Encoding {
         }
     }
 
+    /// A small index per encoding, for things kept once per encoding.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Identity => 0,
+            Self::Gzip => 1,
+            Self::Brotli => 2,
+        }
+    }
+
     /// The `Content-Encoding` value, if any.
     pub fn header(self) -> Option<HeaderValue> {
         match self {

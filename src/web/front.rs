@@ -9,7 +9,9 @@
 
 use axum::extract::Request;
 use axum::http::{Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+
+use crate::web::cache_policy::Conditional;
 
 use crate::web::encoding::Encoding;
 use crate::web::rendered::PageKey;
@@ -34,13 +36,19 @@ pub fn wanted(route: &str, id: Option<&str>, request: &Request) -> Option<Wanted
     })
 }
 
-/// The page, if it can be reused now (see [`crate::web::rendered::RenderCache::reuse`]).
-pub async fn reused(app: &App, wanted: Wanted) -> Option<Response> {
+/// The page, if it can be reused now (see [`crate::web::rendered::RenderCache::reuse`]),
+/// as the whole answer: with the headers the edge gives pages, or a 304.
+pub async fn reused(
+    app: &App,
+    wanted: Wanted,
+    conditional: &Conditional,
+    framable: bool,
+) -> Option<Response> {
     let page = app
         .pages
         .reuse(&wanted.key, app.now(), app.catalog.epoch(), wanted.encoding)
         .await?;
-    Some(page.into_response())
+    Some(page.finished(conditional, framable))
 }
 
 /// The page a request asks for, when its route alone says which: the Space page and

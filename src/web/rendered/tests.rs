@@ -1,0 +1,113 @@
+use super::*;
+
+#[derive(Template)]
+#[template(source = "<p>{{ n }}</p>", ext = "html")]
+struct Counter {
+    n: u32,
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap()
+}
+
+fn body(page: &RenderedPage) -> String {
+    String::from_utf8(page.page.body.to_vec()).unwrap()
+}
+
+/// Renders `n` as the page `Home` at `t` from the inputs `add` makes, with a
+/// fresh catalog epoch each time so only the after-lookups reuse can apply.
+async fn render_at(
+    cache: &RenderCache,
+    t: DateTime<Utc>,
+    epoch: u64,
+    add: impl FnOnce(Inputs) -> Inputs,
+    n: u32,
+) -> (String, CacheStatus) {
+    let Begun::Render(render) = cache
+        .begin(PageKey::Home, t, epoch, Encoding::Identity)
+        .await
+    else {
+        panic!("reused before lookups");
+    };
+    let inputs = add(render.inputs());
+    let page = render.finish(inputs, || Counter { n }).await.unwrap();
+    (body(&page), page.status)
+}
+
+fn reused(begun: Begun<'_>) -> Option<(String, CacheStatus)> {
+    match begun {
+        Begun::Reused(page) => Some((body(&page), page.status)),
+        Begun::Render(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn after_lookups_reuses_only_what_was_built_from_the_same_answers_and_second() {
+    let cache = RenderCache::new();
+    let fresh = at(100);
+    let answer = Arc::new(1u32);
+    let refreshed = Arc::new(1u32);
+    let with = |a: &Arc<u32>, status| {
+        let a = a.clone();
+        move |inputs: Inputs| inputs.answer(Some(&a)).lookup(status, fresh)
+    };
+    let (hit, miss, stale) = (CacheStatus::Hit, CacheStatus::Miss, CacheStatus::Stale);
+    let first = render_at(&cache, at(10), 1, with(&answer, miss), 1).await;
+    assert_eq!(first, ("<p>1</p>".to_owned(), miss));
+    let again = render_at(&cache, at(10), 2, with(&answer, hit), 2).await;
+    assert_eq!(
+        again,
+        ("<p>1</p>".to_owned(), hit),
+        "MISS then HIT is one render"
+    );
+    // An equal value in a new answer is a new answer.
+    let new = render_at(&cache, at(10), 3, with(&refreshed, hit), 3).await;
+    assert_eq!(new.0, "<p>3</p>");
+    let now_stale = render_at(&cache, at(10), 4, with(&refreshed, stale), 4).await;
+    assert_eq!(now_stale.0, "<p>4</p>");
+    let next_second = render_at(&cache, at(11), 5, with(&refreshed, stale), 5).await;
+    assert_eq!(next_second.0, "<p>5</p>");
+    let without = render_at(&cache, at(11), 6, |i| i.answer::<u32>(None), 6).await;
+    assert_eq!(without.0, "<p>6</p>");
+    assert_eq!(cache.counts(), (5, 1));
+}
+
+#[tokio::test]
+async fn before_lookups_reuses_only_in_the_same_second_epoch_and_freshness() {
+    let cache = RenderCache::new();
+    let begin = |t, epoch| cache.begin(PageKey::Home, t, epoch, Encoding::Identity);
+    let soon = at(10) + chrono::Duration::milliseconds(500);
+    let first = render_at(
+        &cache,
+        at(10),
+        7,
+        |i| {
+            i.answer(Some(&Arc::new(1u32)))
+                .lookup(CacheStatus::Miss, at(15))
+                .lookup(CacheStatus::Hit, soon)
+        },
+        1,
+    )
+    .await;
+    assert_eq!(first.0, "<p>1</p>");
+    assert_eq!(
+        reused(begin(at(10), 7).await),
+        Some(("<p>1</p>".to_owned(), CacheStatus::Hit)),
+        "same second, epoch, fresh"
+    );
+    assert!(
+        reused(begin(at(10), 8).await).is_none(),
+        "the catalog was written to"
+    );
+    let later = at(10) + chrono::Duration::milliseconds(600);
+    assert!(
+        reused(begin(later, 7).await).is_none(),
+        "an answer went stale"
+    );
+    assert!(reused(begin(at(11), 7).await).is_none(), "a new second");
+    render_at(&cache, at(20), 7, |i| i.answer::<u32>(None), 2).await;
+    assert!(
+        reused(begin(at(20), 7).await).is_none(),
+        "no lookup, no promise"
+    );
+}
