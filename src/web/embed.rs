@@ -119,26 +119,25 @@ async fn render_widget(
         _ => None,
     };
     let inputs = inputs.answer(recording.as_ref());
-    render
-        .finish(inputs, || {
-            let recording_text = recording.filter(|r| r.available).map(|r| {
-                match r.duration_ms.filter(|ms| *ms > 0) {
+    render.finish(inputs, || {
+        let recording_text =
+            recording
+                .filter(|r| r.available)
+                .map(|r| match r.duration_ms.filter(|ms| *ms > 0) {
                     Some(ms) => format!("Recording · {}", span(ms / 1000)),
                     None => "Recording available".to_owned(),
-                }
-            });
-            let view = SpaceView::new(&space, now);
-            let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
-            Widget {
-                assets: &URLS,
-                status: status(state, &space, recording_text),
-                space_url: state.absolute(&format!("/spaces/{id}")),
-                theme,
-                description,
-                space: view,
-            }
-        })
-        .await
+                });
+        let view = SpaceView::new(&space, now);
+        let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
+        Widget {
+            assets: &URLS,
+            status: status(state, &space, recording_text),
+            space_url: state.absolute(&format!("/spaces/{id}")),
+            theme,
+            description,
+            space: view,
+        }
+    })
 }
 
 /// `/embed/spaces/{id}/live`: the widget's status block alone, for polling.

@@ -38,7 +38,7 @@ pub fn wanted(route: &str, id: Option<&str>, request: &Request) -> Option<Wanted
 
 /// The page, if it can be reused now (see [`crate::web::rendered::RenderCache::reuse`]),
 /// as the whole answer: with the headers the edge gives pages, or a 304.
-pub async fn reused(
+pub fn reused(
     app: &App,
     wanted: Wanted,
     conditional: &Conditional,
@@ -46,8 +46,7 @@ pub async fn reused(
 ) -> Option<Response> {
     let page = app
         .pages
-        .reuse(&wanted.key, app.now(), app.catalog.epoch(), wanted.encoding)
-        .await?;
+        .reuse(&wanted.key, app.now(), app.catalog.epoch(), wanted.encoding)?;
     Some(page.finished(conditional, framable))
 }
 

@@ -47,32 +47,30 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
         .answer(Some(&live.value))
         .answer(Some(&scheduled.value));
     let status = inputs.status();
-    render
-        .finish(inputs, || {
-            let filter = LiveFilter {
-                limit: Some(LIVE_ON_HOME),
-                ..LiveFilter::default()
-            };
-            let list = LiveList::build(state, &filter, &live.value.spaces, false);
-            let total = live
-                .value
-                .total
-                .unwrap_or(live.value.spaces.iter().filter(|s| s.is_live()).count() as u64);
-            HomePage {
-                meta: PageMeta::new("earshot: live and upcoming X Spaces")
-                    .nav(Nav::Home)
-                    .pieced(!state.catalog.has_live_directory())
-                    .canonical(state.absolute("/"))
-                    .cache(status),
-                list,
-                live_total: count(total),
-                soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
-                    .iter()
-                    .take(SOON_ON_HOME)
-                    .map(|s| SpaceView::new(s, now))
-                    .collect(),
-                topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
-            }
-        })
-        .await
+    render.finish(inputs, || {
+        let filter = LiveFilter {
+            limit: Some(LIVE_ON_HOME),
+            ..LiveFilter::default()
+        };
+        let list = LiveList::build(state, &filter, &live.value.spaces, false);
+        let total = live
+            .value
+            .total
+            .unwrap_or(live.value.spaces.iter().filter(|s| s.is_live()).count() as u64);
+        HomePage {
+            meta: PageMeta::new("earshot: live and upcoming X Spaces")
+                .nav(Nav::Home)
+                .pieced(!state.catalog.has_live_directory())
+                .canonical(state.absolute("/"))
+                .cache(status),
+            list,
+            live_total: count(total),
+            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+                .iter()
+                .take(SOON_ON_HOME)
+                .map(|s| SpaceView::new(s, now))
+                .collect(),
+            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+        }
+    })
 }

@@ -96,13 +96,16 @@ impl Edge {
         let response = match self.guard.admit(&request) {
             Ok(slot) => {
                 let reused = match wanted {
-                    Some(wanted) => front::reused(state, wanted, &conditional, framable).await,
+                    Some(wanted) => front::reused(state, wanted, &conditional, framable),
                     None => None,
                 };
                 let response = match reused {
                     Some(finished) => finished,
                     None => {
-                        let Ok(response) = tower::ServiceExt::oneshot(router, request).await;
+                        // Boxed: inline, the router's future would make every
+                        // request's future, reuses included, that much bigger to move.
+                        let routed = Box::pin(tower::ServiceExt::oneshot(router, request));
+                        let Ok(response) = routed.await;
                         crate::web::finish(conditional, framable, response)
                     }
                 };

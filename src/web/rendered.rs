@@ -140,7 +140,9 @@ impl Rendered {
 }
 
 pub struct RenderCache {
-    pages: moka::future::Cache<PageKey, Arc<Rendered>>,
+    /// moka's blocking cache: its lookups never wait, and its `get` is a plain call
+    /// where the async one was a future of a kilobyte, inside every request's.
+    pages: moka::sync::Cache<PageKey, Arc<Rendered>>,
     rendered: AtomicU64,
     reused: AtomicU64,
 }
@@ -154,7 +156,7 @@ impl Default for RenderCache {
 impl RenderCache {
     pub fn new() -> Self {
         Self {
-            pages: moka::future::Cache::builder()
+            pages: moka::sync::Cache::builder()
                 .max_capacity(MAX_BYTES)
                 // The compressed copies come later and are about a quarter of the
                 // page each: counted up front.
@@ -171,14 +173,14 @@ impl RenderCache {
     /// Starts answering a request for the page `key`: the page itself if it can be
     /// reused now (see [`Self::reuse`]). Otherwise a [`Render`] to finish once the
     /// page's data is looked up.
-    pub async fn begin(
+    pub fn begin(
         &self,
         key: PageKey,
         now: DateTime<Utc>,
         epoch: u64,
         encoding: Encoding,
     ) -> Begun<'_> {
-        let held = self.pages.get(&key).await;
+        let held = self.pages.get(&key);
         if let Some(page) = &held
             && reusable(page, now, epoch)
         {
@@ -197,14 +199,14 @@ impl RenderCache {
     /// The page `key` if one rendered this second is still backed by fresh answers
     /// and the catalog has not been written to since (`epoch` is the catalog's now):
     /// its data was looked up then, so this is a cache hit without any lookup.
-    pub async fn reuse(
+    pub fn reuse(
         &self,
         key: &PageKey,
         now: DateTime<Utc>,
         epoch: u64,
         encoding: Encoding,
     ) -> Option<RenderedPage> {
-        let page = self.pages.get(key).await?;
+        let page = self.pages.get(key)?;
         reusable(&page, now, epoch).then(|| self.answer_reused(page, encoding))
     }
 
@@ -265,7 +267,7 @@ impl Render<'_> {
 
     /// The page as rendered from `inputs`: the one held if it was built from the
     /// same answers, else `build`'s template rendered now and stored.
-    pub async fn finish<T: Template>(
+    pub fn finish<T: Template>(
         self,
         inputs: Inputs,
         build: impl FnOnce() -> T,
@@ -296,7 +298,7 @@ impl Render<'_> {
             brotli: OnceLock::new(),
             ahead: Default::default(),
         });
-        cache.pages.insert(self.key, page.clone()).await;
+        cache.pages.insert(self.key, page.clone());
         Ok(RenderedPage {
             page,
             status,

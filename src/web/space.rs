@@ -161,17 +161,15 @@ async fn render_space(
         .answer(tweets.as_ref())
         .answer(recording.as_ref());
     let status = inputs.status();
-    render
-        .finish(inputs, || {
-            let data = SpaceData {
-                space: &space,
-                people: people.as_deref(),
-                tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
-                recording: recording.as_deref(),
-            };
-            build_space_page(&PageContext::at(state, now), &data, status)
-        })
-        .await
+    render.finish(inputs, || {
+        let data = SpaceData {
+            space: &space,
+            people: people.as_deref(),
+            tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
+            recording: recording.as_deref(),
+        };
+        build_space_page(&PageContext::at(state, now), &data, status)
+    })
 }
 
 /// What a page needs besides its data: where the site lives, when "now" is, and how

@@ -62,11 +62,7 @@ impl App {
         render: impl FnOnce(Render<'a>) -> BoxFuture<'a, AppResult<RenderedPage>>,
     ) -> AppResult<RenderedPage> {
         let now = self.now();
-        match self
-            .pages
-            .begin(key, now, self.catalog.epoch(), encoding)
-            .await
-        {
+        match self.pages.begin(key, now, self.catalog.epoch(), encoding) {
             Begun::Reused(page) => Ok(page),
             Begun::Render(started) => render(started).await,
         }

@@ -23,14 +23,11 @@ async fn render_at(
     add: impl FnOnce(Inputs) -> Inputs,
     n: u32,
 ) -> (String, CacheStatus) {
-    let Begun::Render(render) = cache
-        .begin(PageKey::Home, t, epoch, Encoding::Identity)
-        .await
-    else {
+    let Begun::Render(render) = cache.begin(PageKey::Home, t, epoch, Encoding::Identity) else {
         panic!("reused before lookups");
     };
     let inputs = add(render.inputs());
-    let page = render.finish(inputs, || Counter { n }).await.unwrap();
+    let page = render.finish(inputs, || Counter { n }).unwrap();
     (body(&page), page.status)
 }
 
@@ -91,23 +88,17 @@ async fn before_lookups_reuses_only_in_the_same_second_epoch_and_freshness() {
     .await;
     assert_eq!(first.0, "<p>1</p>");
     assert_eq!(
-        reused(begin(at(10), 7).await),
+        reused(begin(at(10), 7)),
         Some(("<p>1</p>".to_owned(), CacheStatus::Hit)),
         "same second, epoch, fresh"
     );
     assert!(
-        reused(begin(at(10), 8).await).is_none(),
+        reused(begin(at(10), 8)).is_none(),
         "the catalog was written to"
     );
     let later = at(10) + chrono::Duration::milliseconds(600);
-    assert!(
-        reused(begin(later, 7).await).is_none(),
-        "an answer went stale"
-    );
-    assert!(reused(begin(at(11), 7).await).is_none(), "a new second");
+    assert!(reused(begin(later, 7)).is_none(), "an answer went stale");
+    assert!(reused(begin(at(11), 7)).is_none(), "a new second");
     render_at(&cache, at(20), 7, |i| i.answer::<u32>(None), 2).await;
-    assert!(
-        reused(begin(at(20), 7).await).is_none(),
-        "no lookup, no promise"
-    );
+    assert!(reused(begin(at(20), 7)).is_none(), "no lookup, no promise");
 }
