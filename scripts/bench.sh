@@ -354,6 +354,33 @@ print(f"| {label} | {rate} | {s['requestsPerSec']:.0f} | {ms(p.get('p50'))} | {m
       f"{('**met**' if ok else '**missed**') if label == 'earshot' else '(reference)'} |")
 PY
     done
+    # The evidence for oha's own stalls: one more nginx run with every request kept
+    # (--db-url), then the 50 ms windows where latency jumped, beside the moments
+    # oha's result vector reaches a power of two and is copied to grow.
+    log "oha against nginx again, every request kept, for a time series"
+    rm -f "$WORK/oha-series.db"
+    oha -z "${OHA_SECS}s" -q "$rate" -c "$WRK_CONN" --latency-correction --no-tui \
+        --db-url "$WORK/oha-series.db" "http://127.0.0.1:$NGINX_PORT/space.html" >/dev/null 2>&1
+    python3 - "$WORK/oha-series.db" "$rate" >>"$f" <<'PY'
+import collections, sqlite3, sys
+rate = int(sys.argv[2])
+rows = sqlite3.connect(sys.argv[1]).execute("select start_latency_correction, end from oha").fetchall()
+t0 = min(r[0] for r in rows)
+windows = collections.defaultdict(lambda: [0, 0.0])
+for due, end in rows:
+    w = windows[int((due - t0) * 20)]
+    if end - due > 0.005:
+        w[0] += 1
+    w[1] = max(w[1], end - due)
+slow = sum(w[0] for w in windows.values())
+spikes = [f"{k / 20:.2f} s ({n}, max {m * 1000:.0f} ms)" for k, (n, m) in sorted(windows.items()) if n > 50]
+doublings = [f"{2 ** k / rate:.2f} s" for k in range(12, 40) if rate <= 2 ** k <= len(rows)]
+print()
+print(f"Where oha's tail comes from: one more {len(rows) / rate:.0f} s oha run against nginx at the same rate, with every request kept")
+print(f"(`--db-url`), {slow} of {len(rows)} requests over 5 ms ({100 * slow / len(rows):.2f} %). The 50 ms windows with more than 50 of them,")
+print(f"from the start (requests over 5 ms, slowest): {'; '.join(spikes) or 'none'}. oha's result vector fills")
+print(f"and is copied to twice its size after 2^k requests, at this rate at {', '.join(doublings)}.")
+PY
     {
         echo
         echo "The same rate from a client that does not stall itself (\`examples/openloop.rs\`: one thread, $WRK_CONN keep-alive"
