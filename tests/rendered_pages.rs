@@ -30,6 +30,12 @@ fn directory(id: &'static str, count: Arc<AtomicU64>) -> Reply {
     }))
 }
 
+/// A GET of `path` with `etag` as its validator.
+async fn revalidate(app: &TestApp, path: &str, etag: &str) -> reqwest::Response {
+    let request = app.http.get(app.url(path)).header("if-none-match", etag);
+    request.send().await.unwrap()
+}
+
 /// (rendered, reused) from `/metrics`.
 async fn renders(app: &TestApp) -> (u64, u64) {
     let (_, _, text) = app.fetch("/metrics").await;
@@ -77,13 +83,7 @@ async fn a_crowd_on_one_page_costs_one_render_a_second() {
             .all(|(e, c, b)| e == etag && c == "HIT" && b == body),
         "every later view is the same bytes, a cache hit"
     );
-    let again = app
-        .http
-        .get(app.url("/spaces/1crowd"))
-        .header("if-none-match", etag)
-        .send()
-        .await
-        .unwrap();
+    let again = revalidate(&app, "/spaces/1crowd", etag).await;
     assert_eq!(again.status(), 304);
 
     // The next second words relative times anew.
@@ -258,26 +258,14 @@ async fn a_reused_page_is_answered_as_its_render_was() {
 
     // A validator still gets a 304, and a HEAD the headers without the body.
     let etag = header(&plain_headers, "etag");
-    let unchanged = app
-        .http
-        .get(app.url("/spaces/1same"))
-        .header("if-none-match", etag)
-        .send()
-        .await
-        .unwrap();
+    let unchanged = revalidate(&app, "/spaces/1same", etag).await;
     assert_eq!(unchanged.status(), 304);
     // In a new second the page is rendered again, to the same bytes: a 304 from the
     // render and one from its reuse are the same answer.
     app.clock.advance(chrono::Duration::seconds(1));
     let mut not_modified = Vec::new();
     for _ in 0..2 {
-        let response = app
-            .http
-            .get(app.url("/spaces/1same"))
-            .header("if-none-match", etag)
-            .send()
-            .await
-            .unwrap();
+        let response = revalidate(&app, "/spaces/1same", etag).await;
         assert_eq!(response.status(), 304);
         assert!(response.headers().get("content-type").is_none());
         not_modified.push(headers_of(&response));
