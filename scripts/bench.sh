@@ -334,7 +334,7 @@ bench_latency() {
         echo "| server | rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | statuses | p99 < 5 ms |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     } >"$f"
-    for label in "earshot|$SITE/spaces/$id|$rate" "nginx (same bytes)|http://127.0.0.1:$NGINX_PORT/space.html|$rate" "earshot, half of wrk's max|$SITE/spaces/$id|$wrk_half" "earshot|$SITE/spaces/$id|1000"; do
+    for label in "earshot (oha)|$SITE/spaces/$id|$rate" "nginx (same bytes, oha)|http://127.0.0.1:$NGINX_PORT/space.html|$rate" "earshot (oha), half of wrk's max|$SITE/spaces/$id|$wrk_half" "earshot (oha)|$SITE/spaces/$id|1000"; do
         IFS='|' read -r label url r <<<"$label"
         log "oha $label at $r req/s"
         oha -z "${OHA_SECS}s" -q "$r" -c "$WRK_CONN" --latency-correction --no-tui \
@@ -351,7 +351,7 @@ p99 = p.get("p99")
 ok = p99 is not None and p99 < 0.005
 print(f"| {label} | {rate} | {s['requestsPerSec']:.0f} | {ms(p.get('p50'))} | {ms(p.get('p90'))} | {ms(p99)} | "
       f"{ms(p.get('p99.9'))} | {ms(s['slowest'])} | {', '.join(f'{k}: {v}' for k, v in codes.items())} | "
-      f"{('**met**' if ok else '**missed**') if label == 'earshot' else '(reference)'} |")
+      f"{('**met**' if ok else '**missed**') if label == 'earshot (oha)' else '(reference)'} |")
 PY
     done
     # The evidence for oha's own stalls: one more nginx run with every request kept
@@ -392,9 +392,9 @@ PY
         echo "| server | rate req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | statuses | p99 < 5 ms |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     } >>"$f"
-    for label in "earshot|$SITE/spaces/$id" "nginx (same bytes)|http://127.0.0.1:$NGINX_PORT/space.html"; do
+    for label in "earshot (openloop)|$SITE/spaces/$id" "nginx (same bytes, openloop)|http://127.0.0.1:$NGINX_PORT/space.html"; do
         IFS='|' read -r label url <<<"$label"
-        log "openloop $label at $rate req/s"
+        log "$label at $rate req/s"
         "$OPENLOOP" --url "$url" --rate "$rate" --connections "$WRK_CONN" --secs "$OHA_SECS" >"$WORK/openloop.json"
         python3 - "$WORK/openloop.json" "$label" >>"$f" <<'PY'
 import json, sys
@@ -404,7 +404,7 @@ ok = d["p99_ms"] < 5
 codes = ", ".join(f"{k}: {v}" for k, v in d["statuses"].items())
 print(f"| {label} | {d['rate']} | {d['achieved']:.0f} | {d['p50_ms']:.2f} | {d['p90_ms']:.2f} | {d['p99_ms']:.2f} | "
       f"{d['p99_9_ms']:.2f} | {d['max_ms']:.2f} | {codes} | "
-      f"{('**met**' if ok else '**missed**') if label == 'earshot' else '(reference)'} |")
+      f"{('**met**' if ok else '**missed**') if label.startswith('earshot') else '(reference)'} |")
 PY
     done
     stop "$NGINX_PID" "$SITE_PID" "$DEMO_PID"
