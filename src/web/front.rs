@@ -12,7 +12,6 @@ use axum::http::{Method, header};
 use axum::response::Response;
 
 use crate::web::cache_policy::Conditional;
-
 use crate::web::encoding::Encoding;
 use crate::web::rendered::PageKey;
 use crate::web::state::App;
