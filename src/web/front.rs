@@ -16,36 +16,27 @@ use crate::web::encoding::Encoding;
 use crate::web::rendered::PageKey;
 use crate::web::state::App;
 
-/// A page asked for ahead of the router, in the encoding the client accepts.
-pub struct Wanted {
-    key: PageKey,
-    encoding: Encoding,
-}
-
-/// The page `request` asks for, if it may be answered ahead of the router: a GET (a
-/// HEAD goes through the router, which drops the body) for a page known from its
-/// route alone ([`page_key`]). `route` is the matched pattern, `id` its `{id}`.
-pub fn wanted(route: &str, id: Option<&str>, request: &Request) -> Option<Wanted> {
-    if request.method() != Method::GET {
-        return None;
-    }
-    Some(Wanted {
-        key: page_key(route, id, request.uri().query())?,
-        encoding: Encoding::preferred(request.headers().get(header::ACCEPT_ENCODING)),
-    })
-}
-
-/// The page, if it can be reused now (see [`crate::web::rendered::RenderCache::reuse`]),
-/// as the whole answer: with the headers the edge gives pages, or a 304.
+/// The whole answer to `request`, when it is a GET (a HEAD goes through the router,
+/// which drops the body) for a page known from its route alone ([`page_key`]) that
+/// can be reused now (see [`crate::web::rendered::RenderCache::reuse`]): the page in
+/// the encoding the client accepts, with the headers the edge gives pages, or a 304.
+/// `route` is the matched pattern, `id` its `{id}`.
 pub fn reused(
     app: &App,
-    wanted: Wanted,
+    route: &str,
+    id: Option<&str>,
+    request: &Request,
     conditional: &Conditional,
     framable: bool,
 ) -> Option<Response> {
+    if request.method() != Method::GET {
+        return None;
+    }
+    let key = page_key(route, id, request.uri().query())?;
+    let encoding = Encoding::preferred(request.headers().get(header::ACCEPT_ENCODING));
     let page = app
         .pages
-        .reuse(&wanted.key, app.now(), app.catalog.epoch(), wanted.encoding)?;
+        .reuse(&key, app.now(), app.catalog.epoch(), encoding)?;
     Some(page.finished(conditional, framable))
 }
 

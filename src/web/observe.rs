@@ -88,17 +88,13 @@ impl Edge {
             .then(|| (Instant::now(), request.method().clone()));
         let path = request.uri().path();
         let (route, id) = self.names.route(path);
-        let wanted = front::wanted(route, id, &request);
         let state = &self.state;
         state.metrics.request_started();
         let conditional = Conditional::of(&request);
         let framable = path.starts_with("/embed/");
         let response = match self.guard.admit(&request) {
             Ok(slot) => {
-                let reused = match wanted {
-                    Some(wanted) => front::reused(state, wanted, &conditional, framable),
-                    None => None,
-                };
+                let reused = front::reused(state, route, id, &request, &conditional, framable);
                 let response = match reused {
                     Some(finished) => finished,
                     None => {

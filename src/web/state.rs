@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use url::Url;
 
-use crate::error::AppResult;
-use crate::web::encoding::Encoding;
-use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
-
 use crate::catalog::Catalog;
 use crate::clock::Clock;
+use crate::error::AppResult;
 use crate::metrics::Metrics;
+use crate::web::encoding::Encoding;
+use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
