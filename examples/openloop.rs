@@ -2,11 +2,12 @@
 //! as wrk2 and `oha -q --latency-correction` do, for `scripts/bench.sh` (loopback
 //! only). Prints one JSON object: rate, achieved rate, percentiles, statuses.
 //!
-//! Why not oha alone: oha keeps every request's result in one growing `Vec`, and
-//! each time it doubles (at 1.9, 3.75, 7.5, 15 s… at 70k req/s) copying it stalls
-//! the machine for tens of milliseconds, which its latency correction then charges
-//! to the server, nginx included (BENCHMARKS.md §2). This tool holds a fixed
-//! histogram of whole microseconds instead, so its memory never grows.
+//! A cross-check on oha: with `--no-tui`, oha holds every result in an unbounded
+//! queue until the run ends, and each time the queue doubles (at 1.9, 3.75, 7.5,
+//! 15 s… at 70k req/s) copying it stalls oha's workers, for tens of milliseconds late
+//! in a long run, which its latency correction then charges to the server, nginx
+//! included (BENCHMARKS.md §2). This tool holds a fixed histogram of whole
+//! microseconds instead, so its memory never grows.
 //!
 //! How: a pacing thread releases request k at `start + k / rate`; `connections`
 //! keep-alive connections take released requests in turn. A request waiting for a
