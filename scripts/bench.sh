@@ -392,7 +392,8 @@ bench_latency() {
     local CLIENT_CPUS="" server_cpus=""
     if [ "$(nproc)" -ge 2 ]; then
         CLIENT_CPUS=0
-        server_cpus=1-$(($(nproc) - 1))
+        server_cpus=1
+        [ "$(nproc)" -eq 2 ] || server_cpus=1-$(($(nproc) - 1))
     fi
     start_demo 1
     start_earshot gateway "$server_cpus"
