@@ -107,15 +107,9 @@ start_demo() {
     wait_http "http://127.0.0.1:$DEMO_PORT/__demo/stats" "X-API-KEY: $KEY"
 }
 
-# on_cpus CPUS CMD… : runs CMD in the foreground pinned to CPUS (taskset's list), or
-# unpinned when CPUS is empty. Servers started in the background use pinned() instead,
-# so that $! is the server itself (taskset execs it), which stop() can end.
-on_cpus() {
-    local cpus=$1
-    shift
-    if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-# pinned CPUS -> sets PIN, the words to put before a command to pin it to CPUS.
+# pinned CPUS -> sets PIN, the words to put before a command to pin it to CPUS
+# (taskset's list; none when CPUS is empty). Words rather than a wrapper function, so a
+# server started in the background is $! itself (taskset execs it), which stop() ends.
 pinned() {
     PIN=()
     if [ -n "${1:-}" ]; then PIN=(taskset -c "$1"); fi
@@ -213,7 +207,8 @@ PY
 start_nginx() { # root [CPUS] -> NGINX_PORT, NGINX_PID; one worker per CPU it may use
     NGINX_PORT=$(free_port)
     local workers
-    workers=$(on_cpus "${2:-}" nproc)
+    pinned "${2:-}"
+    workers=$("${PIN[@]}" nproc)
     mkdir -p "$WORK/nginx/logs"
     cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes $workers;
@@ -243,7 +238,6 @@ http {
     }
 }
 EOF
-    pinned "${2:-}"
     "${PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/logs/stdout" 2>&1 &
     NGINX_PID=$!
     PIDS+=("$NGINX_PID")
@@ -331,7 +325,7 @@ oha_rounds() {
     for i in $(seq "$rounds"); do
         for j in "${!urls[@]}"; do
             curl -fsS -o /dev/null "${urls[$j]}"
-            on_cpus "$CLIENT_CPUS" oha -z "${secs}s" -q "$r" -c "$WRK_CONN" --latency-correction \
+            "${CLIENT[@]}" oha -z "${secs}s" -q "$r" -c "$WRK_CONN" --latency-correction \
                 --disable-compression --no-tui --output-format json "${urls[$j]}" >"$WORK/oha-$j-$i.json" 2>"$WORK/oha.err"
         done
     done
@@ -359,7 +353,7 @@ PY
 oha_long() {
     curl -fsS -o /dev/null "$2"
     rm -f "$5"
-    on_cpus "$CLIENT_CPUS" oha -z "${4}s" -q "$3" -c "$WRK_CONN" --latency-correction \
+    "${CLIENT[@]}" oha -z "${4}s" -q "$3" -c "$WRK_CONN" --latency-correction \
         --disable-compression --no-tui --db-url "$5" "$2" >/dev/null 2>"$WORK/oha.err"
     python3 - "$5" "$1" "$3" <<'PY'
 import collections, math, sqlite3, sys
@@ -389,12 +383,14 @@ bench_latency() {
     # Client and server on CPUs of their own, as on two machines. Sharing two cores, a
     # server's tail is mostly the scheduler giving its core to the client for a slice,
     # which says nothing about the server.
-    local CLIENT_CPUS="" server_cpus=""
+    local client_cpus="" server_cpus=""
     if [ "$(nproc)" -ge 2 ]; then
-        CLIENT_CPUS=0
+        client_cpus=0
         server_cpus=1
         [ "$(nproc)" -eq 2 ] || server_cpus=1-$(($(nproc) - 1))
     fi
+    pinned "$client_cpus"
+    local -a CLIENT=("${PIN[@]}") # read by oha_rounds and oha_long too
     start_demo 1
     start_earshot gateway "$server_cpus"
     local id
@@ -408,10 +404,9 @@ bench_latency() {
     # The max: earshot's closed-loop rate on the same page, connections and CPUs, by wrk
     # and by oha; the higher of the two is the server's, the lower a client's limit.
     log "max rate with this pinning"
-    curl -fsS -o /dev/null "$page"
     local wrk_max oha_max max rate
-    wrk_max=$(on_cpus "$CLIENT_CPUS" wrk -t1 -c"$WRK_CONN" -d10s "$page" | awk '/Requests\/sec/ {printf "%d", $2}')
-    oha_max=$(on_cpus "$CLIENT_CPUS" oha -z 10s -c "$WRK_CONN" --disable-compression --no-tui --output-format json "$page" |
+    wrk_max=$("${CLIENT[@]}" wrk -t1 -c"$WRK_CONN" -d10s "$page" | awk '/Requests\/sec/ {printf "%d", $2}')
+    oha_max=$("${CLIENT[@]}" oha -z 10s -c "$WRK_CONN" --disable-compression --no-tui --output-format json "$page" |
         python3 -c 'import json,sys; print(int(json.load(sys.stdin)["summary"]["requestsPerSec"]))')
     max=$((wrk_max > oha_max ? wrk_max : oha_max))
     rate=$((max / 2))
@@ -424,7 +419,7 @@ bench_latency() {
         echo "Space page (an open-loop rate: each latency counts from when its request was due, so a client or server that"
         echo "falls behind shows it), $OHA_RUNS rounds in which earshot and nginx serving the same bytes take turns, each run"
         echo "after one warming request; each server's median run by p99 is shown, and every run's p99 in the last column,"
-        echo "since the machine's drift moves single runs a lot. The client runs on CPU ${CLIENT_CPUS:-any}, the servers on"
+        echo "since the machine's drift moves single runs a lot. The client runs on CPU ${client_cpus:-any}, the servers on"
         echo "CPU ${server_cpus:-any} (\`taskset\`; nginx with one worker per CPU it has), as on two machines. The max is"
         echo "earshot's closed-loop rate on the same page, connections and CPUs: $wrk_max req/s by \`wrk -t1 -c$WRK_CONN\`,"
         echo "$oha_max by \`oha -c $WRK_CONN\`; RATE is half of the higher, $rate req/s. Target: p99 under 5 ms at 50 % of the max."
@@ -437,11 +432,11 @@ bench_latency() {
     log "oha at 1000 req/s"
     oha_rounds no 2 "$OHA_SECS" 1000 "earshot (oha)" "$page" >>"$f"
     log "openloop at $rate req/s"
-    local label url long=$((OHA_SECS * 4))
+    local label url long=20 # the length of one run before this method, to show why it changed
     for label in "earshot (openloop, ${long} s)|$page" "nginx, same bytes (openloop, ${long} s)|$same"; do
         IFS='|' read -r label url <<<"$label"
         curl -fsS -o /dev/null "$url"
-        on_cpus "$CLIENT_CPUS" "$OPENLOOP" --url "$url" --rate "$rate" --connections "$WRK_CONN" --secs "$long" >"$WORK/openloop.json"
+        "${CLIENT[@]}" "$OPENLOOP" --url "$url" --rate "$rate" --connections "$WRK_CONN" --secs "$long" >"$WORK/openloop.json"
         python3 - "$WORK/openloop.json" "$label" >>"$f" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
