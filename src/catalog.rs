@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheStatus, Cached, Loaded, StaleCache};
 use crate::clock::Clock;
-use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
+use crate::web::error::AppError;
 mod calls;
 mod watched;
 

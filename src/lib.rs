@@ -7,7 +7,6 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod error;
 pub mod ics;
 pub mod metrics;
 pub mod model;

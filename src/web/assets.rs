@@ -11,9 +11,9 @@ use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::AppError;
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::encoding::{AcceptEncoding, Encoding};
+use crate::web::error::AppError;
 
 struct Asset {
     /// The name in `static/`.

@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use crate::cache::CacheStatus;
 use crate::catalog::page_status;
-use crate::error::{AppError, AppResult};
 use crate::model::{Space, TopicSlug};
 use crate::upstream::wire::parse_time;
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::{Fragment, Page, render_fragment};

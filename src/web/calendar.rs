@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use crate::error::{AppError, AppResult};
 use crate::ics;
 use crate::model::{SpaceId, SpaceState};
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
 use crate::web::space::load_space;
 use crate::web::state::AppState;

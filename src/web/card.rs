@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::card::{self, CardInput, CardState};
-use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::cache_policy::CachePolicy;
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
 use crate::web::space::load_space;
 use crate::web::state::AppState;

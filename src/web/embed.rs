@@ -6,10 +6,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::error::{AppError, AppResult};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::render::{Gone, poll_status};
 use crate::web::rendered::{PageKey, Render, RenderedPage};

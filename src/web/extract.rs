@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 pub struct SitePath<T>(pub T);
 

@@ -3,10 +3,10 @@
 use askama::Template;
 use axum::extract::State;
 
-use crate::error::AppResult;
 use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
+use crate::web::error::AppResult;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod card;
 pub mod embed;
 pub mod encoding;
+pub mod error;
 pub mod extract;
 pub mod front;
 pub mod home;
@@ -30,7 +31,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 use cache_policy::Conditional;
 use state::AppState;
 

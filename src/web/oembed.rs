@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::{AppError, AppResult};
 use crate::model::SpaceId;
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::embed::{DEFAULT_HEIGHT, DEFAULT_WIDTH};
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none, parse_param};
 use crate::web::state::AppState;
 

@@ -5,9 +5,9 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::catalog::page_status;
-use crate::error::{AppError, AppResult};
 use crate::model::{Participant, Participants, Role, Space, SpaceId, User, UserId};
 use crate::upstream::UpstreamError;
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_param};
 use crate::web::layout::PageMeta;
 use crate::web::render::Page;

@@ -9,7 +9,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// Longest path and query we read; real pages are far shorter.
 pub const MAX_PATH: usize = 2048;

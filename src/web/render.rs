@@ -5,8 +5,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheStatus;
-use crate::error::AppError;
 use crate::web::cache_policy::CachePolicy;
+use crate::web::error::AppError;
 
 /// The header that shows how the page's data was obtained.
 pub const X_CACHE: &str = "x-cache";

@@ -29,10 +29,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
-use crate::error::AppError;
 use crate::model::SpaceId;
 use crate::web::cache_policy::{self, CachePolicy, Conditional};
 use crate::web::encoding::Encoding;
+use crate::web::error::AppError;
 use crate::web::render::{X_CACHE, etag_for};
 
 /// Bound on the bytes of rendered pages held. Entries serve only their own second, so

@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use crate::cache::CacheStatus;
 use crate::catalog::page_status;
-use crate::error::{AppError, AppResult};
 use crate::model::SpaceId;
 use crate::upstream::{ListState, UpstreamError};
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::render::Page;

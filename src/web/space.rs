@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
-use crate::error::{AppError, AppResult};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::encoding::AcceptEncoding;
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};

@@ -9,9 +9,9 @@ use url::Url;
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
-use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::web::encoding::Encoding;
+use crate::web::error::AppResult;
 use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 
 #[derive(Clone)]

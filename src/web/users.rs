@@ -4,8 +4,8 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::error::{AppError, AppResult};
 use crate::model::{SpaceState, User, UserId};
+use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
 use crate::web::render::Page;
