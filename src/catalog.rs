@@ -13,9 +13,11 @@ use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
-use crate::web::error::AppError;
 mod calls;
+mod error;
 mod watched;
+
+pub use error::{Failure, LookupError, Missing, Until};
 
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
@@ -140,7 +142,7 @@ impl Catalog {
         self.lookups.as_ref().map_or(0, Batcher::waiting)
     }
 
-    async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, AppError> {
+    async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, LookupError> {
         let key = request.clone();
         // Busy answers are renewed by one request in their last second, so the crowd
         // never waits on a reload at expiry. Not Spaces: the watched-live refresh
@@ -165,22 +167,7 @@ impl Catalog {
                 self.metrics.cache_outcome(cached.status);
                 Ok(cached)
             }
-            Err(err) => Err(match &*err {
-                UpstreamError::RateLimited { reset: Some(until) } => AppError::Paused {
-                    until: *until,
-                    retry_after_secs: (*until - self.clock.now())
-                        .num_seconds()
-                        .max(1)
-                        .unsigned_abs(),
-                },
-                UpstreamError::Unavailable { retry: Some(until) } => AppError::Unavailable {
-                    retry_after_secs: (*until - self.clock.now())
-                        .num_seconds()
-                        .max(1)
-                        .unsigned_abs(),
-                },
-                other => AppError::Upstream(other.clone()),
-            }),
+            Err(err) => Err(LookupError::from_upstream(&err, self.clock.now())),
         }
     }
 
@@ -212,7 +199,7 @@ impl Catalog {
         call(&self.upstream, &self.metrics, request).await
     }
 
-    pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, AppError> {
+    pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, LookupError> {
         let waiting = Counted::new(&self.space_requests);
         let got = self.get(UpstreamRequest::Space(id.clone())).await?;
         drop(waiting);
@@ -232,14 +219,14 @@ impl Catalog {
     pub async fn live(
         &self,
         topic: Option<TopicSlug>,
-    ) -> Result<Fetched<Arc<SpaceList>>, AppError> {
+    ) -> Result<Fetched<Arc<SpaceList>>, LookupError> {
         self.list(UpstreamRequest::Live { topic }).await
     }
 
     pub async fn scheduled(
         &self,
         topic: Option<TopicSlug>,
-    ) -> Result<Fetched<Arc<SpaceList>>, AppError> {
+    ) -> Result<Fetched<Arc<SpaceList>>, LookupError> {
         self.list(UpstreamRequest::Scheduled { topic }).await
     }
 
@@ -248,14 +235,14 @@ impl Catalog {
         &self,
         q: &str,
         state: ListState,
-    ) -> Result<Option<Fetched<Arc<SpaceList>>>, AppError> {
+    ) -> Result<Option<Fetched<Arc<SpaceList>>>, LookupError> {
         match UpstreamRequest::search(q, state) {
             Some(request) => self.list(request).await.map(Some),
             None => Ok(None),
         }
     }
 
-    async fn list(&self, request: UpstreamRequest) -> Result<Fetched<Arc<SpaceList>>, AppError> {
+    async fn list(&self, request: UpstreamRequest) -> Result<Fetched<Arc<SpaceList>>, LookupError> {
         let got = self.get(request).await?;
         project(got, |d| match d {
             UpstreamData::Spaces(l) => Some(l.clone()),
@@ -267,7 +254,7 @@ impl Catalog {
     pub async fn participants(
         &self,
         id: &SpaceId,
-    ) -> Result<Fetched<Option<Arc<Participants>>>, AppError> {
+    ) -> Result<Fetched<Option<Arc<Participants>>>, LookupError> {
         let got = self.get(UpstreamRequest::Participants(id.clone())).await?;
         project(got, |d| match d {
             UpstreamData::Participants(p) => Some(Some(p.clone())),
@@ -279,7 +266,7 @@ impl Catalog {
     pub async fn recording(
         &self,
         id: &SpaceId,
-    ) -> Result<Fetched<Option<Arc<Recording>>>, AppError> {
+    ) -> Result<Fetched<Option<Arc<Recording>>>, LookupError> {
         let got = self.get(UpstreamRequest::Recording(id.clone())).await?;
         project(got, |d| match d {
             UpstreamData::Recording(r) => Some(Some(r.clone())),
@@ -288,7 +275,7 @@ impl Catalog {
         })
     }
 
-    pub async fn tweets(&self, id: &SpaceId) -> Result<Fetched<Arc<Vec<Tweet>>>, AppError> {
+    pub async fn tweets(&self, id: &SpaceId) -> Result<Fetched<Arc<Vec<Tweet>>>, LookupError> {
         let got = self.get(UpstreamRequest::Tweets(id.clone())).await?;
         project(got, |d| match d {
             UpstreamData::Tweets(t) => Some(t.clone()),
@@ -300,7 +287,7 @@ impl Catalog {
     pub async fn user_spaces(
         &self,
         id: &UserId,
-    ) -> Result<Fetched<Option<Arc<Vec<UserSpace>>>>, AppError> {
+    ) -> Result<Fetched<Option<Arc<Vec<UserSpace>>>>, LookupError> {
         let got = self.get(UpstreamRequest::UserSpaces(id.clone())).await?;
         project(got, |d| match d {
             UpstreamData::UserSpaces(s) => Some(Some(s.clone())),
@@ -319,8 +306,8 @@ fn millis(d: Duration) -> u64 {
 fn project<T>(
     got: Fetched<UpstreamData>,
     pick: impl FnOnce(&UpstreamData) -> Option<T>,
-) -> Result<Fetched<T>, AppError> {
-    let value = pick(&got.value).ok_or(AppError::Upstream(UpstreamError::Malformed))?;
+) -> Result<Fetched<T>, LookupError> {
+    let value = pick(&got.value).ok_or(LookupError::Failed(Failure::Malformed))?;
     Ok(Cached {
         value,
         status: got.status,

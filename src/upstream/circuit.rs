@@ -66,9 +66,9 @@ impl Circuit {
                 *state = State::Probing;
                 Ok(())
             }
-            State::Open { until } => Err(UpstreamError::Unavailable { retry: Some(until) }),
+            State::Open { until } => Err(UpstreamError::Unavailable { until }),
             State::Probing => Err(UpstreamError::Unavailable {
-                retry: Some(now + COOL_DOWN),
+                until: now + COOL_DOWN,
             }),
         }
     }

@@ -154,9 +154,9 @@ pub enum UpstreamError {
     TooLarge,
     #[error("the upstream cannot answer this")]
     Unsupported,
-    /// The circuit is open after repeated failures; not called until `retry`.
+    /// The circuit is open after repeated failures; not called until `until`.
     #[error("the upstream is failing; we are giving it a rest")]
-    Unavailable { retry: Option<DateTime<Utc>> },
+    Unavailable { until: DateTime<Utc> },
 }
 
 /// The most ids one batch lookup may carry (X v2 `GET /2/spaces?ids=`).

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::catalog::{LookupError, Missing};
 use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
@@ -103,7 +104,10 @@ async fn render_widget(
 ) -> AppResult<RenderedPage> {
     let now = render.now();
     let found = state.catalog.space(&id).await?;
-    let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
+    let space = found
+        .value
+        .clone()
+        .ok_or(LookupError::NotFound(Missing::Space))?;
     let mut inputs = render
         .inputs()
         .lookup(found.status, found.fresh_until)

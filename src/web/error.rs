@@ -1,28 +1,28 @@
-//! The one error type. Every handler returns `Result<_, AppError>`; this file alone
-//! decides status, title and wording, and renders the error page.
+//! Errors as visitors see them. Every handler returns `AppResult<T>`; the catalog's
+//! domain errors convert with `?`. This file alone decides status, title, wording and
+//! `Retry-After` ([`ErrorAnswer`], one answer whatever form it goes out in) and renders
+//! the HTML error page.
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::upstream::UpstreamError;
+use crate::catalog::{Failure, LookupError, Missing};
 use crate::web::cache_policy::CachePolicy;
 use crate::web::layout::PageMeta;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Nothing at this address: a bad id, an unknown path, or the upstream said so.
+    /// Nothing at this address: a bad id, an unknown path, a page past the last.
     #[error("not found: {0}")]
     NotFound(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("upstream: {0}")]
-    Upstream(UpstreamError),
-    /// The upstream has failed repeatedly; it is left alone for a while.
-    #[error("upstream unavailable")]
-    Unavailable { retry_after_secs: u64 },
+    /// The Spaces data behind the page could not be had.
+    #[error("lookup: {0}")]
+    Lookup(#[from] LookupError),
     /// The path or query is longer than we accept.
     #[error("URI too long")]
     UriTooLong,
@@ -35,12 +35,6 @@ pub enum AppError {
     /// Every worker is busy: shed rather than queue without bound.
     #[error("overloaded")]
     Overloaded,
-    /// The upstream's rate limit is spent; nothing is asked of it until `until`.
-    #[error("updates paused until {until}")]
-    Paused {
-        until: chrono::DateTime<chrono::Utc>,
-        retry_after_secs: u64,
-    },
     #[error("internal error")]
     Internal,
 }
@@ -56,88 +50,131 @@ struct ErrorPage<'a> {
     message: String,
 }
 
-impl AppError {
-    fn parts(&self) -> (StatusCode, &'static str, String) {
-        match self {
+/// How an error is answered, whatever form the answer takes: the HTML page here;
+/// a feed, JSON or calendar answer words itself from the same parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorAnswer {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+    /// Seconds for `Retry-After`, within a second and an hour.
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorAnswer {
+    fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.clamp(1, 3600));
+        self
+    }
+
+    /// The answer to a failed lookup of Spaces data.
+    pub fn for_lookup(err: &LookupError) -> Self {
+        const TITLE: &str = "Spaces are unavailable";
+        match err {
             // X v2 forgets Spaces once they end; to a visitor that is what "not found" means.
-            Self::NotFound("Space") => (
+            LookupError::NotFound(Missing::Space) => Self::new(
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "This Space has ended or is no longer available.".to_owned(),
+                "This Space has ended or is no longer available.",
             ),
-            Self::NotFound(what) => (
+            LookupError::NotFound(what) => Self::new(
                 StatusCode::NOT_FOUND,
                 "Not found",
                 format!("We couldn't find that {what}. The link may be wrong."),
             ),
-            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why.clone()),
-            Self::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method not allowed",
-                "This address only answers GET and HEAD.".to_owned(),
-            ),
-            Self::Upstream(err) => {
-                let status = match err {
-                    UpstreamError::Timeout => StatusCode::GATEWAY_TIMEOUT,
-                    UpstreamError::RateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
-                    UpstreamError::Unsupported => StatusCode::NOT_FOUND,
-                    _ => StatusCode::BAD_GATEWAY,
-                };
-                let message = match err {
-                    UpstreamError::Timeout => {
-                        "Our Spaces source is taking too long to answer. Please try again in a moment.".to_owned()
-                    }
-                    UpstreamError::RateLimited { reset: Some(reset) } => format!(
-                        "Updates paused until {} UTC: we have used our allowance of requests to our Spaces source.",
-                        reset.format("%H:%M")
-                    ),
-                    UpstreamError::RateLimited { reset: None } => {
-                        "We've asked our Spaces source too often; please try again shortly.".to_owned()
-                    }
-                    UpstreamError::Unsupported => {
-                        "This information isn't available from our Spaces source.".to_owned()
-                    }
-                    _ => "Our Spaces source isn't answering properly right now. Please try again in a moment.".to_owned(),
-                };
-                (status, "Spaces are unavailable", message)
-            }
-            Self::Paused { until, .. } => (
+            LookupError::Paused(Some(until)) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Spaces are unavailable",
+                TITLE,
                 format!(
                     "Updates paused until {} UTC: we have used our allowance of requests to our Spaces source.",
-                    until.format("%H:%M")
+                    until.at.format("%H:%M")
                 ),
-            ),
-                        Self::Unavailable { .. } => (
+            )
+            .with_retry_after(until.wait.as_secs()),
+            LookupError::Paused(None) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Spaces are unavailable",
-                "Our Spaces source is having trouble; we'll try it again in a moment.".to_owned(),
+                TITLE,
+                "We've asked our Spaces source too often; please try again shortly.",
+            )
+            .with_retry_after(30),
+            LookupError::Unavailable(until) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                TITLE,
+                "Our Spaces source is having trouble; we'll try it again in a moment.",
+            )
+            .with_retry_after(until.wait.as_secs()),
+            LookupError::NotOffered => Self::new(
+                StatusCode::NOT_FOUND,
+                TITLE,
+                "This information isn't available from our Spaces source.",
             ),
-            Self::UriTooLong => (
+            LookupError::Failed(Failure::Timeout) => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                TITLE,
+                "Our Spaces source is taking too long to answer. Please try again in a moment.",
+            ),
+            LookupError::Failed(_) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                TITLE,
+                "Our Spaces source isn't answering properly right now. Please try again in a moment.",
+            ),
+        }
+    }
+}
+
+impl AppError {
+    /// Status, title, wording and `Retry-After`: decided here, once, for every renderer.
+    pub fn answer(&self) -> ErrorAnswer {
+        match self {
+            Self::NotFound(what) => ErrorAnswer::new(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                format!("We couldn't find that {what}. The link may be wrong."),
+            ),
+            Self::BadRequest(why) => {
+                ErrorAnswer::new(StatusCode::BAD_REQUEST, "Bad request", why.clone())
+            }
+            Self::MethodNotAllowed => ErrorAnswer::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "This address only answers GET and HEAD.",
+            ),
+            Self::Lookup(err) => ErrorAnswer::for_lookup(err),
+            Self::UriTooLong => ErrorAnswer::new(
                 StatusCode::URI_TOO_LONG,
                 "Address too long",
-                "That address is longer than any page here. Check the link.".to_owned(),
+                "That address is longer than any page here. Check the link.",
             ),
-            Self::PayloadTooLarge => (
+            Self::PayloadTooLarge => ErrorAnswer::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too much sent",
-                "No page here reads what you sent, and that was more than we accept.".to_owned(),
+                "No page here reads what you sent, and that was more than we accept.",
             ),
-            Self::TooManyRequests { .. } => (
+            Self::TooManyRequests { retry_after_secs } => ErrorAnswer::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Slow down",
-                "You've made a lot of requests in a short time. Please wait a moment and try again.".to_owned(),
-            ),
-            Self::Overloaded => (
+                "You've made a lot of requests in a short time. Please wait a moment and try again.",
+            )
+            .with_retry_after(*retry_after_secs),
+            Self::Overloaded => ErrorAnswer::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Busy",
-                "earshot is very busy right now. Please try again in a moment.".to_owned(),
-            ),
-            Self::Internal => (
+                "earshot is very busy right now. Please try again in a moment.",
+            )
+            .with_retry_after(1),
+            Self::Internal => ErrorAnswer::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
-                "Something went wrong on our side.".to_owned(),
+                "Something went wrong on our side.",
             ),
         }
     }
@@ -145,15 +182,16 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, heading, message) = self.parts();
+        let answer = self.answer();
+        let status = answer.status;
         if status.is_server_error() {
             tracing::warn!(error = %self, status = status.as_u16(), "request failed");
         }
         let page = ErrorPage {
-            meta: PageMeta::new(heading),
+            meta: PageMeta::new(answer.title),
             status: status.as_u16(),
-            heading,
-            message,
+            heading: answer.title,
+            message: answer.message,
         };
         let mut response = match page.render() {
             Ok(html) => (
@@ -162,25 +200,81 @@ impl IntoResponse for AppError {
                 html,
             )
                 .into_response(),
-            Err(_) => (status, format!("{heading}\n")).into_response(),
+            Err(_) => (status, format!("{}\n", answer.title)).into_response(),
         };
         response.extensions_mut().insert(CachePolicy::NoStore);
-        let headers = response.headers_mut();
-        let retry_after = match &self {
-            Self::Paused {
-                retry_after_secs, ..
-            }
-            | Self::Unavailable { retry_after_secs }
-            | Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
-            Self::Overloaded => Some(1),
-            Self::Upstream(UpstreamError::RateLimited { .. }) => Some(30),
-            _ => None,
-        };
-        if let Some(secs) = retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.clamp(1, 3600).to_string())
-        {
-            headers.insert(header::RETRY_AFTER, v);
+        if let Some(secs) = answer.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::catalog::Until;
+
+    fn answer(err: LookupError) -> (u16, &'static str, String, Option<u64>) {
+        let a = AppError::from(err).answer();
+        (a.status.as_u16(), a.title, a.message, a.retry_after)
+    }
+
+    #[test]
+    fn lookup_errors_answer_as_before_the_split() {
+        let until = Until {
+            at: "2026-01-01T12:02:00Z".parse().unwrap(),
+            wait: Duration::from_secs(120),
+        };
+        let (status, title, message, retry) = answer(LookupError::Paused(Some(until)));
+        assert_eq!(
+            (status, title, retry),
+            (503, "Spaces are unavailable", Some(120))
+        );
+        assert_eq!(
+            message,
+            "Updates paused until 12:02 UTC: we have used our allowance of requests to our Spaces source."
+        );
+        assert_eq!(answer(LookupError::Paused(None)).3, Some(30));
+        let (status, _, _, retry) = answer(LookupError::Unavailable(until));
+        assert_eq!((status, retry), (503, Some(120)));
+        assert_eq!(answer(LookupError::NotOffered).0, 404);
+        assert_eq!(answer(LookupError::Failed(Failure::Timeout)).0, 504);
+        assert_eq!(answer(LookupError::Failed(Failure::Status(500))).0, 502);
+        assert_eq!(answer(LookupError::Failed(Failure::Malformed)).3, None);
+        let (status, title, message, _) = answer(LookupError::NotFound(Missing::Space));
+        assert_eq!((status, title), (404, "Not found"));
+        assert_eq!(message, "This Space has ended or is no longer available.");
+        assert_eq!(
+            answer(LookupError::NotFound(Missing::User)).2,
+            "We couldn't find that user. The link may be wrong."
+        );
+    }
+
+    #[test]
+    fn retry_after_stays_within_a_second_and_an_hour() {
+        let long = Until {
+            at: "2026-01-01T20:00:00Z".parse().unwrap(),
+            wait: Duration::from_secs(8 * 3600),
+        };
+        assert_eq!(answer(LookupError::Unavailable(long)).3, Some(3600));
+        let answer = AppError::TooManyRequests {
+            retry_after_secs: 0,
+        }
+        .answer();
+        assert_eq!(answer.retry_after, Some(1));
+    }
+
+    #[test]
+    fn the_page_carries_status_and_retry_after() {
+        let response = AppError::Overloaded.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let response = AppError::NotFound("page").into_response();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::catalog::{LookupError, Missing};
 use crate::model::SpaceId;
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::embed::{DEFAULT_HEIGHT, DEFAULT_WIDTH};
@@ -98,7 +99,7 @@ pub async fn oembed(
         .max(1);
 
     let found = state.catalog.space(&id).await?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let space = found.value.ok_or(LookupError::NotFound(Missing::Space))?;
     let title = space.title().to_owned();
     let mut body = json!({
         "version": "1.0",

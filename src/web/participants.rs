@@ -4,9 +4,8 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::catalog::page_status;
+use crate::catalog::{LookupError, Missing, page_status};
 use crate::model::{Participant, Participants, Role, Space, SpaceId, User, UserId};
-use crate::upstream::UpstreamError;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_param};
 use crate::web::layout::PageMeta;
@@ -89,12 +88,12 @@ pub async fn participants(
     }
     let (found, people) = tokio::join!(state.catalog.space(&id), state.catalog.participants(&id));
     let found = found?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let space = found.value.ok_or(LookupError::NotFound(Missing::Space))?;
     let (list, people_status) = match people {
         Ok(p) => (p.value.map(|p| (*p).clone()).unwrap_or_default(), p.status),
         // The X API has no participants list: hosts and speakers come with the Space.
-        Err(AppError::Upstream(UpstreamError::Unsupported)) => (from_space(&space), found.status),
-        Err(err) => return Err(err),
+        Err(LookupError::NotOffered) => (from_space(&space), found.status),
+        Err(err) => return Err(err.into()),
     };
     let status = page_status([found.status, people_status]);
     let now = state.now();

@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::cache::CacheStatus;
-use crate::catalog::page_status;
+use crate::catalog::{LookupError, page_status};
 use crate::model::SpaceId;
-use crate::upstream::{ListState, UpstreamError};
+use crate::upstream::ListState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
@@ -124,11 +124,11 @@ pub async fn search(
             }
             Ok(None) => {}
             // The X API cannot search ended Spaces: say so instead of failing.
-            Err(AppError::Upstream(UpstreamError::Unsupported)) => {
+            Err(LookupError::NotOffered) => {
                 searched = true;
                 unavailable.push(list_state.as_str());
             }
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         }
     }
     let status = if searched {

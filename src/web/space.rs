@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
+use crate::catalog::{LookupError, Missing};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::encoding::AcceptEncoding;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::render::{Gone, poll_status};
@@ -124,7 +125,10 @@ async fn render_space(
         state.catalog.tweets(&id),
     );
     let found = found?;
-    let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
+    let space = found
+        .value
+        .clone()
+        .ok_or(LookupError::NotFound(Missing::Space))?;
     // The page stands without participants, tweets or the recording: they add detail,
     // and an upstream that cannot give them must not turn the page into an error.
     let recording = match space.state {
@@ -465,6 +469,6 @@ fn counts(space: &Space) -> Vec<(String, &'static str)> {
 /// The cache status and space, for handlers elsewhere (card, calendar) that need one.
 pub async fn load_space(state: &AppState, id: &SpaceId) -> AppResult<(Arc<Space>, CacheStatus)> {
     let found = state.catalog.space(id).await?;
-    let space = found.value.ok_or(AppError::NotFound("Space"))?;
+    let space = found.value.ok_or(LookupError::NotFound(Missing::Space))?;
     Ok((space, found.status))
 }

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
+use crate::catalog::{LookupError, Missing};
 use crate::model::{SpaceState, User, UserId};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
@@ -65,7 +66,7 @@ pub async fn user(
         }
     };
     let found = state.catalog.user_spaces(&id).await?;
-    let spaces = found.value.ok_or(AppError::NotFound("user"))?;
+    let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
     // There is no user lookup upstream: their own Spaces name them.
     let user = spaces
         .iter()
