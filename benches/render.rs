@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use earshot::cache::CacheStatus;
 use earshot::upstream::wire;
+use earshot::web::links::SiteUrl;
 use earshot::web::space::{PageContext, SpaceData, build_space_page};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -26,7 +27,7 @@ fn render(c: &mut Criterion) {
     let tweets = wire::parse_tweets(&fixture("tweets.json")).expect("tweets");
     let now: DateTime<Utc> = "2024-10-01T13:35:00Z".parse().expect("time");
     let ctx = PageContext {
-        base: "https://earshot.example".to_owned(),
+        site: SiteUrl::new("https://earshot.example/".parse().expect("url")),
         now,
         live_every_secs: 15,
     };

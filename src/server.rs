@@ -116,7 +116,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         catalog: Catalog::new(upstream, ttls, clock.clone(), metrics.clone()),
         metrics,
         clock,
-        public_url,
+        site: crate::web::links::SiteUrl::new(public_url),
         cards: crate::web::card::new_cache(),
         pages: crate::web::rendered::RenderCache::new(),
     });

@@ -17,6 +17,7 @@ use crate::upstream::wire::parse_time;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
+use crate::web::links;
 use crate::web::render::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
@@ -33,7 +34,7 @@ impl TopicLink {
         Self {
             slug: t.slug(),
             name: t.name(),
-            url: format!("/topics/{}", t.slug()),
+            url: links::topic(t),
         }
     }
 }
@@ -278,7 +279,7 @@ pub async fn live(
             meta: PageMeta::new("Live Spaces · earshot")
                 .nav(Nav::Live)
                 .pieced(!state.catalog.has_live_directory())
-                .canonical(state.absolute("/live"))
+                .canonical(state.site.absolute(links::LIVE))
                 .description("X Spaces live right now, by number of listeners.")
                 .cache(found.status),
             list: LiveList::build(&state, &filter, &found.value.spaces, true),
@@ -376,7 +377,7 @@ pub async fn upcoming(
             meta: PageMeta::new("Upcoming Spaces · earshot")
                 .nav(Nav::Upcoming)
                 .pieced(!state.catalog.has_live_directory())
-                .canonical(state.absolute("/upcoming"))
+                .canonical(state.site.absolute(links::UPCOMING))
                 .description("Scheduled X Spaces, soonest first.")
                 .cache(list.status),
             total: spaces.len(),
@@ -420,7 +421,7 @@ pub async fn topic(
         template: TopicPage {
             meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
                 .pieced(!state.catalog.has_live_directory())
-                .canonical(state.absolute(&format!("/topics/{}", topic.slug())))
+                .canonical(state.site.absolute(&links::topic(topic)))
                 .description(format!(
                     "Live and upcoming X Spaces about {}.",
                     topic.name()

@@ -8,6 +8,7 @@ use crate::ics;
 use crate::model::{SpaceId, SpaceState};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
+use crate::web::links;
 use crate::web::space::load_space;
 use crate::web::state::AppState;
 
@@ -21,15 +22,15 @@ pub async fn calendar(
         .scheduled_start
         .or(space.started_at)
         .ok_or(AppError::NotFound("calendar event"))?;
-    let page = state.absolute(&format!("/spaces/{id}"));
-    let join = format!("https://x.com/i/spaces/{id}");
+    let page = state.site.space(&id);
+    let join = links::join_on_x(&id);
     let host = space
         .creator
         .as_ref()
         .map(|c| format!("Hosted by {}.\n", c.display_name()))
         .unwrap_or_default();
     let description = format!("{host}Join on X: {join}\nDetails: {page}");
-    let uid = format!("{id}@{}", state.public_url.host_str().unwrap_or("earshot"));
+    let uid = format!("{id}@{}", state.site.host().unwrap_or("earshot"));
     let body = ics::calendar(&ics::Event {
         uid: &uid,
         stamp: state.now(),

@@ -12,6 +12,7 @@ use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::links;
 use crate::web::render::{Gone, poll_status};
 use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
@@ -71,7 +72,7 @@ fn theme(params: &EmbedParams) -> AppResult<Option<&'static str>> {
 
 fn status(state: &AppState, space: &Space, recording: Option<String>) -> EmbedStatus {
     EmbedStatus {
-        poll_url: format!("/embed/spaces/{}/live", space.id),
+        poll_url: links::embed_live(&space.id),
         every_secs: state.live_every_secs(),
         polling: space.is_live(),
         recording,
@@ -136,7 +137,7 @@ async fn render_widget(
         Widget {
             assets: &URLS,
             status: status(state, &space, recording_text),
-            space_url: state.absolute(&format!("/spaces/{id}")),
+            space_url: state.site.space(&id),
             theme,
             description,
             space: view,

@@ -8,6 +8,7 @@ use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::layout::{Nav, PageMeta};
+use crate::web::links;
 use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
@@ -61,7 +62,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
             meta: PageMeta::new("earshot: live and upcoming X Spaces")
                 .nav(Nav::Home)
                 .pieced(!state.catalog.has_live_directory())
-                .canonical(state.absolute("/"))
+                .canonical(state.site.absolute(links::HOME))
                 .cache(status),
             list,
             live_total: count(total),

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod front;
 pub mod home;
 pub mod layout;
+pub mod links;
 pub mod observe;
 pub mod oembed;
 pub mod ops;

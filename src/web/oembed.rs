@@ -12,6 +12,7 @@ use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::embed::{DEFAULT_HEIGHT, DEFAULT_WIDTH};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none, parse_param};
+use crate::web::links::{self, SiteUrl};
 use crate::web::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,29 +27,10 @@ pub struct OembedParams {
     format: Option<String>,
 }
 
-/// The Space id if `url` is a Space page on this site (same scheme-less host and port).
-pub fn space_id_in(state: &AppState, url: &str) -> Option<SpaceId> {
-    let url = url::Url::parse(url.trim()).ok()?;
-    let ours = &state.public_url;
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.host_str()?.eq_ignore_ascii_case(ours.host_str()?)
-        || url.port_or_known_default() != ours.port_or_known_default()
-    {
-        return None;
-    }
-    let prefix = ours.path().trim_end_matches('/');
-    let path = url.path().strip_prefix(prefix)?;
-    let mut segments = path.trim_matches('/').split('/');
-    match (segments.next(), segments.next(), segments.next()) {
-        (Some("spaces"), Some(id), None) => id.parse().ok(),
-        _ => None,
-    }
-}
-
 /// The iframe snippet for a Space, as the page's Embed section and oEmbed give it.
-pub fn snippet(base: &str, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
-    let src = format!("{base}/embed/spaces/{id}");
-    let script = format!("{base}/static/embed.js");
+pub fn snippet(site: &SiteUrl, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
+    let src = site.embed(id);
+    let script = site.embed_script();
     format!(
         "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" style=\"border:0;max-width:100%\" \
          title=\"{title} (X Space, via earshot)\" loading=\"lazy\"></iframe>\
@@ -87,7 +69,10 @@ pub async fn oembed(
     let url = params.url.ok_or_else(|| {
         AppError::BadRequest("url is required: the address of a Space page.".into())
     })?;
-    let id = space_id_in(&state, &url).ok_or(AppError::NotFound("Space page"))?;
+    let id = state
+        .site
+        .space_id_in(&url)
+        .ok_or(AppError::NotFound("Space page"))?;
     let max_width: Option<u32> = parse_param("maxwidth", params.maxwidth.as_deref())?;
     let max_height: Option<u32> = parse_param("maxheight", params.maxheight.as_deref())?;
     // The widget reflows to any width; the consumer's limits are never exceeded.
@@ -105,20 +90,20 @@ pub async fn oembed(
         "version": "1.0",
         "type": "rich",
         "provider_name": "earshot",
-        "provider_url": state.absolute("/"),
+        "provider_url": state.site.absolute(links::HOME),
         "title": title,
-        "html": snippet(&state.absolute(""), &id, &title, width, height),
+        "html": snippet(&state.site, &id, &title, width, height),
         "width": width,
         "height": height,
         "cache_age": state.catalog.ttls().live.as_secs().max(60),
-        "thumbnail_url": state.absolute(&format!("/spaces/{id}/card.png")),
+        "thumbnail_url": state.site.card(&id),
         "thumbnail_width": 1200,
         "thumbnail_height": 630,
     });
     if let Some(creator) = &space.creator {
         body["author_name"] = json!(creator.display_name());
         let author_url = match (&creator.id, &creator.username) {
-            (Some(uid), _) => Some(state.absolute(&format!("/users/{uid}"))),
+            (Some(uid), _) => Some(state.site.user(uid)),
             (None, Some(username)) => Some(format!("https://x.com/{username}")),
             _ => None,
         };

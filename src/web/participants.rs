@@ -9,6 +9,7 @@ use crate::model::{Participant, Participants, Role, Space, SpaceId, User, UserId
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_param};
 use crate::web::layout::PageMeta;
+use crate::web::links;
 use crate::web::render::Page;
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, count};
@@ -102,14 +103,10 @@ pub async fn participants(
     let speakers = list.speaker_count.unwrap_or(list.speakers.len() as u64);
     let listeners = list.listener_count.unwrap_or(list.listeners.len() as u64);
     let listeners_known = list.listener_count.is_some() || !list.listeners.is_empty();
-    let base = format!("/spaces/{id}/participants");
     let tab = |label, value: Option<Role>, n: u64| Tab {
         label,
         count: count(n),
-        url: match value {
-            Some(r) => format!("{base}?role={}", r.as_str()),
-            None => base.clone(),
-        },
+        url: links::participants(&id, value, 1),
         current: role == value,
     };
     let tabs: Vec<Tab> = [
@@ -161,18 +158,7 @@ pub async fn participants(
         .take(PAGE_SIZE)
         .map(|(p, r)| row(p, *r))
         .collect();
-    let link = |p: usize| {
-        let mut url = base.clone();
-        let mut sep = '?';
-        if let Some(r) = role {
-            url.push_str(&format!("{sep}role={}", r.as_str()));
-            sep = '&';
-        }
-        if p > 1 {
-            url.push_str(&format!("{sep}page={p}"));
-        }
-        url
-    };
+    let link = |p: usize| links::participants(&id, role, p);
     let shown_total = all.len();
     let expected = match role {
         None => hosts.saturating_add(speakers).saturating_add(listeners),
@@ -191,7 +177,7 @@ pub async fn participants(
     Ok(Page {
         template: ParticipantsPage {
             meta: PageMeta::new(format!("People in {} · earshot", view.title))
-                .canonical(state.absolute(&link(page)))
+                .canonical(state.site.absolute(&link(page)))
                 .cache(status),
             showing: if rows.is_empty() {
                 String::new()

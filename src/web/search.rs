@@ -12,6 +12,7 @@ use crate::upstream::ListState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
+use crate::web::links;
 use crate::web::render::Page;
 use crate::web::state::AppState;
 use crate::web::views::SpaceView;
@@ -103,7 +104,7 @@ pub async fn search(
     let scope = SearchScope::parse(params.state.as_deref())?;
     let q = params.q.unwrap_or_default();
     if let Some(id) = space_id_from_link(&q) {
-        return Ok(Redirect::to(&format!("/spaces/{id}")).into_response());
+        return Ok(Redirect::to(&links::space(&id)).into_response());
     }
     if q.chars().count() > 200 {
         return Err(AppError::BadRequest(

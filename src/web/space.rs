@@ -16,6 +16,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
+use crate::web::links::{self, SiteUrl};
 use crate::web::render::{Gone, poll_status};
 use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
@@ -40,7 +41,7 @@ pub struct LiveRefresh {
 impl LiveRefresh {
     fn new(every_secs: u64, space: &Space) -> Self {
         Self {
-            url: format!("/spaces/{}/live", space.id),
+            url: links::space_live(&space.id),
             every_secs,
             polling: space.is_live(),
         }
@@ -179,8 +180,8 @@ async fn render_space(
 /// What a page needs besides its data: where the site lives, when "now" is, and how
 /// often live data refreshes.
 pub struct PageContext {
-    /// The public base URL without its trailing slash.
-    pub base: String,
+    /// Where the site lives, for absolute links.
+    pub site: SiteUrl,
     pub now: DateTime<Utc>,
     pub live_every_secs: u64,
 }
@@ -188,14 +189,10 @@ pub struct PageContext {
 impl PageContext {
     pub fn at(state: &AppState, now: DateTime<Utc>) -> Self {
         Self {
-            base: state.absolute(""),
+            site: state.site.clone(),
             now,
             live_every_secs: state.live_every_secs(),
         }
-    }
-
-    fn absolute(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
     }
 }
 
@@ -213,18 +210,12 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
     let id = &space.id;
     let now = ctx.now;
     let view = SpaceView::new(space, now);
-    let share_url = ctx.absolute(&format!("/spaces/{id}"));
+    let share_url = ctx.site.space(id);
     let description = describe(space, &view);
     let (listeners, more_listeners) = listener_preview(data.people);
-    let oembed_url = {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("url", &share_url)
-            .append_pair("format", "json");
-        ctx.absolute(&format!("/oembed?{}", query.finish()))
-    };
+    let oembed_url = ctx.site.oembed(id);
     let embed_snippet = crate::web::oembed::snippet(
-        &ctx.base,
+        &ctx.site,
         id,
         &view.title,
         crate::web::embed::DEFAULT_WIDTH,
@@ -234,7 +225,7 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         title: view.title.clone(),
         description: description.clone(),
         url: share_url.clone(),
-        image: ctx.absolute(&format!("/spaces/{id}/card.png")),
+        image: ctx.site.card(id),
         image_alt: format!("{}: {}", view.state_label, view.title),
     };
     SpacePage {
@@ -251,10 +242,10 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         speakers: speakers(space, data.people),
         listeners,
         more_listeners,
-        participants_url: format!("/spaces/{id}/participants"),
+        participants_url: links::participants(id, None, 1),
         moments: moments(space, now),
         calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
-            .then(|| format!("/spaces/{id}/calendar.ics")),
+            .then(|| links::calendar(id)),
         recording: data
             .recording
             .map(RecordingView::new)
@@ -267,7 +258,7 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
             .collect(),
         share_url,
         embed_snippet,
-        embed_url: format!("/embed/spaces/{id}"),
+        embed_url: links::embed(id),
         space: view,
     }
 }
@@ -307,14 +298,14 @@ pub async fn live_status(
 pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoResponse {
     let moved = (
         StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, format!("/spaces/{id}"))],
+        [(header::LOCATION, links::space(&id))],
     );
     with_policy(CachePolicy::Public(86_400), moved)
 }
 
 fn join_url(space: &Space) -> Option<String> {
     matches!(space.state, SpaceState::Live | SpaceState::Scheduled)
-        .then(|| format!("https://x.com/i/spaces/{}", space.id))
+        .then(|| links::join_on_x(&space.id))
 }
 
 fn describe(space: &Space, view: &SpaceView) -> String {
@@ -347,7 +338,7 @@ fn person_from_id(id: &crate::model::UserId) -> PersonView {
     PersonView {
         name: format!("User {id}"),
         username: None,
-        url: Some(format!("/users/{id}")),
+        url: Some(links::user(id)),
         initials: "?".to_owned(),
         image: None,
         verified: false,

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use url::Url;
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::web::encoding::Encoding;
 use crate::web::error::AppResult;
+use crate::web::links::SiteUrl;
 use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
 
 #[derive(Clone)]
@@ -23,8 +23,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// "Now" for relative times and freshness; shared with the demo world in tests.
     pub clock: Clock,
-    /// Base for absolute links (canonical, OpenGraph, oEmbed); ends with `/`.
-    pub public_url: Url,
+    /// Where the site lives (`--public-url`): the base of every absolute link.
+    pub site: SiteUrl,
     /// Rendered share cards.
     pub cards: crate::web::card::CardCache,
     /// Rendered pages, reused while their data and second are unchanged.
@@ -74,11 +74,5 @@ impl App {
     /// How often live data refreshes, which is how often pages poll for it.
     pub fn live_every_secs(&self) -> u64 {
         self.catalog.ttls().live.as_secs().max(1)
-    }
-
-    /// An absolute URL on this site for a path like `/spaces/1abc`.
-    pub fn absolute(&self, path: &str) -> String {
-        let base = self.public_url.as_str().trim_end_matches('/');
-        format!("{base}{path}")
     }
 }

@@ -9,6 +9,7 @@ use crate::model::{SpaceState, User, UserId};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
+use crate::web::links;
 use crate::web::render::Page;
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView};
@@ -31,7 +32,8 @@ pub struct UserSpaceView {
 pub struct UserPage {
     meta: PageMeta,
     person: PersonView,
-    id: String,
+    /// Where the filter form goes: this page.
+    url: String,
     spaces: Vec<UserSpaceView>,
     state: String,
     role: String,
@@ -105,11 +107,11 @@ pub async fn user(
     Ok(Page {
         template: UserPage {
             meta: PageMeta::new(format!("{} · earshot", person.name))
-                .canonical(state.absolute(&format!("/users/{id}")))
+                .canonical(state.site.user(&id))
                 .description(format!("X Spaces hosted by or featuring {}.", person.name))
                 .cache(found.status),
             person,
-            id: id.to_string(),
+            url: links::user(&id),
             spaces: shown,
             state: params.state.unwrap_or_default().to_ascii_lowercase(),
             role: params.role.unwrap_or_default().to_ascii_lowercase(),

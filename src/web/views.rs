@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{Space, SpaceState, Topic, User};
+use crate::web::links;
 
 /// A moment, for `<time datetime=…>`: machine form, absolute text and relative text.
 #[derive(Clone, Debug)]
@@ -94,7 +95,7 @@ impl PersonView {
         Self {
             name: user.display_name().to_owned(),
             username: user.username.clone(),
-            url: user.id.as_ref().map(|id| format!("/users/{id}")),
+            url: user.id.as_ref().map(links::user),
             initials: user.initials(),
             image: user.profile_image_url.clone(),
             verified: user.verified,
@@ -138,7 +139,7 @@ impl TopicView {
     pub fn new(topic: &Topic) -> Self {
         Self {
             name: topic.name.clone(),
-            url: topic.slug.map(|s| format!("/topics/{}", s.slug())),
+            url: topic.slug.map(links::topic),
         }
     }
 }
@@ -216,7 +217,7 @@ impl SpaceView {
         };
         Self {
             id: space.id.to_string(),
-            url: format!("/spaces/{}", space.id),
+            url: links::space(&space.id),
             title: space.title().to_owned(),
             state: state.css(),
             state_label,
