@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod format;
 pub mod ics;
 pub mod metrics;
 pub mod model;

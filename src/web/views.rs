@@ -60,18 +60,8 @@ pub fn span(secs: u64) -> String {
     }
 }
 
-/// 1523 → "1,523".
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// 1523 → "1,523": what the pages call a count.
+pub use crate::format::thousands as count;
 
 /// "1 listener", "1,523 listeners".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
@@ -249,12 +239,9 @@ mod tests {
     }
 
     #[test]
-    fn counts_group_thousands() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1523), "1,523");
-        assert_eq!(count(1_234_567), "1,234,567");
+    fn plurals_agree_with_their_count() {
         assert_eq!(plural(1, "listener", "listeners"), "1 listener");
+        assert_eq!(plural(1523, "listener", "listeners"), "1,523 listeners");
     }
 
     #[test]
