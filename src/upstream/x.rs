@@ -79,10 +79,6 @@ impl XClient {
         })
     }
 
-    pub fn budget(&self) -> &RateBudget {
-        &self.budget
-    }
-
     fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {

@@ -136,14 +136,12 @@ impl TopicView {
 /// A Space as a card or a page header shows it.
 #[derive(Clone, Debug)]
 pub struct SpaceView {
-    pub id: String,
     pub url: String,
     pub title: String,
     pub state: &'static str,
     pub state_label: String,
     pub is_live: bool,
     pub creator: Option<PersonView>,
-    pub participants: Option<u64>,
     /// "1,523 listening" for live Spaces, "1,523 attended" for ended ones.
     pub count_text: Option<String>,
     pub reminders_text: Option<String>,
@@ -205,14 +203,12 @@ impl SpaceView {
             other => other.label().to_owned(),
         };
         Self {
-            id: space.id.to_string(),
             url: format!("/spaces/{}", space.id),
             title: space.title().to_owned(),
             state: state.css(),
             state_label,
             is_live: state.is_live(),
             creator: space.creator.as_ref().map(PersonView::new),
-            participants: space.participant_count,
             count_text,
             reminders_text,
             topics: space.topics.iter().map(TopicView::new).collect(),
