@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod format;
 pub mod ics;
 pub mod metrics;
 pub mod model;

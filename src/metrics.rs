@@ -81,15 +81,6 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Total upstream calls made, by any endpoint and outcome.
-    pub fn upstream_calls_total(&self) -> u64 {
-        let map = self
-            .upstream_calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        map.values().sum()
-    }
-
     pub fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
     }

@@ -302,6 +302,7 @@ pub struct SpaceList {
     pub total: Option<u64>,
 }
 
+/// The part someone plays in a Space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     Host,
@@ -367,7 +368,7 @@ pub struct Tweet {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserSpace {
     pub space: Space,
-    pub role: Option<String>,
+    pub role: Option<Role>,
 }
 
 #[cfg(test)]

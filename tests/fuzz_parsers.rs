@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use arbitrary::*;
 use chrono::{DateTime, TimeZone, Utc};
-use earshot::model::{Space, SpaceId, User, UserId};
+use earshot::model::{Role, Space, SpaceId, User, UserId};
 use earshot::upstream::UpstreamError;
 use earshot::upstream::wire::{
     parse_participants, parse_recording, parse_space, parse_space_list, parse_tweets,
@@ -364,7 +364,7 @@ proptest! {
         let ids: Vec<Space> = spaces.iter().map(|u| u.space.clone()).collect();
         prop_assert_eq!(kept_good(&ids), good_ids(&slots));
         for u in spaces.iter().filter(|u| u.space.id.as_str().starts_with("good")) {
-            prop_assert_eq!(u.role.as_deref(), Some("host"));
+            prop_assert_eq!(u.role, Some(Role::Host));
         }
     }
 

@@ -16,6 +16,8 @@ use std::sync::LazyLock;
 
 use tiny_skia::Pixmap;
 
+use crate::format::thousands;
+
 use super::draw::{self, Rgba};
 use super::layout::{self, Block};
 use super::text::{self, Face, Fonts};
@@ -242,7 +244,7 @@ fn title(pm: &mut Pixmap, fonts: &'static Fonts, raw: &str) {
 /// (RIGHT when there is nothing to show).
 fn stat(pm: &mut Pixmap, fonts: &'static Fonts, state: &CardState) -> f32 {
     let (label, value) = match state {
-        CardState::Live { listeners: Some(n) } => ("LISTENING NOW", text::group_thousands(*n)),
+        CardState::Live { listeners: Some(n) } => ("LISTENING NOW", thousands(*n)),
         CardState::Live { listeners: None } => ("HAPPENING NOW", "Tune in".to_string()),
         CardState::Scheduled { starts } => {
             let s = text::clean(fonts, starts, 80);
@@ -255,7 +257,7 @@ fn stat(pm: &mut Pixmap, fonts: &'static Fonts, state: &CardState) -> f32 {
         }
         CardState::Ended {
             attended: Some(n), ..
-        } => ("ATTENDED", text::group_thousands(*n)),
+        } => ("ATTENDED", thousands(*n)),
         CardState::Ended {
             attended: None,
             recording: true,

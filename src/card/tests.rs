@@ -1,6 +1,6 @@
 use super::compose::{FALLBACK_TITLE, title_text};
 use super::layout::{ELLIPSIS, ellipsize, fit, wrap};
-use super::text::{Face, clean, fonts, group_thousands};
+use super::text::{Face, clean, fonts};
 use super::*;
 
 fn input(title: &str, state: CardState) -> CardInput {
@@ -226,16 +226,6 @@ fn hostile_fields_everywhere_do_not_panic() {
         let png = render(&c).expect("render");
         assert_eq!(decode(&png).0, WIDTH);
     }
-}
-
-#[test]
-fn groups_thousands() {
-    assert_eq!(group_thousands(0), "0");
-    assert_eq!(group_thousands(999), "999");
-    assert_eq!(group_thousands(1000), "1,000");
-    assert_eq!(group_thousands(1523), "1,523");
-    assert_eq!(group_thousands(1_234_567), "1,234,567");
-    assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
 }
 
 #[test]

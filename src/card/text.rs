@@ -193,16 +193,3 @@ fn is_invisible(c: char) -> bool {
 pub(crate) fn has_substance(text: &str) -> bool {
     text.chars().any(char::is_alphanumeric)
 }
-
-/// 1234567 → "1,234,567".
-pub(crate) fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 
-use crate::model::{Space, SpaceId, SpaceList, SpaceState, Topic, User, UserId, UserSpace};
+use crate::model::{Role, Space, SpaceId, SpaceList, SpaceState, Topic, User, UserId, UserSpace};
 
 use super::UpstreamError;
 
@@ -370,7 +370,7 @@ pub fn parse_space_list(body: &[u8]) -> Result<SpaceList, UpstreamError> {
 pub fn parse_user_spaces(body: &[u8]) -> Result<Vec<UserSpace>, UpstreamError> {
     let list: WireList = from_slice(body)?;
     let (spaces, _) = parse_items(list.data, |w: WireSpace| {
-        let role = w.user_role.clone();
+        let role = w.user_role.as_deref().and_then(Role::parse);
         w.into_domain().map(|space| UserSpace { space, role })
     });
     Ok(spaces)

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::ApiKey;
-use crate::model::{Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserSpace};
+use crate::model::{Role, Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserSpace};
 
 /// The Space fields earshot shows. `subscriber_count` is left out: v2 serves it only
 /// to the creator's own token.
@@ -77,10 +77,6 @@ impl XClient {
             budget: Arc::new(RateBudget::new(clock)),
             seen: Mutex::new(HashMap::new()),
         })
-    }
-
-    pub fn budget(&self) -> &RateBudget {
-        &self.budget
     }
 
     fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Url {
@@ -248,7 +244,7 @@ impl XClient {
                         .into_iter()
                         .map(|space| UserSpace {
                             space,
-                            role: Some("host".to_owned()),
+                            role: Some(Role::Host),
                         })
                         .collect(),
                 )))

@@ -45,7 +45,7 @@ pub struct Widget {
     space: SpaceView,
     status: EmbedStatus,
     space_url: String,
-    theme: Option<&'static str>,
+    theme: Option<Theme>,
     description: String,
 }
 
@@ -56,7 +56,25 @@ pub struct WidgetStatus {
     status: EmbedStatus,
 }
 
-fn theme(params: &EmbedParams) -> AppResult<Option<&'static str>> {
+/// The widget's colour scheme, when the embedding site picks one; without it the
+/// widget follows the reader's `prefers-color-scheme`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// The `data-theme` value the widget's stylesheet keys on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
+}
+
+fn theme(params: &EmbedParams) -> AppResult<Option<Theme>> {
     match params
         .theme
         .as_deref()
@@ -64,8 +82,8 @@ fn theme(params: &EmbedParams) -> AppResult<Option<&'static str>> {
         .as_deref()
     {
         None | Some("auto") => Ok(None),
-        Some("light") => Ok(Some("light")),
-        Some("dark") => Ok(Some("dark")),
+        Some("light") => Ok(Some(Theme::Light)),
+        Some("dark") => Ok(Some(Theme::Dark)),
         Some(_) => Err(AppError::BadRequest("theme must be light or dark.".into())),
     }
 }
@@ -100,7 +118,7 @@ pub async fn widget(
 async fn render_widget(
     state: &AppState,
     id: SpaceId,
-    theme: Option<&'static str>,
+    theme: Option<Theme>,
     render: Render<'_>,
 ) -> AppResult<RenderedPage> {
     let now = render.now();

@@ -92,15 +92,8 @@ impl PageMeta {
         self
     }
 
-    /// Whether the navigation item named `name` is the current page.
-    pub fn current(&self, name: &str) -> bool {
-        let current = match self.nav {
-            Nav::None => "",
-            Nav::Home => "home",
-            Nav::Live => "live",
-            Nav::Upcoming => "upcoming",
-            Nav::Search => "search",
-        };
-        current == name
+    /// Whether `nav` is the current page's navigation item.
+    pub fn current(&self, nav: Nav) -> bool {
+        self.nav == nav
     }
 }

@@ -72,17 +72,22 @@ pub struct ParticipantsPage {
     note: Option<String>,
 }
 
+/// `?role=`: one part, or `all` for everyone.
+fn role_filter(params: &ParticipantParams) -> AppResult<Option<Role>> {
+    match params.role.as_deref() {
+        None | Some("all") => Ok(None),
+        Some(r) => Role::parse(r)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest("role must be host, speaker or listener.".into())),
+    }
+}
+
 pub async fn participants(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
     SiteQuery(params): SiteQuery<ParticipantParams>,
 ) -> AppResult<Page<ParticipantsPage>> {
-    let role = match params.role.as_deref() {
-        None | Some("all") => None,
-        Some(r) => Some(Role::parse(r).ok_or_else(|| {
-            AppError::BadRequest("role must be host, speaker or listener.".into())
-        })?),
-    };
+    let role = role_filter(&params)?;
     let page: usize = parse_param("page", params.page.as_deref())?.unwrap_or(1);
     if page == 0 || page > 10_000 {
         return Err(AppError::BadRequest("page must be a number from 1.".into()));
@@ -109,7 +114,7 @@ pub async fn participants(
         url: links::participants(&id, value, 1),
         current: role == value,
     };
-    let tabs: Vec<Tab> = [
+    let mut tabs: Vec<Tab> = vec![
         tab(
             "Everyone",
             None,
@@ -118,12 +123,11 @@ pub async fn participants(
         ),
         tab("Hosts", Some(Role::Host), hosts),
         tab("Speakers", Some(Role::Speaker), speakers),
-        tab("Listeners", Some(Role::Listener), listeners),
-    ]
-    .into_iter()
+    ];
     // Where the source lists no listeners at all, there is no tab for them.
-    .filter(|t| listeners_known || t.label != "Listeners")
-    .collect();
+    if listeners_known {
+        tabs.push(tab("Listeners", Some(Role::Listener), listeners));
+    }
 
     let row = |p: &Participant, role: Role| Row {
         person: PersonView::new(&p.user),

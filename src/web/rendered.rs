@@ -31,6 +31,7 @@ use chrono::{DateTime, Utc};
 use crate::cache::CacheStatus;
 use crate::model::SpaceId;
 use crate::web::cache_policy::{self, CachePolicy, Conditional};
+use crate::web::embed::Theme;
 use crate::web::encoding::Encoding;
 use crate::web::error::AppError;
 use crate::web::render::{X_CACHE, etag_for};
@@ -47,10 +48,7 @@ const KEEP: Duration = Duration::from_secs(2);
 pub enum PageKey {
     Home,
     Space(SpaceId),
-    Embed {
-        id: SpaceId,
-        theme: Option<&'static str>,
-    },
+    Embed { id: SpaceId, theme: Option<Theme> },
 }
 
 type Held = Arc<dyn Any + Send + Sync>;

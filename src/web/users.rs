@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::catalog::{LookupError, Missing};
-use crate::model::{SpaceState, User, UserId};
+use crate::model::{Role, SpaceState, User, UserId};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
@@ -22,11 +22,6 @@ pub struct UserParams {
     role: Option<String>,
 }
 
-pub struct UserSpaceView {
-    pub space: SpaceView,
-    pub role: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "user.html")]
 pub struct UserPage {
@@ -34,9 +29,27 @@ pub struct UserPage {
     person: PersonView,
     /// Where the filter form goes: this page.
     url: String,
-    spaces: Vec<UserSpaceView>,
+    spaces: Vec<SpaceView>,
     state: String,
-    role: String,
+    /// The part filtered on; `None` for any part.
+    role: Option<Role>,
+}
+
+/// `?role=`: host or speaker, or `participant` for any part at all.
+fn role_filter(params: &UserParams) -> AppResult<Option<Role>> {
+    match params
+        .role
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("participant") => Ok(None),
+        Some("host") => Ok(Some(Role::Host)),
+        Some("speaker") => Ok(Some(Role::Speaker)),
+        Some(_) => Err(AppError::BadRequest(
+            "role must be host, speaker or participant.".into(),
+        )),
+    }
 }
 
 pub async fn user(
@@ -58,15 +71,7 @@ pub async fn user(
             ));
         }
     };
-    let role_filter = match params.role.as_deref().map(str::to_ascii_lowercase) {
-        None => None,
-        Some(r) if matches!(r.as_str(), "host" | "speaker" | "participant") => Some(r),
-        Some(_) => {
-            return Err(AppError::BadRequest(
-                "role must be host, speaker or participant.".into(),
-            ));
-        }
-    };
+    let role = role_filter(&params)?;
     let found = state.catalog.user_spaces(&id).await?;
     let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
     // There is no user lookup upstream: their own Spaces name them.
@@ -81,24 +86,14 @@ pub async fn user(
             ..User::default()
         });
     let now = state.now();
-    let mut shown: Vec<UserSpaceView> = spaces
+    let mut shown: Vec<SpaceView> = spaces
         .iter()
         .filter(|s| state_filter.as_ref().is_none_or(|f| &s.space.state == f))
-        .filter(|s| {
-            role_filter.as_deref().is_none_or(|r| {
-                r == "participant"
-                    || s.role
-                        .as_deref()
-                        .is_some_and(|sr| sr.eq_ignore_ascii_case(r))
-            })
-        })
-        .map(|s| UserSpaceView {
-            space: SpaceView::new(&s.space, now),
-            role: s.role.clone(),
-        })
+        .filter(|s| role.is_none_or(|r| s.role == Some(r)))
+        .map(|s| SpaceView::new(&s.space, now))
         .collect();
     // Live first, then upcoming, then the rest.
-    shown.sort_by_key(|s| match s.space.state {
+    shown.sort_by_key(|s| match s.state {
         "live" => 0,
         "scheduled" => 1,
         _ => 2,
@@ -114,7 +109,7 @@ pub async fn user(
             url: links::user(&id),
             spaces: shown,
             state: params.state.unwrap_or_default().to_ascii_lowercase(),
-            role: params.role.unwrap_or_default().to_ascii_lowercase(),
+            role,
         },
         cache: found.status,
     })

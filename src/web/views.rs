@@ -61,18 +61,8 @@ pub fn span(secs: u64) -> String {
     }
 }
 
-/// 1523 → "1,523".
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// 1523 → "1,523": what the pages call a count.
+pub use crate::format::thousands as count;
 
 /// "1 listener", "1,523 listeners".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
@@ -147,14 +137,12 @@ impl TopicView {
 /// A Space as a card or a page header shows it.
 #[derive(Clone, Debug)]
 pub struct SpaceView {
-    pub id: String,
     pub url: String,
     pub title: String,
     pub state: &'static str,
     pub state_label: String,
     pub is_live: bool,
     pub creator: Option<PersonView>,
-    pub participants: Option<u64>,
     /// "1,523 listening" for live Spaces, "1,523 attended" for ended ones.
     pub count_text: Option<String>,
     pub reminders_text: Option<String>,
@@ -216,14 +204,12 @@ impl SpaceView {
             other => other.label().to_owned(),
         };
         Self {
-            id: space.id.to_string(),
             url: links::space(&space.id),
             title: space.title().to_owned(),
             state: state.css(),
             state_label,
             is_live: state.is_live(),
             creator: space.creator.as_ref().map(PersonView::new),
-            participants: space.participant_count,
             count_text,
             reminders_text,
             topics: space.topics.iter().map(TopicView::new).collect(),
@@ -250,12 +236,9 @@ mod tests {
     }
 
     #[test]
-    fn counts_group_thousands() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1523), "1,523");
-        assert_eq!(count(1_234_567), "1,234,567");
+    fn plurals_agree_with_their_count() {
         assert_eq!(plural(1, "listener", "listeners"), "1 listener");
+        assert_eq!(plural(1523, "listener", "listeners"), "1,523 listeners");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The reference's example payloads, and hostile variants of them.
 
 use super::*;
-use crate::model::TopicSlug;
+use crate::model::{Role, TopicSlug};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -90,7 +90,7 @@ fn reference_participants_recording_tweets_user_spaces() {
     assert_eq!(t[0].author.username.as_deref(), Some("space_promoter"));
 
     let u = parse_user_spaces(&fixture("user_spaces.json")).unwrap();
-    assert_eq!(u[0].role.as_deref(), Some("host"));
+    assert_eq!(u[0].role, Some(Role::Host));
 }
 
 #[test]
