@@ -1,11 +1,8 @@
 //! Typed access to Spaces data through the cache: every page reads from here.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheStatus, Cached, Loaded, StaleCache};
 use crate::clock::Clock;
@@ -17,6 +14,8 @@ use crate::model::{
 mod calls;
 mod watched;
 
+use crate::shared::Backends;
+use crate::shared::watched::WatchedSet;
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
 use calls::{call, space_lookups};
@@ -84,7 +83,7 @@ pub struct Catalog {
     metrics: Arc<Metrics>,
     clock: Clock,
     /// Live Spaces people are looking at, and when they last did: refreshed together.
-    watched: Mutex<HashMap<SpaceId, DateTime<Utc>>>,
+    watched: Arc<dyn WatchedSet>,
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
@@ -94,7 +93,15 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(upstream: DynUpstream, ttls: Ttls, clock: Clock, metrics: Arc<Metrics>) -> Self {
+    /// `backends` says where what replicas share lives: the upstream client already
+    /// draws on its budget; the catalog keeps the rest.
+    pub fn new(
+        upstream: DynUpstream,
+        backends: &Backends,
+        ttls: Ttls,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let cache = StaleCache::new(
             clock.clone(),
             CACHE_MAX_BYTES,
@@ -112,7 +119,7 @@ impl Catalog {
             ttls,
             metrics,
             clock,
-            watched: Mutex::new(HashMap::new()),
+            watched: backends.watched.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
         }
     }

@@ -116,7 +116,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         },
     };
     let state = AppState::new(App {
-        catalog: Catalog::new(upstream, ttls, clock.clone(), metrics.clone()),
+        catalog: Catalog::new(upstream, &backends, ttls, clock.clone(), metrics.clone()),
         metrics,
         clock,
         public_url,

@@ -25,10 +25,13 @@ impl Catalog {
     /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
     ///   counts of watched Spaces it lists are laid over the full Spaces held.
     ///
+    /// Where replicas share the watched set, every replica calls this on each tick
+    /// (reading the set shares its own views) and the one holding the lease refreshes.
+    ///
     /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
-        let ids = self.watched_ids();
-        if ids.is_empty() {
+        let ids = self.watched_ids().await;
+        if ids.is_empty() || !self.watched.may_refresh().await {
             return 0;
         }
         if self.upstream.has_batch_lookup() {
@@ -66,14 +69,9 @@ impl Catalog {
     }
 
     /// The Spaces watched within the window, forgetting the rest.
-    fn watched_ids(&self) -> Vec<SpaceId> {
-        let now = self.clock.now();
-        let window = watch_window(self.ttls);
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        watched.retain(|_, seen| now - *seen < window);
-        let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
-        ids.sort();
-        ids
+    async fn watched_ids(&self) -> Vec<SpaceId> {
+        let since = self.clock.now() - watch_window(self.ttls);
+        self.watched.watched_after(since).await
     }
 
     async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
@@ -170,20 +168,11 @@ impl Catalog {
     }
 
     pub(super) fn watch(&self, id: &SpaceId) {
-        let now = self.clock.now();
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        // Every view of a live Space lands here: update in place, clone the id once.
-        match watched.get_mut(id) {
-            Some(seen) => *seen = now,
-            None => {
-                watched.insert(id.clone(), now);
-            }
-        }
+        self.watched.watch(id, self.clock.now());
     }
 
     pub(super) fn unwatch(&self, id: &SpaceId) {
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        watched.remove(id);
+        self.watched.unwatch(id);
     }
 
     /// The platform says the Space is gone: drop everything held about it.

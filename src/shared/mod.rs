@@ -1,17 +1,20 @@
 //! State that replicas of earshot would share: the seams for cluster mode.
 //!
-//! The upstream's rate budget ([`budget`]) belongs to the deployment rather than to
-//! one process. It sits behind a small trait whose first implementation keeps it in
-//! this process; a Redis one can take its place without the upstream clients, or any
-//! page, knowing.
+//! Two things belong to the deployment rather than to one process: the upstream's
+//! rate budget ([`budget`]) and the set of watched live Spaces with the lease to
+//! refresh them ([`watched`]). Each sits behind a small trait whose first
+//! implementation keeps it in this process; a Redis one can take its place without
+//! the catalog's callers, or any page, knowing.
 //!
-//! It is chosen once, at start, by [`Backends::from_config`].
+//! They are chosen once, at start, by [`Backends::from_config`].
 
 pub mod budget;
+pub mod watched;
 
 use std::sync::Arc;
 
 use budget::{InProcessBudget, RateBudget};
+use watched::{InProcessWatched, WatchedSet};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -21,6 +24,8 @@ use crate::config::Config;
 pub struct Backends {
     /// The upstream's rate budget, per endpoint family.
     pub budget: Arc<dyn RateBudget>,
+    /// Live Spaces being watched, and the lease to refresh them.
+    pub watched: Arc<dyn WatchedSet>,
 }
 
 impl Backends {
@@ -33,6 +38,7 @@ impl Backends {
     pub fn in_process(_config: &Config, clock: &Clock) -> Self {
         Self {
             budget: Arc::new(InProcessBudget::new(clock.clone())),
+            watched: Arc::new(InProcessWatched::default()),
         }
     }
 }
