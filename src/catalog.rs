@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Duration;
 
-use crate::cache::{CacheStatus, Cached, Loaded, StaleCache};
+use crate::cache::{CacheStatus, Cached, StaleCache};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::metrics::Metrics;
@@ -12,9 +12,11 @@ use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
 mod calls;
+mod fill;
 mod watched;
 
 use crate::shared::Backends;
+use crate::shared::answers::AnswerStore;
 use crate::shared::watched::WatchedSet;
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
@@ -75,7 +77,10 @@ type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
 
 pub struct Catalog {
     upstream: DynUpstream,
+    /// This replica's answers (L1): every page's lookups are answered from here.
     cache: StaleCache<UpstreamRequest, UpstreamData>,
+    /// Answers shared with other replicas (L2), consulted only on an L1 miss.
+    answers: Arc<dyn AnswerStore>,
     /// Where the upstream has a batch lookup: cache misses for single Spaces go through
     /// here, behind the cache's own coalescing of misses for the same Space.
     lookups: Option<SpaceLookups>,
@@ -116,6 +121,7 @@ impl Catalog {
             space_requests,
             upstream,
             cache,
+            answers: backends.answers.clone(),
             ttls,
             metrics,
             clock,
@@ -160,12 +166,7 @@ impl Catalog {
         };
         let result = self
             .cache
-            .get_or_renew(key, ahead, || async move {
-                self.load(&request).await.map(|data| Loaded {
-                    ttl: self.ttl_for(&request, &data),
-                    value: data,
-                })
-            })
+            .get_or_renew(key, ahead, || self.fill(request))
             .await;
         match result {
             Ok(cached) => {

@@ -9,6 +9,7 @@ use super::calls::batch_label;
 use super::{Catalog, Ttls, millis};
 use crate::cache::CacheStatus;
 use crate::model::SpaceId;
+use crate::shared::answers::SharedAnswer;
 use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
 
 /// How long a live Space stays "watched" after its last view or poll.
@@ -99,16 +100,21 @@ impl Catalog {
                             self.unwatch(&id);
                         }
                         let key = UpstreamRequest::Space(id);
-                        self.cache
-                            .insert(key, UpstreamData::Space(Arc::new(space)), ttl)
+                        let fetched_at = self.clock.now();
+                        self.store(key, UpstreamData::Space(Arc::new(space)), fetched_at, ttl)
                             .await;
                     }
                     None => {
                         self.gone(&id).await;
                         let key = UpstreamRequest::Space(id);
-                        self.cache
-                            .insert(key, UpstreamData::NotFound, self.ttls.not_found())
-                            .await;
+                        let fetched_at = self.clock.now();
+                        self.store(
+                            key,
+                            UpstreamData::NotFound,
+                            fetched_at,
+                            self.ttls.not_found(),
+                        )
+                        .await;
                     }
                 }
             }
@@ -146,7 +152,7 @@ impl Catalog {
                 continue;
             };
             let key = UpstreamRequest::Space(id.clone());
-            let Some(UpstreamData::Space(held)) = self.cache.peek(&key).await else {
+            let Some(UpstreamData::Space(held)) = self.held(&key).await else {
                 continue;
             };
             if !held.is_live() {
@@ -155,16 +161,41 @@ impl Catalog {
             let mut space = (*held).clone();
             space.participant_count = listed.participant_count.or(space.participant_count);
             space.started_at = space.started_at.or(listed.started_at);
-            self.cache
-                .insert_as_of(
-                    key,
-                    UpstreamData::Space(Arc::new(space)),
-                    directory.fetched_at,
-                    ttl,
-                )
-                .await;
+            self.store(
+                key,
+                UpstreamData::Space(Arc::new(space)),
+                directory.fetched_at,
+                ttl,
+            )
+            .await;
         }
         calls
+    }
+
+    /// The answer held for `key`, fresh or not: this replica's, or another's.
+    async fn held(&self, key: &UpstreamRequest) -> Option<UpstreamData> {
+        match self.cache.peek(key).await {
+            Some(data) => Some(data),
+            None => self.answers.get(key).await.map(|answer| answer.data),
+        }
+    }
+
+    /// Stores a refreshed answer, fetched at `fetched_at` and fresh for `ttl` from
+    /// then, here and for the other replicas.
+    async fn store(
+        &self,
+        key: UpstreamRequest,
+        data: UpstreamData,
+        fetched_at: chrono::DateTime<chrono::Utc>,
+        ttl: Duration,
+    ) {
+        let shared = SharedAnswer {
+            data: data.clone(),
+            fetched_at,
+            ttl,
+        };
+        self.answers.put(&key, shared).await;
+        self.cache.insert_as_of(key, data, fetched_at, ttl).await;
     }
 
     pub(super) fn watch(&self, id: &SpaceId) {
@@ -183,6 +214,7 @@ impl Catalog {
             UpstreamRequest::Recording(id.clone()),
             UpstreamRequest::Tweets(id.clone()),
         ] {
+            self.answers.forget(&request).await;
             self.cache.invalidate(&request).await;
         }
     }

@@ -1,18 +1,21 @@
 //! State that replicas of earshot would share: the seams for cluster mode.
 //!
-//! Two things belong to the deployment rather than to one process: the upstream's
-//! rate budget ([`budget`]) and the set of watched live Spaces with the lease to
-//! refresh them ([`watched`]). Each sits behind a small trait whose first
+//! Three things belong to the deployment rather than to one process: the last good
+//! answer per upstream request ([`answers`]), the upstream's rate budget
+//! ([`budget`]) and the set of watched live Spaces with the lease to refresh them
+//! ([`watched`]). Each sits behind a small trait whose first
 //! implementation keeps it in this process; a Redis one can take its place without
 //! the catalog's callers, or any page, knowing.
 //!
 //! They are chosen once, at start, by [`Backends::from_config`].
 
+pub mod answers;
 pub mod budget;
 pub mod watched;
 
 use std::sync::Arc;
 
+use answers::{AnswerStore, NothingShared};
 use budget::{InProcessBudget, RateBudget};
 use watched::{InProcessWatched, WatchedSet};
 
@@ -22,6 +25,8 @@ use crate::config::Config;
 /// Where each piece of shared state lives.
 #[derive(Clone)]
 pub struct Backends {
+    /// Answers other replicas fetched (the cache's L2).
+    pub answers: Arc<dyn AnswerStore>,
     /// The upstream's rate budget, per endpoint family.
     pub budget: Arc<dyn RateBudget>,
     /// Live Spaces being watched, and the lease to refresh them.
@@ -37,6 +42,7 @@ impl Backends {
     /// Everything in this process: one replica, sharing with nobody.
     pub fn in_process(_config: &Config, clock: &Clock) -> Self {
         Self {
+            answers: Arc::new(NothingShared),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
         }
