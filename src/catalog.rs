@@ -17,6 +17,7 @@ mod watched;
 
 use crate::shared::Backends;
 use crate::shared::answers::AnswerStore;
+use crate::shared::samples::SampleStore;
 use crate::shared::watched::WatchedSet;
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
@@ -89,6 +90,8 @@ pub struct Catalog {
     clock: Clock,
     /// Live Spaces people are looking at, and when they last did: refreshed together.
     watched: Arc<dyn WatchedSet>,
+    /// Participant counts over time.
+    samples: Arc<dyn SampleStore>,
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
@@ -126,6 +129,7 @@ impl Catalog {
             metrics,
             clock,
             watched: backends.watched.clone(),
+            samples: backends.samples.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
         }
     }
@@ -142,6 +146,11 @@ impl Catalog {
 
     pub fn ttls(&self) -> Ttls {
         self.ttls
+    }
+
+    /// Listener history (recorded and read from issue 4/7 on).
+    pub fn samples(&self) -> &dyn SampleStore {
+        &*self.samples
     }
 
     pub async fn cache_usage(&self) -> (u64, u64) {

@@ -91,6 +91,7 @@ mod tests {
     use crate::shared::Backends;
     use crate::shared::answers::{AnswerStore, FillClaim, FillTurn, SharedAnswer};
     use crate::shared::budget::InProcessBudget;
+    use crate::shared::samples::{InProcessSamples, SampleLimits};
     use crate::shared::watched::InProcessWatched;
     use crate::upstream::{SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest};
 
@@ -201,6 +202,7 @@ mod tests {
             answers: l2.clone(),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
+            samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(TTL))),
         };
         let ttls = Ttls {
             cache: TTL,

@@ -1,22 +1,24 @@
 //! State that replicas of earshot would share: the seams for cluster mode.
 //!
-//! Three things belong to the deployment rather than to one process: the last good
+//! Four things belong to the deployment rather than to one process: the last good
 //! answer per upstream request ([`answers`]), the upstream's rate budget
-//! ([`budget`]) and the set of watched live Spaces with the lease to refresh them
-//! ([`watched`]). Each sits behind a small trait whose first
-//! implementation keeps it in this process; a Redis one can take its place without
-//! the catalog's callers, or any page, knowing.
+//! ([`budget`]), the set of watched live Spaces with the lease to refresh them
+//! ([`watched`]), and the listener history ([`samples`]). Each sits behind a small
+//! trait whose first implementation keeps it in this process; a Redis one can take
+//! its place without the catalog's callers, or any page, knowing.
 //!
 //! They are chosen once, at start, by [`Backends::from_config`].
 
 pub mod answers;
 pub mod budget;
+pub mod samples;
 pub mod watched;
 
 use std::sync::Arc;
 
 use answers::{AnswerStore, NothingShared};
 use budget::{InProcessBudget, RateBudget};
+use samples::{InProcessSamples, SampleLimits, SampleStore};
 use watched::{InProcessWatched, WatchedSet};
 
 use crate::clock::Clock;
@@ -31,6 +33,8 @@ pub struct Backends {
     pub budget: Arc<dyn RateBudget>,
     /// Live Spaces being watched, and the lease to refresh them.
     pub watched: Arc<dyn WatchedSet>,
+    /// Participant-count history per Space.
+    pub samples: Arc<dyn SampleStore>,
 }
 
 impl Backends {
@@ -40,11 +44,14 @@ impl Backends {
     }
 
     /// Everything in this process: one replica, sharing with nobody.
-    pub fn in_process(_config: &Config, clock: &Clock) -> Self {
+    pub fn in_process(config: &Config, clock: &Clock) -> Self {
         Self {
             answers: Arc::new(NothingShared),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
+            samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(
+                config.live_ttl,
+            ))),
         }
     }
 }
