@@ -64,6 +64,24 @@ pub struct Cached<V> {
 pub struct Loaded<V> {
     pub value: V,
     pub ttl: Duration,
+    /// When the value was fetched, if before this load (another replica fetched it);
+    /// `None`: when the load started.
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// The fetch failed and this is a last good answer from elsewhere: served as
+    /// stale, and kept for `ttl` before the next attempt.
+    pub stale: bool,
+}
+
+impl<V> Loaded<V> {
+    /// A value fetched by this load.
+    pub fn new(value: V, ttl: Duration) -> Self {
+        Self {
+            value,
+            ttl,
+            fetched_at: None,
+            stale: false,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -223,12 +241,15 @@ where
                 let started = clock.now();
                 match load().await {
                     Ok(loaded) => {
+                        let fetched_at = loaded.fetched_at.unwrap_or(started);
+                        // A stale answer backs off from now, as in the error case.
+                        let fresh_from = if loaded.stale { started } else { fetched_at };
                         let slot = Slot {
                             value: loaded.value,
-                            fetched_at: started,
-                            fresh_until: started + loaded.ttl,
+                            fetched_at,
+                            fresh_until: fresh_from + loaded.ttl,
                             ttl: loaded.ttl,
-                            stale: false,
+                            stale: loaded.stale,
                         };
                         store.insert(load_key, slot.clone()).await;
                         Ok(slot)
@@ -339,10 +360,7 @@ mod tests {
 
     async fn load_ok(calls: &AtomicUsize, value: u32) -> Result<Loaded<u32>, &'static str> {
         calls.fetch_add(1, Ordering::SeqCst);
-        Ok(Loaded {
-            value,
-            ttl: Duration::from_secs(10),
-        })
+        Ok(Loaded::new(value, Duration::from_secs(10)))
     }
 
     #[tokio::test]
@@ -448,10 +466,7 @@ mod tests {
                 c.get_or_load("k", || async move {
                     calls.fetch_add(1, Ordering::SeqCst);
                     gate.notified().await;
-                    Ok::<_, &str>(Loaded {
-                        value: 5,
-                        ttl: Duration::from_secs(10),
-                    })
+                    Ok::<_, &str>(Loaded::new(5, Duration::from_secs(10)))
                 })
                 .await
                 .map(|v| v.value)

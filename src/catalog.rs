@@ -1,13 +1,10 @@
 //! Typed access to Spaces data through the cache: every page reads from here.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use crate::cache::{CacheStatus, Cached, Loaded, StaleCache};
+use crate::cache::{CacheStatus, Cached, StaleCache};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::model::{
@@ -15,10 +12,15 @@ use crate::model::{
 };
 mod calls;
 mod error;
+mod fill;
 mod watched;
 
 pub use error::{Failure, LookupError, Missing, Until};
 
+use crate::shared::Backends;
+use crate::shared::answers::AnswerStore;
+use crate::shared::samples::SampleStore;
+use crate::shared::watched::WatchedSet;
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
 use calls::{call, space_lookups};
@@ -78,7 +80,10 @@ type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
 
 pub struct Catalog {
     upstream: DynUpstream,
+    /// This replica's answers (L1): every page's lookups are answered from here.
     cache: StaleCache<UpstreamRequest, UpstreamData>,
+    /// Answers shared with other replicas (L2), consulted only on an L1 miss.
+    answers: Arc<dyn AnswerStore>,
     /// Where the upstream has a batch lookup: cache misses for single Spaces go through
     /// here, behind the cache's own coalescing of misses for the same Space.
     lookups: Option<SpaceLookups>,
@@ -86,7 +91,9 @@ pub struct Catalog {
     metrics: Arc<Metrics>,
     clock: Clock,
     /// Live Spaces people are looking at, and when they last did: refreshed together.
-    watched: Mutex<HashMap<SpaceId, DateTime<Utc>>>,
+    watched: Arc<dyn WatchedSet>,
+    /// Participant counts over time.
+    samples: Arc<dyn SampleStore>,
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
@@ -96,7 +103,15 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(upstream: DynUpstream, ttls: Ttls, clock: Clock, metrics: Arc<Metrics>) -> Self {
+    /// `backends` says where what replicas share lives: the upstream client already
+    /// draws on its budget; the catalog keeps the rest.
+    pub fn new(
+        upstream: DynUpstream,
+        backends: &Backends,
+        ttls: Ttls,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let cache = StaleCache::new(
             clock.clone(),
             CACHE_MAX_BYTES,
@@ -111,10 +126,12 @@ impl Catalog {
             space_requests,
             upstream,
             cache,
+            answers: backends.answers.clone(),
             ttls,
             metrics,
             clock,
-            watched: Mutex::new(HashMap::new()),
+            watched: backends.watched.clone(),
+            samples: backends.samples.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
         }
     }
@@ -131,6 +148,11 @@ impl Catalog {
 
     pub fn ttls(&self) -> Ttls {
         self.ttls
+    }
+
+    /// Listener history (recorded and read from issue 4/7 on).
+    pub fn samples(&self) -> &dyn SampleStore {
+        &*self.samples
     }
 
     pub async fn cache_usage(&self) -> (u64, u64) {
@@ -155,12 +177,7 @@ impl Catalog {
         };
         let result = self
             .cache
-            .get_or_renew(key, ahead, || async move {
-                self.load(&request).await.map(|data| Loaded {
-                    ttl: self.ttl_for(&request, &data),
-                    value: data,
-                })
-            })
+            .get_or_renew(key, ahead, || self.fill(request))
             .await;
         match result {
             Ok(cached) => {

@@ -12,6 +12,7 @@ pub mod ics;
 pub mod metrics;
 pub mod model;
 pub mod server;
+pub mod shared;
 pub mod upstream;
 pub mod web;
 

@@ -15,6 +15,8 @@ use crate::config::{
 };
 use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
+use crate::shared::Backends;
+use crate::shared::budget::RateBudget;
 use crate::upstream::DynUpstream;
 use crate::upstream::circuit::Circuit;
 use crate::upstream::gateway::GatewayClient;
@@ -95,7 +97,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         addr: config.bind,
         reason: e.to_string(),
     })?;
-    let (upstream, demo) = connect_upstream(&config, &clock).await?;
+    let backends = Backends::from_config(&config, &clock);
+    let (upstream, demo) = connect_upstream(&config, &clock, &backends.budget).await?;
     let upstream: DynUpstream = Arc::new(Circuit::new(upstream, clock.clone()));
     let public_url = match &config.public_url {
         Some(url) => url.clone(),
@@ -113,7 +116,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         },
     };
     let state = AppState::new(App {
-        catalog: Catalog::new(upstream, ttls, clock.clone(), metrics.clone()),
+        catalog: Catalog::new(upstream, &backends, ttls, clock.clone(), metrics.clone()),
         metrics,
         clock,
         site: crate::web::links::SiteUrl::new(public_url),
@@ -196,16 +199,18 @@ fn bind_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// The upstream client, drawing on `budget`; the demo upstream too, when it is that.
 async fn connect_upstream(
     config: &Config,
     clock: &Clock,
+    budget: &Arc<dyn RateBudget>,
 ) -> Result<(DynUpstream, Option<DemoUpstream>), StartError> {
     match &config.upstream {
         UpstreamConfig::Gateway { url, key } => {
-            Ok((gateway(url.clone(), key, config, clock)?, None))
+            Ok((gateway(url.clone(), key, config, budget)?, None))
         }
         UpstreamConfig::X { url, key } => {
-            let client = XClient::new(url.clone(), key, config.upstream_timeout, clock.clone())
+            let client = XClient::new(url.clone(), key, config.upstream_timeout, budget.clone())
                 .map_err(|e| StartError::Upstream(e.to_string()))?;
             Ok((Arc::new(client), None))
         }
@@ -234,7 +239,7 @@ async fn connect_upstream(
             });
             let url = Url::parse(&format!("http://{addr}/"))
                 .map_err(|e| StartError::Demo(e.to_string()))?;
-            Ok((gateway(url, &key, config, clock)?, Some(demo)))
+            Ok((gateway(url, &key, config, budget)?, Some(demo)))
         }
     }
 }
@@ -243,9 +248,9 @@ fn gateway(
     url: Url,
     key: &ApiKey,
     config: &Config,
-    clock: &Clock,
+    budget: &Arc<dyn RateBudget>,
 ) -> Result<DynUpstream, StartError> {
-    let client = GatewayClient::new(url, key, config.upstream_timeout, clock.clone())
+    let client = GatewayClient::new(url, key, config.upstream_timeout, budget.clone())
         .map_err(|e| StartError::Upstream(e.to_string()))?;
     Ok(Arc::new(client))
 }

@@ -9,6 +9,7 @@ use super::calls::batch_label;
 use super::{Catalog, Ttls, millis};
 use crate::cache::CacheStatus;
 use crate::model::SpaceId;
+use crate::shared::answers::SharedAnswer;
 use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
 
 /// How long a live Space stays "watched" after its last view or poll.
@@ -25,10 +26,13 @@ impl Catalog {
     /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
     ///   counts of watched Spaces it lists are laid over the full Spaces held.
     ///
+    /// Where replicas share the watched set, every replica calls this on each tick
+    /// (reading the set shares its own views) and the one holding the lease refreshes.
+    ///
     /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
-        let ids = self.watched_ids();
-        if ids.is_empty() {
+        let ids = self.watched_ids().await;
+        if ids.is_empty() || !self.watched.may_refresh().await {
             return 0;
         }
         if self.upstream.has_batch_lookup() {
@@ -66,14 +70,9 @@ impl Catalog {
     }
 
     /// The Spaces watched within the window, forgetting the rest.
-    fn watched_ids(&self) -> Vec<SpaceId> {
-        let now = self.clock.now();
-        let window = watch_window(self.ttls);
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        watched.retain(|_, seen| now - *seen < window);
-        let mut ids: Vec<SpaceId> = watched.keys().cloned().collect();
-        ids.sort();
-        ids
+    async fn watched_ids(&self) -> Vec<SpaceId> {
+        let since = self.clock.now() - watch_window(self.ttls);
+        self.watched.watched_after(since).await
     }
 
     async fn refresh_in_batches(&self, ids: &[SpaceId]) -> usize {
@@ -101,16 +100,21 @@ impl Catalog {
                             self.unwatch(&id);
                         }
                         let key = UpstreamRequest::Space(id);
-                        self.cache
-                            .insert(key, UpstreamData::Space(Arc::new(space)), ttl)
+                        let fetched_at = self.clock.now();
+                        self.store(key, UpstreamData::Space(Arc::new(space)), fetched_at, ttl)
                             .await;
                     }
                     None => {
                         self.gone(&id).await;
                         let key = UpstreamRequest::Space(id);
-                        self.cache
-                            .insert(key, UpstreamData::NotFound, self.ttls.not_found())
-                            .await;
+                        let fetched_at = self.clock.now();
+                        self.store(
+                            key,
+                            UpstreamData::NotFound,
+                            fetched_at,
+                            self.ttls.not_found(),
+                        )
+                        .await;
                     }
                 }
             }
@@ -148,7 +152,7 @@ impl Catalog {
                 continue;
             };
             let key = UpstreamRequest::Space(id.clone());
-            let Some(UpstreamData::Space(held)) = self.cache.peek(&key).await else {
+            let Some(UpstreamData::Space(held)) = self.held(&key).await else {
                 continue;
             };
             if !held.is_live() {
@@ -157,33 +161,49 @@ impl Catalog {
             let mut space = (*held).clone();
             space.participant_count = listed.participant_count.or(space.participant_count);
             space.started_at = space.started_at.or(listed.started_at);
-            self.cache
-                .insert_as_of(
-                    key,
-                    UpstreamData::Space(Arc::new(space)),
-                    directory.fetched_at,
-                    ttl,
-                )
-                .await;
+            self.store(
+                key,
+                UpstreamData::Space(Arc::new(space)),
+                directory.fetched_at,
+                ttl,
+            )
+            .await;
         }
         calls
     }
 
-    pub(super) fn watch(&self, id: &SpaceId) {
-        let now = self.clock.now();
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        // Every view of a live Space lands here: update in place, clone the id once.
-        match watched.get_mut(id) {
-            Some(seen) => *seen = now,
-            None => {
-                watched.insert(id.clone(), now);
-            }
+    /// The answer held for `key`, fresh or not: this replica's, or another's.
+    async fn held(&self, key: &UpstreamRequest) -> Option<UpstreamData> {
+        match self.cache.peek(key).await {
+            Some(data) => Some(data),
+            None => self.answers.get(key).await.map(|answer| answer.data),
         }
     }
 
+    /// Stores a refreshed answer, fetched at `fetched_at` and fresh for `ttl` from
+    /// then, here and for the other replicas.
+    async fn store(
+        &self,
+        key: UpstreamRequest,
+        data: UpstreamData,
+        fetched_at: chrono::DateTime<chrono::Utc>,
+        ttl: Duration,
+    ) {
+        let shared = SharedAnswer {
+            data: data.clone(),
+            fetched_at,
+            ttl,
+        };
+        self.answers.put(&key, shared).await;
+        self.cache.insert_as_of(key, data, fetched_at, ttl).await;
+    }
+
+    pub(super) fn watch(&self, id: &SpaceId) {
+        self.watched.watch(id, self.clock.now());
+    }
+
     pub(super) fn unwatch(&self, id: &SpaceId) {
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        watched.remove(id);
+        self.watched.unwatch(id);
     }
 
     /// The platform says the Space is gone: drop everything held about it.
@@ -194,6 +214,7 @@ impl Catalog {
             UpstreamRequest::Recording(id.clone()),
             UpstreamRequest::Tweets(id.clone()),
         ] {
+            self.answers.forget(&request).await;
             self.cache.invalidate(&request).await;
         }
     }

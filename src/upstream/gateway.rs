@@ -7,19 +7,19 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderName;
 use url::Url;
 
-use super::budget::RateBudget;
 use super::http;
 use super::{
     LIST_LIMIT, PARTICIPANT_LIMIT, SpacesUpstream, UpstreamData, UpstreamError, UpstreamRequest,
     wire,
 };
-use crate::clock::Clock;
 use crate::config::ApiKey;
+use crate::shared::budget::{Family, RateBudget};
 
 pub struct GatewayClient {
     http: reqwest::Client,
     base: Url,
-    budget: RateBudget,
+    /// Each endpoint has its own budget.
+    budget: Arc<dyn RateBudget>,
 }
 
 impl GatewayClient {
@@ -27,14 +27,10 @@ impl GatewayClient {
         base: Url,
         key: &ApiKey,
         timeout: Duration,
-        clock: Clock,
+        budget: Arc<dyn RateBudget>,
     ) -> Result<Self, UpstreamError> {
         let http = http::client(HeaderName::from_static("x-api-key"), key.expose(), timeout)?;
-        Ok(Self {
-            http,
-            base,
-            budget: RateBudget::new(clock),
-        })
+        Ok(Self { http, base, budget })
     }
 
     /// The URL for a request: ids as encoded path segments, parameters as a query.
@@ -104,8 +100,8 @@ impl GatewayClient {
         // Each endpoint has its own budget; a spent one is not called until its reset.
         let body = match http::get_budgeted(
             &self.http,
-            &self.budget,
-            request.endpoint(),
+            &*self.budget,
+            family(request),
             self.url_for(request),
         )
         .await
@@ -137,6 +133,20 @@ impl GatewayClient {
     }
 }
 
+/// The budget a request draws on: its endpoint's, named as in metrics.
+fn family(request: &UpstreamRequest) -> Family {
+    match request {
+        UpstreamRequest::Space(_) => Family::Space,
+        UpstreamRequest::Search { .. } => Family::Search,
+        UpstreamRequest::Live { .. } => Family::Live,
+        UpstreamRequest::Scheduled { .. } => Family::Scheduled,
+        UpstreamRequest::Participants(_) => Family::Participants,
+        UpstreamRequest::Recording(_) => Family::Recording,
+        UpstreamRequest::Tweets(_) => Family::Tweets,
+        UpstreamRequest::UserSpaces(_) => Family::UserSpaces,
+    }
+}
+
 impl SpacesUpstream for GatewayClient {
     fn fetch<'a>(
         &'a self,
@@ -149,7 +159,9 @@ impl SpacesUpstream for GatewayClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
     use crate::model::{SpaceId, TopicSlug, UserId};
+    use crate::shared::budget::InProcessBudget;
     use crate::upstream::ListState;
 
     fn client(base: &str) -> GatewayClient {
@@ -157,9 +169,28 @@ mod tests {
             Url::parse(base).unwrap(),
             &ApiKey::new("k"),
             Duration::from_secs(1),
-            Clock::system(),
+            Arc::new(InProcessBudget::new(Clock::system())),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn each_endpoint_is_its_own_family_named_as_in_metrics() {
+        let id: SpaceId = "1abc".parse().unwrap();
+        let user: UserId = "42".parse().unwrap();
+        let requests = [
+            UpstreamRequest::Space(id.clone()),
+            UpstreamRequest::search("rust", ListState::Live).unwrap(),
+            UpstreamRequest::Live { topic: None },
+            UpstreamRequest::Scheduled { topic: None },
+            UpstreamRequest::Participants(id.clone()),
+            UpstreamRequest::Recording(id.clone()),
+            UpstreamRequest::Tweets(id),
+            UpstreamRequest::UserSpaces(user),
+        ];
+        for request in requests {
+            assert_eq!(family(&request).as_str(), request.endpoint());
+        }
     }
 
     #[test]

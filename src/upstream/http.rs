@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::UpstreamError;
-use super::budget::RateBudget;
+use crate::shared::budget::{Family, RateBudget};
 
 /// The most we read of one answer; a larger one is refused, not buffered.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -73,18 +73,22 @@ pub async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, 
 /// (never retried), 401 and 403 `Unauthorized`, the rest `Status`.
 pub async fn get_budgeted(
     client: &reqwest::Client,
-    budget: &RateBudget,
-    family: &'static str,
+    budget: &dyn RateBudget,
+    family: Family,
     url: Url,
 ) -> Result<Vec<u8>, UpstreamError> {
-    budget.check(family)?;
+    budget
+        .spend(family)
+        .await
+        .map_err(|paused| UpstreamError::RateLimited {
+            reset: Some(paused.until),
+        })?;
     let response = client.get(url).send().await.map_err(classify)?;
     let status = response.status();
-    let paused = budget.record(
-        family,
-        response.headers(),
-        status == StatusCode::TOO_MANY_REQUESTS,
-    );
+    let limited = status == StatusCode::TOO_MANY_REQUESTS;
+    let paused = budget
+        .record(family, super::budget::seen(response.headers(), limited))
+        .await;
     match status {
         StatusCode::OK => read_capped(response, MAX_BODY_BYTES).await,
         StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::RateLimited { reset: paused }),

@@ -13,15 +13,14 @@ use futures::future::BoxFuture;
 use reqwest::header::AUTHORIZATION;
 use url::Url;
 
-use super::budget::RateBudget;
 use super::http;
 use super::{
     BATCH_LIMIT, BatchItem, ListState, SpacesUpstream, UpstreamData, UpstreamError,
     UpstreamRequest, x_wire,
 };
-use crate::clock::Clock;
 use crate::config::ApiKey;
 use crate::model::{Role, Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserSpace};
+use crate::shared::budget::{Family, RateBudget};
 
 /// The Space fields earshot shows. `subscriber_count` is left out: v2 serves it only
 /// to the creator's own token.
@@ -38,14 +37,6 @@ const DISCOVERY_QUERIES: [&str; 4] = ["the", "live", "talk", "chat"];
 /// How many recently seen Spaces are remembered for the lists.
 const SEEN_MAX: usize = 2_000;
 
-/// Rate-limit families: v2 budgets each endpoint separately, the two lookups too
-/// (`/2/spaces/:id` and `/2/spaces?ids=` have 300 requests per 15 minutes each), so a
-/// spent one must not stop the other.
-const LOOKUP: &str = "lookup";
-const LOOKUP_MANY: &str = "lookup_many";
-const SEARCH: &str = "search";
-const BY_CREATOR: &str = "by_creator";
-
 /// The share of the `ids=` budget the watched-live refresh may plan on (200 of 300
 /// calls a window): the rest is left to first views, which cannot wait for the next
 /// window.
@@ -57,7 +48,10 @@ const RATE_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub struct XClient {
     http: reqwest::Client,
     base: Url,
-    budget: Arc<RateBudget>,
+    /// v2 budgets each endpoint separately, the two lookups too (`/2/spaces/:id` and
+    /// `/2/spaces?ids=` have 300 requests per 15 minutes each), so a spent one must
+    /// not stop the other.
+    budget: Arc<dyn RateBudget>,
     /// Live and scheduled Spaces seen in any answer, for the piecemeal lists.
     seen: Mutex<HashMap<SpaceId, Space>>,
 }
@@ -67,14 +61,14 @@ impl XClient {
         base: Url,
         token: &ApiKey,
         timeout: Duration,
-        clock: Clock,
+        budget: Arc<dyn RateBudget>,
     ) -> Result<Self, UpstreamError> {
         let bearer = format!("Bearer {}", token.expose());
         let http = http::client(AUTHORIZATION, &bearer, timeout)?;
         Ok(Self {
             http,
             base,
-            budget: Arc::new(RateBudget::new(clock)),
+            budget,
             seen: Mutex::new(HashMap::new()),
         })
     }
@@ -98,7 +92,7 @@ impl XClient {
     }
 
     /// One GET, honouring and updating the family's rate budget. Never retries.
-    async fn get(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
+    async fn get(&self, family: Family, url: Url) -> Result<Vec<u8>, UpstreamError> {
         match self.get_strict(family, url).await {
             // v2 answers a malformed id with 400; for us that Space does not exist.
             Err(UpstreamError::Status(400 | 404)) => Ok(b"{}".to_vec()),
@@ -107,8 +101,8 @@ impl XClient {
     }
 
     /// [`Self::get`], with a 400 or 404 left as an error.
-    async fn get_strict(&self, family: &'static str, url: Url) -> Result<Vec<u8>, UpstreamError> {
-        http::get_budgeted(&self.http, &self.budget, family, url).await
+    async fn get_strict(&self, family: Family, url: Url) -> Result<Vec<u8>, UpstreamError> {
+        http::get_budgeted(&self.http, &*self.budget, family, url).await
     }
 
     fn remember(&self, spaces: &[Space]) {
@@ -146,7 +140,7 @@ impl XClient {
             params.push(("state", state.as_str()));
         }
         let body = self
-            .get(SEARCH, self.url(&["spaces", "search"], &params))
+            .get(Family::Search, self.url(&["spaces", "search"], &params))
             .await?;
         let list = x_wire::parse_list(&body)?;
         self.remember(&list.spaces);
@@ -206,7 +200,7 @@ impl XClient {
             UpstreamRequest::Space(id) if !is_v2_space_id(id) => Ok(UpstreamData::NotFound),
             UpstreamRequest::Space(id) => {
                 let body = self
-                    .get(LOOKUP, self.url(&["spaces", id.as_str()], &[]))
+                    .get(Family::Lookup, self.url(&["spaces", id.as_str()], &[]))
                     .await?;
                 match x_wire::parse_lookup(&body)? {
                     Some(space) => {
@@ -236,7 +230,7 @@ impl XClient {
                     &["spaces", "by", "creator_ids"],
                     &[("user_ids", user.as_str())],
                 );
-                let body = self.get(BY_CREATOR, url).await?;
+                let body = self.get(Family::ByCreator, url).await?;
                 let list = x_wire::parse_list(&body)?;
                 self.remember(&list.spaces);
                 Ok(UpstreamData::UserSpaces(Arc::new(
@@ -275,7 +269,7 @@ impl XClient {
             // Strict: a refused batch is an error, not "all gone", so nothing in it is
             // dropped on the word of a call that did not look.
             let url = self.url(&["spaces"], &[("ids", &sent.join(","))]);
-            let body = self.get_strict(LOOKUP_MANY, url).await?;
+            let body = self.get_strict(Family::LookupMany, url).await?;
             x_wire::parse_many(&body)?.0
         };
         self.remember(&found);
@@ -322,8 +316,8 @@ impl SpacesUpstream for XClient {
     /// Cold lookups take either endpoint; the tighter budget sets the pace.
     fn lookup_pacing(&self) -> Duration {
         self.budget
-            .pacing(LOOKUP)
-            .max(self.budget.pacing(LOOKUP_MANY))
+            .pacing(Family::Lookup)
+            .max(self.budget.pacing(Family::LookupMany))
     }
 
     /// The watched-live refresh takes `ids=` calls; it gets two thirds of their
@@ -331,7 +325,7 @@ impl SpacesUpstream for XClient {
     fn refresh_spacing(&self, calls: usize) -> Duration {
         let calls = u32::try_from(calls).unwrap_or(u32::MAX);
         self.budget
-            .spacing(LOOKUP_MANY, calls, REFRESH_SHARE, RATE_WINDOW)
+            .spacing(Family::LookupMany, calls, REFRESH_SHARE, RATE_WINDOW)
     }
 
     fn has_live_directory(&self) -> bool {
