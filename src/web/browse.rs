@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -230,7 +229,6 @@ pub struct LiveListPartial {
 pub async fn live_list(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<LiveParams>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let filter = LiveFilter::parse(&params)?;
     // The home page's list (a limit) has no summary line; /live's has one.
@@ -239,7 +237,6 @@ pub async fn live_list(
     Ok(Fragment {
         html,
         finished: false,
-        if_none_match: headers.get(header::IF_NONE_MATCH),
         cache: status,
     }
     .into_response())

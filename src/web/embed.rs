@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -144,7 +143,6 @@ async fn render_widget(
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let gone = Gone {
         tag: "p",
@@ -152,7 +150,7 @@ pub async fn live_status(
         class: "status",
     };
     let now = state.now();
-    poll_status(&state, &id, &headers, gone, |space| WidgetStatus {
+    poll_status(&state, &id, gone, |space| WidgetStatus {
         space: SpaceView::new(space, now),
         status: status(&state, space, None),
     })

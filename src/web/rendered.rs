@@ -24,16 +24,16 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::cache::CacheStatus;
 use crate::error::AppError;
 use crate::model::SpaceId;
-use crate::web::cache_policy::{self, CachePolicy, Conditional};
+use crate::web::cache_policy::{self, CachePolicy, Conditional, etag_for};
 use crate::web::encoding::Encoding;
-use crate::web::render::{X_CACHE, etag_for};
+use crate::web::render::X_CACHE;
 
 /// Bound on the bytes of rendered pages held. Entries serve only their own second, so
 /// this needs to hold the distinct pages of one busy second (about 200 Space pages
@@ -333,12 +333,10 @@ impl RenderedPage {
                 crate::web::finish(Conditional::none(), framable, reused.into_response());
             response.into_parts().0.headers
         });
-        if conditional.has(&page.etag) {
+        if conditional.has(StatusCode::OK, headers) {
             let mut response = Response::new(axum::body::Body::empty());
-            *response.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
             *response.headers_mut() = headers.clone();
-            cache_policy::not_modified(response.headers_mut());
-            return response;
+            return cache_policy::not_modified(response);
         }
         let body = page.encoded(encoding).unwrap_or_else(|| page.body.clone());
         let mut response = Response::new(axum::body::Body::from(body));

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
@@ -281,7 +281,6 @@ fn no_recording() -> RecordingView {
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let gone = Gone {
         tag: "section",
@@ -290,7 +289,7 @@ pub async fn live_status(
     };
     let every = state.live_every_secs();
     let now = state.now();
-    poll_status(&state, &id, &headers, gone, |space| LiveStatus {
+    poll_status(&state, &id, gone, |space| LiveStatus {
         counts: counts(space),
         join_url: join_url(space),
         live: LiveRefresh::new(every, space),
