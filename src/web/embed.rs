@@ -103,21 +103,15 @@ async fn render_widget(
     let now = render.now();
     let found = state.catalog.space(&id).await?;
     let space = found.value.clone().ok_or(AppError::NotFound("Space"))?;
-    let mut inputs = render
-        .inputs()
-        .lookup(found.status, found.fresh_until)
-        .answer(Some(&space));
+    let mut inputs = render.inputs();
+    inputs.record(&found);
+    // Without the recording the widget still stands: only its status line lacks it.
     let recording = match space.state {
-        SpaceState::Ended => match state.catalog.recording(&id).await {
-            Ok(r) => {
-                inputs = inputs.lookup(r.status, r.fresh_until);
-                r.value
-            }
-            Err(_) => None,
-        },
+        SpaceState::Ended => inputs
+            .record_optional(state.catalog.recording(&id).await)
+            .flatten(),
         _ => None,
     };
-    let inputs = inputs.answer(recording.as_ref());
     render.finish(inputs, || {
         let recording_text =
             recording

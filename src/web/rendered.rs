@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use crate::cache::CacheStatus;
+use crate::cache::{CacheStatus, Cached};
 use crate::error::AppError;
 use crate::model::SpaceId;
 use crate::web::cache_policy::{self, CachePolicy, Conditional, etag_for};
@@ -55,6 +55,24 @@ pub enum PageKey {
 
 type Held = Arc<dyn Any + Send + Sync>;
 
+/// An answer a page can be built from: one shared value, or the absence of one. Held
+/// by the page's entry, so a later answer is known to be the same by its address.
+pub trait Answer {
+    fn held(&self) -> Option<Held>;
+}
+
+impl<T: Any + Send + Sync> Answer for Arc<T> {
+    fn held(&self) -> Option<Held> {
+        Some(self.clone() as Held)
+    }
+}
+
+impl<T: Any + Send + Sync> Answer for Option<Arc<T>> {
+    fn held(&self) -> Option<Held> {
+        self.as_ref().and_then(Answer::held)
+    }
+}
+
 /// What a page was built from.
 pub struct Inputs {
     answers: Vec<Option<Held>>,
@@ -77,17 +95,40 @@ impl Inputs {
         }
     }
 
-    /// Adds an answer (or its absence) the page reads.
-    pub fn answer<T: Any + Send + Sync>(mut self, answer: Option<&Arc<T>>) -> Self {
-        self.answers.push(answer.map(|a| a.clone() as Held));
+    /// Records a lookup the page made, in one step: its answer (which the page is
+    /// then built from), how it was answered and until when it stays so.
+    pub fn record<T: Answer>(&mut self, fetched: &Cached<T>) -> &mut Self {
+        self.answers.push(fetched.value.held());
+        self.status = self.status.combine(fetched.status);
+        let until = fetched.fresh_until;
+        self.fresh_until = Some(self.fresh_until.map_or(until, |t| t.min(until)));
         self
     }
 
-    /// Adds how a lookup the page made was answered, and until when it stays so.
-    pub fn lookup(mut self, status: CacheStatus, fresh_until: DateTime<Utc>) -> Self {
-        self.status = self.status.combine(status);
-        self.fresh_until = Some(self.fresh_until.map_or(fresh_until, |t| t.min(fresh_until)));
+    /// Records that the lookup for an optional section of the page failed, so the
+    /// page is built without it: no answer, and no promise of how long that lasts.
+    pub fn failed(&mut self) -> &mut Self {
+        self.answers.push(None);
         self
+    }
+
+    /// Records the lookup for an optional section of the page, whichever way it went
+    /// ([`Self::record`] or [`Self::failed`]), and gives its answer if it has one.
+    ///
+    /// A section that is looked up only sometimes (a recording, for an ended Space)
+    /// needs no record when it is not: whether it is follows from an answer recorded
+    /// already, so two pages built from the same answers made the same lookups.
+    pub fn record_optional<T: Answer, E>(&mut self, fetched: Result<Cached<T>, E>) -> Option<T> {
+        match fetched {
+            Ok(fetched) => {
+                self.record(&fetched);
+                Some(fetched.value)
+            }
+            Err(_) => {
+                self.failed();
+                None
+            }
+        }
     }
 
     /// The cache status of the page: the worst of its lookups.
@@ -260,7 +301,7 @@ impl Render<'_> {
         self.now
     }
 
-    /// Inputs for this page, to add its answers and lookups to.
+    /// Inputs for this page, to record its lookups in.
     pub fn inputs(&self) -> Inputs {
         Inputs::new(self.now, self.epoch)
     }

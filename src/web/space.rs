@@ -128,38 +128,14 @@ async fn render_space(
     // The page stands without participants, tweets or the recording: they add detail,
     // and an upstream that cannot give them must not turn the page into an error.
     let recording = match space.state {
-        SpaceState::Ended => state.catalog.recording(&id).await.ok(),
+        SpaceState::Ended => Some(state.catalog.recording(&id).await),
         _ => None,
     };
-    let mut inputs = render
-        .inputs()
-        .lookup(found.status, found.fresh_until)
-        .answer(Some(&space));
-    let people = match participants {
-        Ok(p) => {
-            inputs = inputs.lookup(p.status, p.fresh_until);
-            p.value
-        }
-        Err(_) => None,
-    };
-    let tweets = match tweets {
-        Ok(t) => {
-            inputs = inputs.lookup(t.status, t.fresh_until);
-            Some(t.value)
-        }
-        Err(_) => None,
-    };
-    let recording = match recording {
-        Some(r) => {
-            inputs = inputs.lookup(r.status, r.fresh_until);
-            r.value
-        }
-        None => None,
-    };
-    let inputs = inputs
-        .answer(people.as_ref())
-        .answer(tweets.as_ref())
-        .answer(recording.as_ref());
+    let mut inputs = render.inputs();
+    inputs.record(&found);
+    let people = inputs.record_optional(participants).flatten();
+    let tweets = inputs.record_optional(tweets);
+    let recording = recording.and_then(|r| inputs.record_optional(r)).flatten();
     let status = inputs.status();
     render.finish(inputs, || {
         let data = SpaceData {
