@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 
+use crate::web::Route;
 use crate::web::cache_policy::Conditional;
 use crate::web::front;
 use crate::web::protect::Guard;
@@ -45,35 +46,33 @@ impl tower::Service<Request> for Site {
 /// What the edge needs, shared behind one `Arc`.
 pub struct Edge {
     pub state: AppState,
-    pub names: RouteNames,
+    pub routes: Routes,
     pub guard: Guard,
 }
 
-/// The route pattern of a request path (`/spaces/{id}`), for logs and metrics, from
-/// the same table the router is built from. The edge runs outside the router (so it
-/// also sees the answers given before routing: 413, 414, 429, 503), where axum's
-/// `MatchedPath` is not yet known; carrying it out through a layer on every route
-/// cost more than matching again.
-pub struct RouteNames {
-    matcher: matchit::Router<&'static str>,
+/// Which route of the table a request path is, so the edge knows its name for logs
+/// and metrics, whether it may be framed, and its page for reuse. The edge runs
+/// outside the router (so it also sees the answers given before routing: 413, 414,
+/// 429, 503), where axum's `MatchedPath` is not yet known; carrying it out through a
+/// layer on every route cost more than matching again.
+pub struct Routes {
+    matcher: matchit::Router<&'static Route>,
 }
 
-impl RouteNames {
-    pub fn new(patterns: impl IntoIterator<Item = &'static str>) -> Self {
+impl Routes {
+    pub fn new(table: &'static [Route]) -> Self {
         let mut matcher = matchit::Router::new();
-        for pattern in patterns {
+        for route in table {
             // The router itself rejects a bad or duplicate pattern at start-up.
-            let _ = matcher.insert(pattern, pattern);
+            let _ = matcher.insert(route.pattern, route);
         }
         Self { matcher }
     }
 
-    /// The pattern `path` matches ("unmatched" if none), and its `{id}` if it has one.
-    pub fn route<'p>(&self, path: &'p str) -> (&'static str, Option<&'p str>) {
-        match self.matcher.at(path) {
-            Ok(found) => (*found.value, found.params.get("id")),
-            Err(_) => ("unmatched", None),
-        }
+    /// The route `path` matches, if any, and its `{id}` if it has one.
+    pub fn at<'p>(&self, path: &'p str) -> Option<(&'static Route, Option<&'p str>)> {
+        let found = self.matcher.at(path).ok()?;
+        Some((*found.value, found.params.get("id")))
     }
 }
 
@@ -86,15 +85,17 @@ impl Edge {
         // off they were a per cent of a cached page's time.
         let logged = tracing::enabled!(target: "earshot::request", tracing::Level::INFO)
             .then(|| (Instant::now(), request.method().clone()));
-        let path = request.uri().path();
-        let (route, id) = self.names.route(path);
+        let matched = self.routes.at(request.uri().path());
+        let route = matched.map_or("unmatched", |(route, _)| route.pattern);
+        let framable = matched.is_some_and(|(route, _)| route.framable);
         let state = &self.state;
         state.metrics.request_started();
         let conditional = Conditional::of(&request);
-        let framable = path.starts_with("/embed/");
         let response = match self.guard.admit(&request) {
             Ok(slot) => {
-                let reused = front::reused(state, route, id, &request, &conditional, framable);
+                let reused = matched.and_then(|(route, id)| {
+                    front::reused(state, route, id, &request, &conditional)
+                });
                 let response = match reused {
                     Some(finished) => finished,
                     None => {

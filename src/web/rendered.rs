@@ -185,7 +185,10 @@ pub struct RenderCache {
     /// where the async one was a future of a kilobyte, inside every request's.
     pages: moka::sync::Cache<PageKey, Arc<Rendered>>,
     rendered: AtomicU64,
+    /// Reuses found by a handler ([`Self::begin`], [`Render::finish`]), and those
+    /// answered at the edge ahead of the router ([`Self::reuse`]).
     reused: AtomicU64,
+    ahead: AtomicU64,
 }
 
 impl Default for RenderCache {
@@ -208,6 +211,7 @@ impl RenderCache {
                 .build(),
             rendered: AtomicU64::new(0),
             reused: AtomicU64::new(0),
+            ahead: AtomicU64::new(0),
         }
     }
 
@@ -225,7 +229,8 @@ impl RenderCache {
         if let Some(page) = &held
             && reusable(page, now, epoch)
         {
-            return Begun::Reused(self.answer_reused(page.clone(), encoding));
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Begun::Reused(answer_reused(page.clone(), encoding));
         }
         Begun::Render(Render {
             cache: self,
@@ -248,24 +253,33 @@ impl RenderCache {
         encoding: Encoding,
     ) -> Option<RenderedPage> {
         let page = self.pages.get(key)?;
-        reusable(&page, now, epoch).then(|| self.answer_reused(page, encoding))
-    }
-
-    fn answer_reused(&self, page: Arc<Rendered>, encoding: Encoding) -> RenderedPage {
-        self.reused.fetch_add(1, Ordering::Relaxed);
-        RenderedPage {
-            page,
-            status: CacheStatus::Hit,
-            encoding,
+        if !reusable(&page, now, epoch) {
+            return None;
         }
+        self.ahead.fetch_add(1, Ordering::Relaxed);
+        Some(answer_reused(page, encoding))
     }
 
     /// Pages rendered, and pages answered from an earlier render.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.rendered.load(Ordering::Relaxed),
-            self.reused.load(Ordering::Relaxed),
+            self.reused.load(Ordering::Relaxed) + self.ahead.load(Ordering::Relaxed),
         )
+    }
+
+    /// Of the pages answered from an earlier render, those answered ahead of the
+    /// router: what shows that the edge knows a page from its route.
+    pub fn reused_ahead(&self) -> u64 {
+        self.ahead.load(Ordering::Relaxed)
+    }
+}
+
+fn answer_reused(page: Arc<Rendered>, encoding: Encoding) -> RenderedPage {
+    RenderedPage {
+        page,
+        status: CacheStatus::Hit,
+        encoding,
     }
 }
 
