@@ -5,13 +5,12 @@ pub mod browse;
 pub mod cache_policy;
 pub mod calendar;
 pub mod card;
+pub mod edge;
 pub mod embed;
 pub mod encoding;
 pub mod extract;
-pub mod front;
 pub mod home;
 pub mod layout;
-pub mod observe;
 pub mod oembed;
 pub mod ops;
 pub mod participants;
@@ -241,9 +240,9 @@ pub static ROUTES: &[Route] = &[
 ];
 
 /// The site as one service: the routes, and around them the edge every request
-/// passes through ([`observe::Site`]). Compression alone is per route, on the routes
+/// passes through ([`edge::Site`]). Compression alone is per route, on the routes
 /// that need it.
-pub fn app(state: AppState, protection: Protection) -> observe::Site {
+pub fn app(state: AppState, protection: Protection) -> edge::Site {
     let router = ROUTES
         .iter()
         .fold(Router::new(), |router, route| {
@@ -257,12 +256,12 @@ pub fn app(state: AppState, protection: Protection) -> observe::Site {
         .fallback(|| async { AppError::NotFound("page") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state.clone());
-    let edge = std::sync::Arc::new(observe::Edge {
+    let edge = std::sync::Arc::new(edge::Edge {
         state,
-        routes: observe::Routes::new(ROUTES),
+        routes: edge::Routes::new(ROUTES),
         guard: protect::Guard::new(protection.clients, protection.max_concurrency),
     });
-    observe::Site { edge, router }
+    edge::Site { edge, router }
 }
 
 #[cfg(test)]
@@ -285,7 +284,7 @@ mod tests {
     fn patterns_are_unique_and_each_path_finds_its_own_entry() {
         let patterns: HashSet<_> = ROUTES.iter().map(|r| r.pattern).collect();
         assert_eq!(patterns.len(), ROUTES.len());
-        let routes = observe::Routes::new(ROUTES);
+        let routes = edge::Routes::new(ROUTES);
         for route in ROUTES {
             let path = route
                 .pattern
@@ -325,7 +324,7 @@ mod tests {
 
     #[test]
     fn every_reusable_page_is_known_from_its_path_and_each_is_its_own() {
-        let routes = observe::Routes::new(ROUTES);
+        let routes = edge::Routes::new(ROUTES);
         let mut keys = HashSet::new();
         for page in reusable() {
             let path = page.pattern.replace("{id}", "1abc");

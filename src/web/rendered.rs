@@ -5,7 +5,7 @@
 //! within the second they were rendered in, so relative times lag by under a second,
 //! and never past the freshness of the answers behind them. One cache lookup per
 //! request, two chances to reuse:
-//! - [`RenderCache::reuse`] (at the edge, ahead of the router: `front`) or
+//! - [`RenderCache::reuse`] (at the edge, ahead of the router: `edge`) or
 //!   [`RenderCache::begin`] (in the handler), before any lookup: while the catalog has
 //!   had no direct writes ([`crate::catalog::Catalog::epoch`]) and every answer is
 //!   still fresh, the same lookups would give the same answers, so they are skipped
