@@ -143,7 +143,7 @@ impl Edge {
 
 /// The whole answer to `request`, when it is a GET (a HEAD goes through the router,
 /// which drops the body) for a page known from its route alone ([`Route::page_key`])
-/// that can be reused now (see [`crate::web::rendered::RenderCache::reuse`]): the page
+/// that can be reused now (see [`crate::web::page_cache::RenderCache::reuse`]): the page
 /// in the encoding the client accepts, with the headers the edge gives pages, or a
 /// 304. `route` is the table's entry for the path, `id` the path's `{id}`.
 fn reuse_ahead(

@@ -10,8 +10,8 @@ use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 

@@ -8,7 +8,7 @@ use crate::model::TopicSlug;
 use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::rendered::{PageKey, Render, RenderedPage};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 

@@ -13,10 +13,10 @@ pub mod home;
 pub mod layout;
 pub mod oembed;
 pub mod ops;
+pub mod page_cache;
 pub mod participants;
 pub mod protect;
 pub mod render;
-pub mod rendered;
 pub mod search;
 pub mod space;
 pub mod state;
@@ -32,7 +32,7 @@ use tower_http::compression::CompressionLayer;
 use crate::error::AppError;
 use crate::model::SpaceId;
 use cache_policy::Conditional;
-use rendered::PageKey;
+use page_cache::PageKey;
 use state::AppState;
 
 /// The policy for the site: our own scripts and styles only, profile images from X's
@@ -108,7 +108,7 @@ pub type PageKeyFn = fn(id: Option<&str>, query: Option<&str>) -> Option<PageKey
 /// treat it.
 #[derive(Clone, Copy)]
 pub enum Kind {
-    /// A page rendered through the page cache ([`rendered`]), reused within its
+    /// A page rendered through the page cache ([`page_cache`]), reused within its
     /// second. It compresses its own output (once per encoding), and the edge answers
     /// a request for it ahead of the router when `key` knows the page.
     Reusable { key: PageKeyFn },

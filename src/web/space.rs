@@ -15,8 +15,8 @@ use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
