@@ -16,7 +16,7 @@ use crate::model::{Space, TopicSlug};
 use crate::upstream::wire::parse_time;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::render::{Fragment, Page, render_fragment};
+use crate::web::respond::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 

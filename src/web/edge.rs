@@ -24,7 +24,7 @@ use crate::web::Route;
 use crate::web::cache_policy::Conditional;
 use crate::web::encoding::Encoding;
 use crate::web::protect::Guard;
-use crate::web::render::X_CACHE;
+use crate::web::respond::X_CACHE;
 use crate::web::state::{App, AppState};
 
 /// The site as one service: the edge, then the router. Written out rather than as

@@ -11,7 +11,7 @@ use crate::web::assets::{AssetUrls, URLS};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
-use crate::web::render::{Gone, poll_status};
+use crate::web::respond::{Gone, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 

@@ -16,7 +16,7 @@ pub mod ops;
 pub mod page_cache;
 pub mod participants;
 pub mod protect;
-pub mod render;
+pub mod respond;
 pub mod search;
 pub mod space;
 pub mod state;

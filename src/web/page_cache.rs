@@ -33,7 +33,7 @@ use crate::error::AppError;
 use crate::model::SpaceId;
 use crate::web::cache_policy::{self, CachePolicy, Conditional, etag_for};
 use crate::web::encoding::Encoding;
-use crate::web::render::X_CACHE;
+use crate::web::respond::X_CACHE;
 
 /// Bound on the bytes of rendered pages held. Entries serve only their own second, so
 /// this needs to hold the distinct pages of one busy second (about 200 Space pages

@@ -12,7 +12,7 @@ use crate::model::SpaceId;
 use crate::upstream::{ListState, UpstreamError};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
-use crate::web::render::Page;
+use crate::web::respond::Page;
 use crate::web::state::AppState;
 use crate::web::views::SpaceView;
 

@@ -16,7 +16,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
-use crate::web::render::{Gone, poll_status};
+use crate::web::respond::{Gone, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 

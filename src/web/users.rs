@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{SpaceState, User, UserId};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
-use crate::web::render::Page;
+use crate::web::respond::Page;
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView};
 

@@ -1,4 +1,5 @@
-//! Turning a rendered template into a response with the site's page headers.
+//! Answers built from templates, with the site's page headers: a page rendered per
+//! request ([`Page`]), and the htmx fragments pages poll ([`Fragment`]).
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
