@@ -121,7 +121,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         clock,
         site: crate::web::links::SiteUrl::new(public_url),
         cards: crate::web::card::new_cache(),
-        pages: crate::web::rendered::RenderCache::new(),
+        pages: crate::web::page_cache::RenderCache::new(),
     });
     spawn_live_refresher(state.clone());
     let clients = ClientLimiter::new(config.rate_limit, config.rate_limit_burst);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use earshot::clock::Clock;
+use earshot::web::{Kind, ROUTES};
 
 fn full(id: &str) -> Vec<u8> {
     format!(
@@ -284,6 +285,62 @@ async fn a_reused_page_is_answered_as_its_render_was() {
     let (status, _, decoded) = app.fetch("/spaces/1s%61me").await;
     assert_eq!((status, decoded), (200, plain));
     assert_eq!(fixture.calls("/space/1same"), 1);
+}
+
+/// A route's pattern as a path for the Space `id`.
+fn path_for(pattern: &str, id: &str) -> String {
+    let path = pattern.replace("{id}", id);
+    assert!(
+        !path.contains('{'),
+        "{pattern}: no sample for its parameters"
+    );
+    path
+}
+
+#[tokio::test]
+async fn every_reusable_page_in_the_route_table_is_reused_ahead_of_the_router() {
+    let (_fixture, app) = app_with("1table", Arc::new(AtomicU64::new(10))).await;
+    let pages = &app.running.state.pages;
+    let mut checked = 0;
+    for route in ROUTES {
+        let Kind::Reusable { .. } = route.kind else {
+            continue;
+        };
+        let path = path_for(route.pattern, "1table");
+        let (status, _, rendered) = app.fetch(&path).await;
+        assert_eq!(status, 200, "{path}");
+        // The edge finds the very page the handler stored: its key from the path is
+        // the handler's own.
+        let before = pages.reused_ahead();
+        let (status, headers, reused) = app.fetch(&path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(pages.reused_ahead(), before + 1, "{path} is reused ahead");
+        assert_eq!(header(&headers, "x-cache"), "HIT");
+        assert_eq!(reused, rendered, "{path}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[tokio::test]
+async fn every_fragment_in_the_route_table_revalidates() {
+    let (_fixture, app) = app_with("1frag", Arc::new(AtomicU64::new(10))).await;
+    let mut checked = 0;
+    for route in ROUTES {
+        let Kind::Fragment = route.kind else {
+            continue;
+        };
+        let path = path_for(route.pattern, "1frag");
+        let (status, headers, _) = app.fetch(&path).await;
+        assert_eq!(status, 200, "{path}");
+        let etag = header(&headers, "etag");
+        assert!(etag.starts_with("W/\""), "{path}: {etag}");
+        assert_eq!(header(&headers, "cache-control"), "no-cache", "{path}");
+        let again = revalidate(&app, &path, etag).await;
+        assert_eq!(again.status(), 304, "{path}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
 }
 
 #[tokio::test]

@@ -188,6 +188,7 @@ async fn live_space_polls_its_status_with_etags_until_it_ends() {
     app.clock.advance(chrono::Duration::seconds(11));
     let response = app.get("/spaces/1live/live").await;
     assert_eq!(response.status().as_u16(), 286);
+    let final_etag = header(response.headers(), "etag").to_owned();
     let ended = response.text().await.unwrap();
     assert_eq!(select(&ended, "#live-status .badge"), ["Ended"]);
     assert!(attrs(&ended, "#live-status", "data-hx-trigger").is_empty());
@@ -196,6 +197,16 @@ async fn live_space_polls_its_status_with_etags_until_it_ends() {
         select(&ended, "a.button").is_empty(),
         "nothing left to join"
     );
+    // A client that has the final fragment already is told so, like any other.
+    let response = app
+        .http
+        .get(app.url("/spaces/1live/live"))
+        .header("if-none-match", &final_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    assert_eq!(header(response.headers(), "cache-control"), "no-cache");
 }
 
 #[tokio::test]
@@ -527,4 +538,43 @@ async fn share_card_is_a_1200_by_630_png_cached_by_content() {
     assert_eq!(status, 404);
     let (status, _, _) = app.fetch("/spaces/not-an-id!/card.png").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_share_card_revalidates_like_any_tagged_answer() {
+    let (_fixture, app) = fixture_with("1tag", r#""state":"live","participant_count":7"#).await;
+    let response = app.get("/spaces/1tag/card.png").await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let etag = header(&headers, "etag").to_owned();
+    assert_eq!(header(&headers, "cache-control"), "public, max-age=300");
+
+    let weak = format!("W/{etag}");
+    let listed = format!("\"other\", {etag}");
+    for validator in [etag.as_str(), weak.as_str(), listed.as_str(), "*"] {
+        let again = app
+            .http
+            .get(app.url("/spaces/1tag/card.png"))
+            .header("if-none-match", validator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{validator}");
+        assert_eq!(
+            header(again.headers(), "cache-control"),
+            "public, max-age=300",
+            "a 304 keeps its 200's policy: {validator}"
+        );
+        assert_eq!(header(again.headers(), "etag"), etag);
+        assert!(again.headers().get("content-type").is_none());
+        assert!(again.bytes().await.unwrap().is_empty());
+    }
+    let other = app
+        .http
+        .get(app.url("/spaces/1tag/card.png"))
+        .header("if-none-match", "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
 }

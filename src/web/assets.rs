@@ -3,7 +3,6 @@
 //! `/static/app.3f9c1a2b.css` is immutable and cached for a year; the plain name
 //! (`/static/app.css`) also answers, briefly cached, for hand-written links.
 
-use std::hash::{DefaultHasher, Hasher};
 use std::sync::{LazyLock, OnceLock};
 
 use crate::web::extract::SitePath;
@@ -76,15 +75,15 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     .collect()
 });
 
-/// `app.css` → `app.1a2b3c4d.css`: a stable hash of the content before the extension.
+/// `app.css` → `app.1a2b3c4d.css`: a hash of the content before the extension. xxh3 is
+/// a specified algorithm, so a name changes only when the bytes do, not with the
+/// compiler that built the binary.
 /// Vendored files already carry their version (`htmx-4.0.1.min.js`) and keep their name.
 fn hashed_name(name: &str, bytes: &[u8]) -> String {
     if name.starts_with("htmx-") {
         return name.to_owned();
     }
-    let mut hasher = DefaultHasher::new();
-    hasher.write(bytes);
-    let hash = format!("{:08x}", hasher.finish() as u32);
+    let hash = format!("{:08x}", xxhash_rust::xxh3::xxh3_64(bytes) as u32);
     match name.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
         None => format!("{name}.{hash}"),
@@ -167,4 +166,17 @@ pub async fn serve(
             .insert(header::CONTENT_ENCODING, value);
     }
     Ok(with_policy(policy, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_an_xxh3_of_the_content() {
+        // The low 32 bits of XXH3_64bits(""), 0x2d06800538d394c2.
+        assert_eq!(hashed_name("app.css", b""), "app.38d394c2.css");
+        assert_eq!(hashed_name("LICENSE", b""), "LICENSE.38d394c2");
+        assert_eq!(hashed_name("htmx-4.0.1.min.js", b"x"), "htmx-4.0.1.min.js");
+    }
 }

@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none, parse_flag, parse_param};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
-use crate::web::render::{Fragment, Page, render_fragment};
+use crate::web::respond::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -231,7 +230,6 @@ pub struct LiveListPartial {
 pub async fn live_list(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<LiveParams>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let filter = LiveFilter::parse(&params)?;
     // The home page's list (a limit) has no summary line; /live's has one.
@@ -240,7 +238,6 @@ pub async fn live_list(
     Ok(Fragment {
         html,
         finished: false,
-        if_none_match: headers.get(header::IF_NONE_MATCH),
         cache: status,
     }
     .into_response())

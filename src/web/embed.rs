@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -13,8 +12,8 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::links;
-use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{PageKey, Render, RenderedPage};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
+use crate::web::respond::{Gone, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
@@ -127,21 +126,15 @@ async fn render_widget(
         .value
         .clone()
         .ok_or(LookupError::NotFound(Missing::Space))?;
-    let mut inputs = render
-        .inputs()
-        .lookup(found.status, found.fresh_until)
-        .answer(Some(&space));
+    let mut inputs = render.inputs();
+    inputs.record(&found);
+    // Without the recording the widget still stands: only its status line lacks it.
     let recording = match space.state {
-        SpaceState::Ended => match state.catalog.recording(&id).await {
-            Ok(r) => {
-                inputs = inputs.lookup(r.status, r.fresh_until);
-                r.value
-            }
-            Err(_) => None,
-        },
+        SpaceState::Ended => inputs
+            .record_optional(state.catalog.recording(&id).await)
+            .flatten(),
         _ => None,
     };
-    let inputs = inputs.answer(recording.as_ref());
     render.finish(inputs, || {
         let recording_text =
             recording
@@ -167,7 +160,6 @@ async fn render_widget(
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let gone = Gone {
         tag: "p",
@@ -175,7 +167,7 @@ pub async fn live_status(
         class: "status",
     };
     let now = state.now();
-    poll_status(&state, &id, &headers, gone, |space| WidgetStatus {
+    poll_status(&state, &id, gone, |space| WidgetStatus {
         space: SpaceView::new(space, now),
         status: status(&state, space, None),
     })

@@ -1,7 +1,7 @@
 //! Content negotiation for pages compressed once and sent many times.
 //!
 //! Rendered pages are compressed when first asked for in an encoding and the result
-//! kept with the page (see `rendered`), so a crowd of browsers costs one compression
+//! kept with the page (see `page_cache`), so a crowd of browsers costs one compression
 //! per page per second, not one per request. Static assets are compressed once for
 //! the life of the process, at the best ratio. Everything else is compressed on the
 //! way out by tower-http.

@@ -9,7 +9,7 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
-use crate::web::rendered::{PageKey, Render, RenderedPage};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
 
@@ -41,12 +41,8 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
     let now = render.now();
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
-    let inputs = render
-        .inputs()
-        .lookup(live.status, live.fresh_until)
-        .lookup(scheduled.status, scheduled.fresh_until)
-        .answer(Some(&live.value))
-        .answer(Some(&scheduled.value));
+    let mut inputs = render.inputs();
+    inputs.record(&live).record(&scheduled);
     let status = inputs.status();
     render.finish(inputs, || {
         let filter = LiveFilter {

@@ -5,21 +5,20 @@ pub mod browse;
 pub mod cache_policy;
 pub mod calendar;
 pub mod card;
+pub mod edge;
 pub mod embed;
 pub mod encoding;
 pub mod error;
 pub mod extract;
-pub mod front;
 pub mod home;
 pub mod layout;
 pub mod links;
-pub mod observe;
 pub mod oembed;
 pub mod ops;
+pub mod page_cache;
 pub mod participants;
 pub mod protect;
-pub mod render;
-pub mod rendered;
+pub mod respond;
 pub mod search;
 pub mod space;
 pub mod state;
@@ -32,8 +31,10 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
 
+use crate::model::SpaceId;
 use crate::web::error::AppError;
 use cache_policy::Conditional;
+use page_cache::PageKey;
 use state::AppState;
 
 /// The policy for the site: our own scripts and styles only, profile images from X's
@@ -100,61 +101,265 @@ pub struct Protection {
     pub max_concurrency: usize,
 }
 
-/// Routes whose answers come compressed already: pages rendered once and compressed
-/// once per encoding (`rendered`), and static assets compressed once at the best
-/// ratio (`assets`). The others are compressed on the way out by tower-http, whose
-/// layer they alone pass through: on the busiest pages it cost 4 % of throughput
-/// even with nothing to do.
-const COMPRESS_THEIR_OWN: [&str; 4] = ["/", "/spaces/{id}", "/embed/spaces/{id}", "/static/{file}"];
+/// How the edge finds the page a request asks for from the route's `{id}` as written
+/// in the path and the query, when those alone say which: `None` leaves the request
+/// to the router and its handler.
+pub type PageKeyFn = fn(id: Option<&str>, query: Option<&str>) -> Option<PageKey>;
 
-/// Every route: built into the router, and into the names logs and metrics use.
-fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
-    vec![
-        ("/", get(home::home)),
-        ("/live", get(browse::live)),
-        ("/live/list", get(browse::live_list)),
-        ("/upcoming", get(browse::upcoming)),
-        ("/topics/{slug}", get(browse::topic)),
-        ("/search", get(search::search)),
-        ("/spaces/{id}", get(space::space)),
-        ("/spaces/{id}/live", get(space::live_status)),
-        ("/spaces/{id}/participants", get(participants::participants)),
-        ("/spaces/{id}/calendar.ics", get(calendar::calendar)),
-        ("/spaces/{id}/card.png", get(card::card)),
-        ("/i/spaces/{id}", get(space::x_style_redirect)),
-        ("/users/{id}", get(users::user)),
-        ("/oembed", get(oembed::oembed)),
-        ("/static/{file}", get(assets::serve)),
-        ("/healthz", get(ops::healthz)),
-        ("/readyz", get(ops::readyz)),
-        ("/metrics", get(ops::metrics)),
-        ("/embed/spaces/{id}", get(embed::widget)),
-        ("/embed/spaces/{id}/live", get(embed::live_status)),
-    ]
+/// What kind of answer a route gives, which decides how the edge and the router
+/// treat it.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// A page rendered through the page cache ([`page_cache`]), reused within its
+    /// second. It compresses its own output (once per encoding), and the edge answers
+    /// a request for it ahead of the router when `key` knows the page.
+    Reusable { key: PageKeyFn },
+    /// An htmx fragment that pages poll: tagged, so an unchanged one is a 304.
+    Fragment,
+    /// A static asset: compresses its own output, once, at the best ratio.
+    Asset,
+    /// Anything else: pages rendered per request, feeds, images, redirects and
+    /// operations.
+    Other,
 }
 
+/// One route: its path pattern, its handler, and how the edge treats it. The table of
+/// them ([`ROUTES`]) is the one place that knows the routes: the router, the edge's
+/// matcher, the route names in logs and metrics, framing and reuse ahead of the
+/// router all come from it.
+pub struct Route {
+    /// As the router takes it, and as logs and metrics name the route.
+    pub pattern: &'static str,
+    handler: Handler,
+    pub kind: Kind,
+    /// Other sites may frame it (the embed widget): it gets the embed's policy.
+    pub framable: bool,
+}
+
+/// What builds a route's handler: a function, since the table is a static and a
+/// router is not.
+type Handler = fn() -> MethodRouter<AppState>;
+
+impl Route {
+    const fn new(pattern: &'static str, handler: Handler, kind: Kind) -> Self {
+        Self {
+            pattern,
+            handler,
+            kind,
+            framable: false,
+        }
+    }
+
+    const fn page(pattern: &'static str, handler: Handler, key: PageKeyFn) -> Self {
+        Self::new(pattern, handler, Kind::Reusable { key })
+    }
+
+    const fn fragment(pattern: &'static str, handler: Handler) -> Self {
+        Self::new(pattern, handler, Kind::Fragment)
+    }
+
+    const fn asset(pattern: &'static str, handler: Handler) -> Self {
+        Self::new(pattern, handler, Kind::Asset)
+    }
+
+    const fn other(pattern: &'static str, handler: Handler) -> Self {
+        Self::new(pattern, handler, Kind::Other)
+    }
+
+    const fn framable(self) -> Self {
+        Self {
+            framable: true,
+            ..self
+        }
+    }
+
+    /// Whether its answers come compressed already: reusable pages (compressed once
+    /// per encoding) and static assets (once, at the best ratio). Every other route
+    /// is compressed on the way out by tower-http, whose layer they alone pass
+    /// through: on the busiest pages it cost 4 % of throughput even with nothing to do.
+    pub fn compresses_own(&self) -> bool {
+        matches!(self.kind, Kind::Reusable { .. } | Kind::Asset)
+    }
+
+    /// The page a request for this route asks for, when its path and query alone say
+    /// which (see [`PageKeyFn`]).
+    pub fn page_key(&self, id: Option<&str>, query: Option<&str>) -> Option<PageKey> {
+        match self.kind {
+            Kind::Reusable { key } => key(id, query),
+            _ => None,
+        }
+    }
+}
+
+/// A Space id as written in the path, when it is one as it stands. One that does not
+/// parse as written (percent-encoded, too long) is left to the router, whose
+/// extractor decodes it and answers what it should.
+fn id_as_written(id: Option<&str>) -> Option<SpaceId> {
+    id?.parse().ok()
+}
+
+/// Every route. Adding a page is one entry here, one handler and one template.
+pub static ROUTES: &[Route] = &[
+    // Home and the Space page read no query: every request for them is the one page.
+    Route::page("/", || get(home::home), |_, _| Some(PageKey::Home)),
+    Route::other("/live", || get(browse::live)),
+    Route::fragment("/live/list", || get(browse::live_list)),
+    Route::other("/upcoming", || get(browse::upcoming)),
+    Route::other("/topics/{slug}", || get(browse::topic)),
+    Route::other("/search", || get(search::search)),
+    Route::page(
+        "/spaces/{id}",
+        || get(space::space),
+        |id, _| Some(PageKey::Space(id_as_written(id)?)),
+    ),
+    Route::fragment("/spaces/{id}/live", || get(space::live_status)),
+    Route::other("/spaces/{id}/participants", || {
+        get(participants::participants)
+    }),
+    Route::other("/spaces/{id}/calendar.ics", || get(calendar::calendar)),
+    Route::other("/spaces/{id}/card.png", || get(card::card)),
+    Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
+    Route::other("/users/{id}", || get(users::user)),
+    Route::other("/oembed", || get(oembed::oembed)),
+    Route::asset("/static/{file}", || get(assets::serve)),
+    Route::other("/healthz", || get(ops::healthz)),
+    Route::other("/readyz", || get(ops::readyz)),
+    Route::other("/metrics", || get(ops::metrics)),
+    // The widget with options (a theme) is its handler's to read.
+    Route::page(
+        "/embed/spaces/{id}",
+        || get(embed::widget),
+        |id, query| match query {
+            None => Some(PageKey::Embed {
+                id: id_as_written(id)?,
+                theme: None,
+            }),
+            Some(_) => None,
+        },
+    )
+    .framable(),
+    Route::fragment("/embed/spaces/{id}/live", || get(embed::live_status)).framable(),
+];
+
 /// The site as one service: the routes, and around them the edge every request
-/// passes through ([`observe::Site`]). Compression alone is per route, on the routes
+/// passes through ([`edge::Site`]). Compression alone is per route, on the routes
 /// that need it.
-pub fn app(state: AppState, protection: Protection) -> observe::Site {
-    let table = routes();
-    let names = observe::RouteNames::new(table.iter().map(|(path, _)| *path));
-    let router = table
-        .into_iter()
-        .fold(Router::new(), |router, (path, handler)| {
-            if COMPRESS_THEIR_OWN.contains(&path) {
-                router.route(path, handler)
+pub fn app(state: AppState, protection: Protection) -> edge::Site {
+    let router = ROUTES
+        .iter()
+        .fold(Router::new(), |router, route| {
+            let handler = (route.handler)();
+            if route.compresses_own() {
+                router.route(route.pattern, handler)
             } else {
-                router.route(path, handler.layer(CompressionLayer::new()))
+                router.route(route.pattern, handler.layer(CompressionLayer::new()))
             }
         })
         .fallback(|| async { AppError::NotFound("page") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state.clone());
-    let edge = std::sync::Arc::new(observe::Edge {
+    let edge = std::sync::Arc::new(edge::Edge {
         state,
-        names,
+        routes: edge::Routes::new(ROUTES),
         guard: protect::Guard::new(protection.clients, protection.max_concurrency),
     });
-    observe::Site { edge, router }
+    edge::Site { edge, router }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn route(pattern: &str) -> &'static Route {
+        ROUTES.iter().find(|r| r.pattern == pattern).unwrap()
+    }
+
+    fn reusable() -> impl Iterator<Item = &'static Route> {
+        ROUTES
+            .iter()
+            .filter(|r| matches!(r.kind, Kind::Reusable { .. }))
+    }
+
+    #[test]
+    fn patterns_are_unique_and_each_path_finds_its_own_entry() {
+        let patterns: HashSet<_> = ROUTES.iter().map(|r| r.pattern).collect();
+        assert_eq!(patterns.len(), ROUTES.len());
+        let routes = edge::Routes::new(ROUTES);
+        for route in ROUTES {
+            let path = route
+                .pattern
+                .replace("{id}", "1abc")
+                .replace("{slug}", "tech")
+                .replace("{file}", "app.css");
+            let (found, _) = routes.at(&path).unwrap();
+            assert!(std::ptr::eq(found, route), "{path}");
+        }
+        assert!(routes.at("/nope").is_none());
+    }
+
+    #[test]
+    fn the_embed_routes_and_only_they_may_be_framed() {
+        for route in ROUTES {
+            assert_eq!(
+                route.framable,
+                route.pattern.starts_with("/embed/"),
+                "{}",
+                route.pattern
+            );
+        }
+    }
+
+    #[test]
+    fn pages_and_assets_compress_their_own_output_and_only_they() {
+        let own: Vec<_> = ROUTES
+            .iter()
+            .filter(|r| r.compresses_own())
+            .map(|r| r.pattern)
+            .collect();
+        assert_eq!(
+            own,
+            ["/", "/spaces/{id}", "/static/{file}", "/embed/spaces/{id}"]
+        );
+    }
+
+    #[test]
+    fn every_reusable_page_is_known_from_its_path_and_each_is_its_own() {
+        let routes = edge::Routes::new(ROUTES);
+        let mut keys = HashSet::new();
+        for page in reusable() {
+            let path = page.pattern.replace("{id}", "1abc");
+            let (found, id) = routes.at(&path).unwrap();
+            let key = found.page_key(id, None);
+            assert!(key.is_some(), "{path} is never answered ahead");
+            assert!(keys.insert(key), "{path} derives another page's key");
+        }
+        assert_eq!(keys.len(), 3);
+        // Those answers are checked against the handlers' own in
+        // tests/rendered_pages.rs: the edge reuses exactly what they render.
+    }
+
+    #[test]
+    fn only_pages_known_from_their_route_are_answered_ahead() {
+        let space = |id: &str| Some(PageKey::Space(id.parse().unwrap()));
+        fn key(pattern: &str, id: Option<&str>, query: Option<&str>) -> Option<PageKey> {
+            route(pattern).page_key(id, query)
+        }
+        assert_eq!(key("/", None, Some("q=1")), Some(PageKey::Home));
+        assert_eq!(key("/spaces/{id}", Some("1abc"), None), space("1abc"));
+        assert_eq!(
+            key("/spaces/{id}", Some("1abc"), Some("s=20")),
+            space("1abc")
+        );
+        assert_eq!(key("/spaces/{id}", Some("1%61bc"), None), None);
+        assert_eq!(key("/spaces/{id}", Some(&"a".repeat(33)), None), None);
+        assert!(key("/embed/spaces/{id}", Some("1abc"), None).is_some());
+        assert_eq!(
+            key("/embed/spaces/{id}", Some("1abc"), Some("theme=dark")),
+            None
+        );
+        assert_eq!(key("/spaces/{id}/live", Some("1abc"), None), None);
+        assert_eq!(key("/live", None, None), None);
+    }
 }

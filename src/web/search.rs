@@ -13,7 +13,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
-use crate::web::render::Page;
+use crate::web::respond::Page;
 use crate::web::state::AppState;
 use crate::web::views::SpaceView;
 

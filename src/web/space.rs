@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
@@ -17,8 +17,8 @@ use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::links::{self, SiteUrl};
-use crate::web::render::{Gone, poll_status};
-use crate::web::rendered::{PageKey, Render, RenderedPage};
+use crate::web::page_cache::{PageKey, Render, RenderedPage};
+use crate::web::respond::{Gone, poll_status};
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
 
@@ -133,38 +133,14 @@ async fn render_space(
     // The page stands without participants, tweets or the recording: they add detail,
     // and an upstream that cannot give them must not turn the page into an error.
     let recording = match space.state {
-        SpaceState::Ended => state.catalog.recording(&id).await.ok(),
+        SpaceState::Ended => Some(state.catalog.recording(&id).await),
         _ => None,
     };
-    let mut inputs = render
-        .inputs()
-        .lookup(found.status, found.fresh_until)
-        .answer(Some(&space));
-    let people = match participants {
-        Ok(p) => {
-            inputs = inputs.lookup(p.status, p.fresh_until);
-            p.value
-        }
-        Err(_) => None,
-    };
-    let tweets = match tweets {
-        Ok(t) => {
-            inputs = inputs.lookup(t.status, t.fresh_until);
-            Some(t.value)
-        }
-        Err(_) => None,
-    };
-    let recording = match recording {
-        Some(r) => {
-            inputs = inputs.lookup(r.status, r.fresh_until);
-            r.value
-        }
-        None => None,
-    };
-    let inputs = inputs
-        .answer(people.as_ref())
-        .answer(tweets.as_ref())
-        .answer(recording.as_ref());
+    let mut inputs = render.inputs();
+    inputs.record(&found);
+    let people = inputs.record_optional(participants).flatten();
+    let tweets = inputs.record_optional(tweets);
+    let recording = recording.and_then(|r| inputs.record_optional(r)).flatten();
     let status = inputs.status();
     render.finish(inputs, || {
         let data = SpaceData {
@@ -276,7 +252,6 @@ fn no_recording() -> RecordingView {
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
     let gone = Gone {
         tag: "section",
@@ -285,7 +260,7 @@ pub async fn live_status(
     };
     let every = state.live_every_secs();
     let now = state.now();
-    poll_status(&state, &id, &headers, gone, |space| LiveStatus {
+    poll_status(&state, &id, gone, |space| LiveStatus {
         counts: counts(space),
         join_url: join_url(space),
         live: LiveRefresh::new(every, space),

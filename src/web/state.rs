@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::web::encoding::Encoding;
 use crate::web::error::AppResult;
 use crate::web::links::SiteUrl;
-use crate::web::rendered::{Begun, PageKey, Render, RenderedPage};
+use crate::web::page_cache::{Begun, PageKey, Render, RenderedPage};
 
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
@@ -28,7 +28,7 @@ pub struct App {
     /// Rendered share cards.
     pub cards: crate::web::card::CardCache,
     /// Rendered pages, reused while their data and second are unchanged.
-    pub pages: crate::web::rendered::RenderCache,
+    pub pages: crate::web::page_cache::RenderCache,
 }
 
 impl AppState {

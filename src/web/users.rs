@@ -10,7 +10,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
 use crate::web::links;
-use crate::web::render::Page;
+use crate::web::respond::Page;
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView};
 

@@ -5,7 +5,7 @@
 //! within the second they were rendered in, so relative times lag by under a second,
 //! and never past the freshness of the answers behind them. One cache lookup per
 //! request, two chances to reuse:
-//! - [`RenderCache::reuse`] (at the edge, ahead of the router: `front`) or
+//! - [`RenderCache::reuse`] (at the edge, ahead of the router: `edge`) or
 //!   [`RenderCache::begin`] (in the handler), before any lookup: while the catalog has
 //!   had no direct writes ([`crate::catalog::Catalog::epoch`]) and every answer is
 //!   still fresh, the same lookups would give the same answers, so they are skipped
@@ -24,17 +24,17 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use crate::cache::CacheStatus;
+use crate::cache::{CacheStatus, Cached};
 use crate::model::SpaceId;
-use crate::web::cache_policy::{self, CachePolicy, Conditional};
+use crate::web::cache_policy::{self, CachePolicy, Conditional, etag_for};
 use crate::web::embed::Theme;
 use crate::web::encoding::Encoding;
 use crate::web::error::AppError;
-use crate::web::render::{X_CACHE, etag_for};
+use crate::web::respond::X_CACHE;
 
 /// Bound on the bytes of rendered pages held. Entries serve only their own second, so
 /// this needs to hold the distinct pages of one busy second (about 200 Space pages
@@ -52,6 +52,24 @@ pub enum PageKey {
 }
 
 type Held = Arc<dyn Any + Send + Sync>;
+
+/// An answer a page can be built from: one shared value, or the absence of one. Held
+/// by the page's entry, so a later answer is known to be the same by its address.
+pub trait Answer {
+    fn held(&self) -> Option<Held>;
+}
+
+impl<T: Any + Send + Sync> Answer for Arc<T> {
+    fn held(&self) -> Option<Held> {
+        Some(self.clone() as Held)
+    }
+}
+
+impl<T: Any + Send + Sync> Answer for Option<Arc<T>> {
+    fn held(&self) -> Option<Held> {
+        self.as_ref().and_then(Answer::held)
+    }
+}
 
 /// What a page was built from.
 pub struct Inputs {
@@ -75,17 +93,40 @@ impl Inputs {
         }
     }
 
-    /// Adds an answer (or its absence) the page reads.
-    pub fn answer<T: Any + Send + Sync>(mut self, answer: Option<&Arc<T>>) -> Self {
-        self.answers.push(answer.map(|a| a.clone() as Held));
+    /// Records a lookup the page made, in one step: its answer (which the page is
+    /// then built from), how it was answered and until when it stays so.
+    pub fn record<T: Answer>(&mut self, fetched: &Cached<T>) -> &mut Self {
+        self.answers.push(fetched.value.held());
+        self.status = self.status.combine(fetched.status);
+        let until = fetched.fresh_until;
+        self.fresh_until = Some(self.fresh_until.map_or(until, |t| t.min(until)));
         self
     }
 
-    /// Adds how a lookup the page made was answered, and until when it stays so.
-    pub fn lookup(mut self, status: CacheStatus, fresh_until: DateTime<Utc>) -> Self {
-        self.status = self.status.combine(status);
-        self.fresh_until = Some(self.fresh_until.map_or(fresh_until, |t| t.min(fresh_until)));
+    /// Records that the lookup for an optional section of the page failed, so the
+    /// page is built without it: no answer, and no promise of how long that lasts.
+    pub fn failed(&mut self) -> &mut Self {
+        self.answers.push(None);
         self
+    }
+
+    /// Records the lookup for an optional section of the page, whichever way it went
+    /// ([`Self::record`] or [`Self::failed`]), and gives its answer if it has one.
+    ///
+    /// A section that is looked up only sometimes (a recording, for an ended Space)
+    /// needs no record when it is not: whether it is follows from an answer recorded
+    /// already, so two pages built from the same answers made the same lookups.
+    pub fn record_optional<T: Answer, E>(&mut self, fetched: Result<Cached<T>, E>) -> Option<T> {
+        match fetched {
+            Ok(fetched) => {
+                self.record(&fetched);
+                Some(fetched.value)
+            }
+            Err(_) => {
+                self.failed();
+                None
+            }
+        }
     }
 
     /// The cache status of the page: the worst of its lookups.
@@ -142,7 +183,10 @@ pub struct RenderCache {
     /// where the async one was a future of a kilobyte, inside every request's.
     pages: moka::sync::Cache<PageKey, Arc<Rendered>>,
     rendered: AtomicU64,
+    /// Reuses found by a handler ([`Self::begin`], [`Render::finish`]), and those
+    /// answered at the edge ahead of the router ([`Self::reuse`]).
     reused: AtomicU64,
+    ahead: AtomicU64,
 }
 
 impl Default for RenderCache {
@@ -165,6 +209,7 @@ impl RenderCache {
                 .build(),
             rendered: AtomicU64::new(0),
             reused: AtomicU64::new(0),
+            ahead: AtomicU64::new(0),
         }
     }
 
@@ -182,7 +227,8 @@ impl RenderCache {
         if let Some(page) = &held
             && reusable(page, now, epoch)
         {
-            return Begun::Reused(self.answer_reused(page.clone(), encoding));
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Begun::Reused(answer_reused(page.clone(), encoding));
         }
         Begun::Render(Render {
             cache: self,
@@ -205,24 +251,33 @@ impl RenderCache {
         encoding: Encoding,
     ) -> Option<RenderedPage> {
         let page = self.pages.get(key)?;
-        reusable(&page, now, epoch).then(|| self.answer_reused(page, encoding))
-    }
-
-    fn answer_reused(&self, page: Arc<Rendered>, encoding: Encoding) -> RenderedPage {
-        self.reused.fetch_add(1, Ordering::Relaxed);
-        RenderedPage {
-            page,
-            status: CacheStatus::Hit,
-            encoding,
+        if !reusable(&page, now, epoch) {
+            return None;
         }
+        self.ahead.fetch_add(1, Ordering::Relaxed);
+        Some(answer_reused(page, encoding))
     }
 
     /// Pages rendered, and pages answered from an earlier render.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.rendered.load(Ordering::Relaxed),
-            self.reused.load(Ordering::Relaxed),
+            self.reused.load(Ordering::Relaxed) + self.ahead.load(Ordering::Relaxed),
         )
+    }
+
+    /// Of the pages answered from an earlier render, those answered ahead of the
+    /// router: what shows that the edge knows a page from its route.
+    pub fn reused_ahead(&self) -> u64 {
+        self.ahead.load(Ordering::Relaxed)
+    }
+}
+
+fn answer_reused(page: Arc<Rendered>, encoding: Encoding) -> RenderedPage {
+    RenderedPage {
+        page,
+        status: CacheStatus::Hit,
+        encoding,
     }
 }
 
@@ -258,7 +313,7 @@ impl Render<'_> {
         self.now
     }
 
-    /// Inputs for this page, to add its answers and lookups to.
+    /// Inputs for this page, to record its lookups in.
     pub fn inputs(&self) -> Inputs {
         Inputs::new(self.now, self.epoch)
     }
@@ -331,12 +386,10 @@ impl RenderedPage {
                 crate::web::finish(Conditional::none(), framable, reused.into_response());
             response.into_parts().0.headers
         });
-        if conditional.has(&page.etag) {
+        if conditional.has(StatusCode::OK, headers) {
             let mut response = Response::new(axum::body::Body::empty());
-            *response.status_mut() = axum::http::StatusCode::NOT_MODIFIED;
             *response.headers_mut() = headers.clone();
-            cache_policy::not_modified(response.headers_mut());
-            return response;
+            return cache_policy::not_modified(response);
         }
         let body = page.encoded(encoding).unwrap_or_else(|| page.body.clone());
         let mut response = Response::new(axum::body::Body::from(body));

@@ -1,11 +1,12 @@
-//! Turning a rendered template into a response with the site's page headers.
+//! Answers built from templates, with the site's page headers: a page rendered per
+//! request ([`Page`]), and the htmx fragments pages poll ([`Fragment`]).
 
 use askama::Template;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheStatus;
-use crate::web::cache_policy::CachePolicy;
+use crate::web::cache_policy::{CachePolicy, etag_for};
 use crate::web::error::AppError;
 
 /// The header that shows how the page's data was obtained.
@@ -52,55 +53,30 @@ impl<T: Template> IntoResponse for Page<T> {
 /// that comes with it has no trigger, so both old and new clients stop.
 pub const STOP_POLLING: u16 = 286;
 
-/// An htmx fragment, answered with an ETag, and a 304 when the client has it already.
-pub struct Fragment<'a> {
+/// An htmx fragment, answered with an ETag: the edge answers 304 when the client has
+/// it already ([`crate::web::cache_policy::apply`]).
+pub struct Fragment {
     pub html: String,
     /// The polled thing is over: answer 286, and the fragment carries no trigger.
     pub finished: bool,
-    pub if_none_match: Option<&'a HeaderValue>,
     pub cache: CacheStatus,
 }
 
-/// A weak validator over the fragment's bytes (weak: compression may re-encode them).
-pub fn etag_for(body: &[u8]) -> String {
-    use std::hash::{DefaultHasher, Hasher};
-    let mut hasher = DefaultHasher::new();
-    hasher.write(body);
-    format!("W/\"{:016x}\"", hasher.finish())
-}
-
-/// Weak comparison (RFC 9110 §13.1.2) of an If-None-Match list with our tag.
-pub fn matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
-    let (Ok(list), Ok(etag)) = (if_none_match.to_str(), etag.to_str()) else {
-        return false;
-    };
-    let ours = etag.trim_start_matches("W/");
-    list.split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
-}
-
-impl IntoResponse for Fragment<'_> {
+impl IntoResponse for Fragment {
     fn into_response(self) -> Response {
         let etag = HeaderValue::from_str(&etag_for(self.html.as_bytes()))
             .unwrap_or(HeaderValue::from_static("\"0\""));
-        let fresh = self.if_none_match.is_some_and(|v| matches(v, &etag));
-        let status = if fresh {
-            axum::http::StatusCode::NOT_MODIFIED
-        } else if self.finished {
-            axum::http::StatusCode::from_u16(STOP_POLLING).unwrap_or(axum::http::StatusCode::OK)
+        let status = if self.finished {
+            StatusCode::from_u16(STOP_POLLING).unwrap_or(StatusCode::OK)
         } else {
-            axum::http::StatusCode::OK
+            StatusCode::OK
         };
-        let body = if fresh { String::new() } else { self.html };
-        let mut response = (status, body).into_response();
+        let mut response = (status, self.html).into_response();
         let headers = response.headers_mut();
-        if !fresh {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-        }
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         headers.insert(header::ETAG, etag);
         headers.insert(X_CACHE, HeaderValue::from_static(self.cache.as_str()));
         response.extensions_mut().insert(CachePolicy::Revalidate);
@@ -116,24 +92,6 @@ pub fn render_fragment<T: Template>(template: &T) -> Result<String, AppError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_none_match_compares_weakly_and_in_lists() {
-        let text = etag_for(b"<p>1</p>");
-        let tag = HeaderValue::from_str(&text).unwrap();
-        assert!(matches(&tag, &tag));
-        let strong = text.trim_start_matches("W/").to_owned();
-        assert!(matches(&HeaderValue::from_str(&strong).unwrap(), &tag));
-        let list = format!("\"x\", {text}");
-        assert!(matches(&HeaderValue::from_str(&list).unwrap(), &tag));
-        assert!(!matches(&HeaderValue::from_static("\"other\""), &tag));
-        assert_ne!(etag_for(b"<p>1</p>"), etag_for(b"<p>2</p>"));
-    }
-}
-
 /// What a polled status block becomes when the upstream says the Space is gone
 /// (X v2 forgets Spaces once they end): a final fragment, so polling stops.
 #[derive(Template)]
@@ -145,14 +103,10 @@ pub struct Gone {
 }
 
 impl Gone {
-    pub fn fragment<'a>(
-        self,
-        if_none_match: Option<&'a HeaderValue>,
-    ) -> Result<Fragment<'a>, AppError> {
+    pub fn fragment(self) -> Result<Fragment, AppError> {
         Ok(Fragment {
             html: render_fragment(&self)?,
             finished: true,
-            if_none_match,
             cache: CacheStatus::Hit,
         })
     }
@@ -164,19 +118,16 @@ impl Gone {
 pub async fn poll_status<T: Template>(
     state: &crate::web::state::AppState,
     id: &crate::model::SpaceId,
-    headers: &axum::http::HeaderMap,
     gone: Gone,
     block: impl FnOnce(&crate::model::Space) -> T,
 ) -> Result<Response, AppError> {
     let found = state.catalog.space(id).await?;
-    let if_none_match = headers.get(header::IF_NONE_MATCH);
     let Some(space) = found.value else {
-        return Ok(gone.fragment(if_none_match)?.into_response());
+        return Ok(gone.fragment()?.into_response());
     };
     Ok(Fragment {
         html: render_fragment(&block(&space))?,
         finished: !space.is_live(),
-        if_none_match,
         cache: found.status,
     }
     .into_response())
