@@ -11,7 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use earshot::cache::CacheStatus;
 use earshot::upstream::wire;
 use earshot::web::links::SiteUrl;
-use earshot::web::space::{PageContext, SpaceData, build_space_page};
+use earshot::web::page_context::PageContext;
+use earshot::web::space::{SpaceData, build_space_page};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(

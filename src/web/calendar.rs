@@ -9,7 +9,7 @@ use crate::model::{SpaceId, SpaceState};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
 use crate::web::links;
-use crate::web::space::load_space;
+use crate::web::space_lookup::load_space;
 use crate::web::state::AppState;
 
 pub async fn calendar(

@@ -12,7 +12,7 @@ use crate::model::{Space, SpaceId, SpaceState};
 use crate::web::cache_policy::CachePolicy;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::SitePath;
-use crate::web::space::load_space;
+use crate::web::space_lookup::load_space;
 use crate::web::state::AppState;
 
 /// Rendered cards, keyed by what is drawn on them, bounded by size.

@@ -3,12 +3,11 @@
 use askama::Template;
 use axum::extract::State;
 
-use crate::model::TopicSlug;
-use crate::web::browse::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
+use crate::web::lists::{LiveFilter, LiveList, TopicLink, upcoming_sorted};
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, count};
@@ -67,7 +66,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
                 .take(SOON_ON_HOME)
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
-            topics: TopicSlug::ALL.iter().map(|t| TopicLink::new(*t)).collect(),
+            topics: TopicLink::all(),
         }
     })
 }

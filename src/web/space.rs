@@ -1,12 +1,12 @@
 //! `/spaces/{id}`, the Space page; its live-status partial; and `/i/spaces/{id}`.
 
-use std::sync::Arc;
+mod live_status;
+mod sections;
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use axum::response::IntoResponse;
 
 use crate::cache::CacheStatus;
 use crate::catalog::{LookupError, Missing};
@@ -16,58 +16,16 @@ use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
 use crate::web::layout::{PageMeta, ShareMeta};
-use crate::web::links::{self, SiteUrl};
+use crate::web::links;
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
-use crate::web::respond::{Gone, poll_status};
+use crate::web::page_context::PageContext;
 use crate::web::state::AppState;
-use crate::web::views::{PersonView, SpaceView, TimeView, TweetView, count, plural, span};
-
-/// How many listeners the Space page shows before linking to the full list.
-const LISTENERS_PREVIEW: usize = 12;
-
-/// A labelled moment in the Space's life.
-pub struct Moment {
-    pub label: &'static str,
-    pub time: TimeView,
-}
-
-/// Whether and how the live-status block polls.
-pub struct LiveRefresh {
-    pub url: String,
-    pub every_secs: u64,
-    pub polling: bool,
-}
-
-impl LiveRefresh {
-    fn new(every_secs: u64, space: &Space) -> Self {
-        Self {
-            url: links::space_live(&space.id),
-            every_secs,
-            polling: space.is_live(),
-        }
-    }
-}
-
-pub struct RecordingView {
-    pub available: bool,
-    pub duration: Option<String>,
-    pub playback_url: Option<String>,
-    pub replays: Option<String>,
-}
-
-impl RecordingView {
-    fn new(recording: &Recording) -> Self {
-        Self {
-            available: recording.available,
-            duration: recording
-                .duration_ms
-                .filter(|ms| *ms > 0)
-                .map(|ms| span(ms / 1000)),
-            playback_url: recording.playback_url.clone(),
-            replays: recording.replays.map(|n| plural(n, "replay", "replays")),
-        }
-    }
-}
+use crate::web::views::{PersonView, SpaceView, TweetView};
+pub use live_status::live_status;
+use sections::{
+    LiveRefresh, Moment, RecordingView, counts, describe, hosts, join_url, listener_preview,
+    moments, no_recording, speakers,
+};
 
 #[derive(Template)]
 #[template(path = "space.html")]
@@ -89,16 +47,6 @@ pub struct SpacePage {
     share_url: String,
     embed_snippet: String,
     embed_url: String,
-}
-
-/// The live-status block alone: the same markup as in the page, from the same block.
-#[derive(Template)]
-#[template(path = "space.html", block = "live_status")]
-pub struct LiveStatus {
-    space: SpaceView,
-    live: LiveRefresh,
-    counts: Vec<(String, &'static str)>,
-    join_url: Option<String>,
 }
 
 pub async fn space(
@@ -151,25 +99,6 @@ async fn render_space(
         };
         build_space_page(&PageContext::at(state, now), &data, status)
     })
-}
-
-/// What a page needs besides its data: where the site lives, when "now" is, and how
-/// often live data refreshes.
-pub struct PageContext {
-    /// Where the site lives, for absolute links.
-    pub site: SiteUrl,
-    pub now: DateTime<Utc>,
-    pub live_every_secs: u64,
-}
-
-impl PageContext {
-    pub fn at(state: &AppState, now: DateTime<Utc>) -> Self {
-        Self {
-            site: state.site.clone(),
-            now,
-            live_every_secs: state.live_every_secs(),
-        }
-    }
 }
 
 /// The data behind a Space page.
@@ -239,36 +168,6 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
     }
 }
 
-fn no_recording() -> RecordingView {
-    RecordingView {
-        available: false,
-        duration: None,
-        playback_url: None,
-        replays: None,
-    }
-}
-
-/// `/spaces/{id}/live`: the status block for htmx polling, from the cache.
-pub async fn live_status(
-    State(state): State<AppState>,
-    SitePath(id): SitePath<SpaceId>,
-) -> AppResult<Response> {
-    let gone = Gone {
-        tag: "section",
-        element_id: "live-status",
-        class: "live-status",
-    };
-    let every = state.live_every_secs();
-    let now = state.now();
-    poll_status(&state, &id, gone, |space| LiveStatus {
-        counts: counts(space),
-        join_url: join_url(space),
-        live: LiveRefresh::new(every, space),
-        space: SpaceView::new(space, now),
-    })
-    .await
-}
-
 /// A 301 (not axum's 308): the contract says 301, and every client understands it.
 pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoResponse {
     let moved = (
@@ -276,165 +175,4 @@ pub async fn x_style_redirect(SitePath(id): SitePath<SpaceId>) -> impl IntoRespo
         [(header::LOCATION, links::space(&id))],
     );
     with_policy(CachePolicy::Public(86_400), moved)
-}
-
-fn join_url(space: &Space) -> Option<String> {
-    matches!(space.state, SpaceState::Live | SpaceState::Scheduled)
-        .then(|| links::join_on_x(&space.id))
-}
-
-fn describe(space: &Space, view: &SpaceView) -> String {
-    let who = view
-        .creator
-        .as_ref()
-        .map(|c| format!(" hosted by {}", c.name))
-        .unwrap_or_default();
-    match (&space.state, &view.count_text) {
-        (SpaceState::Live, Some(c)) => format!("Live now on X{who}: {c}."),
-        (SpaceState::Live, None) => format!("Live now on X{who}."),
-        (SpaceState::Scheduled, _) => match &view.when {
-            Some(t) => format!("A scheduled X Space{who}, starting {}.", t.absolute),
-            None => format!("A scheduled X Space{who}."),
-        },
-        (SpaceState::Ended, _) => format!("An X Space{who}, {}.", view.when_text),
-        (SpaceState::Cancelled, _) => format!("A cancelled X Space{who}."),
-        (SpaceState::Unknown(_), _) => format!("An X Space{who}."),
-    }
-}
-
-fn person_for(space: &Space, id: &crate::model::UserId) -> PersonView {
-    match space.user(id) {
-        Some(user) => PersonView::new(user),
-        None => person_from_id(id),
-    }
-}
-
-fn person_from_id(id: &crate::model::UserId) -> PersonView {
-    PersonView {
-        name: format!("User {id}"),
-        username: None,
-        url: Some(links::user(id)),
-        initials: "?".to_owned(),
-        image: None,
-        verified: false,
-    }
-}
-
-fn hosts(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
-    match people {
-        Some(p) if !p.hosts.is_empty() => {
-            p.hosts.iter().map(|h| PersonView::new(&h.user)).collect()
-        }
-        _ => {
-            let mut out: Vec<PersonView> = space.creator.iter().map(PersonView::new).collect();
-            let creator_id = space.creator.as_ref().and_then(|c| c.id.as_ref());
-            out.extend(
-                space
-                    .host_ids
-                    .iter()
-                    .filter(|id| Some(*id) != creator_id)
-                    .map(|id| person_for(space, id)),
-            );
-            out
-        }
-    }
-}
-
-fn speakers(space: &Space, people: Option<&Participants>) -> Vec<PersonView> {
-    match people {
-        Some(p) => p
-            .speakers
-            .iter()
-            .map(|s| PersonView::new(&s.user))
-            .collect(),
-        // Without names, ids still say who spoke; they link to the user pages.
-        None => space
-            .speaker_ids
-            .iter()
-            .map(|id| person_for(space, id))
-            .collect(),
-    }
-}
-
-fn listener_preview(people: Option<&Participants>) -> (Vec<PersonView>, Option<String>) {
-    let Some(p) = people else {
-        return (Vec::new(), None);
-    };
-    let shown: Vec<PersonView> = p
-        .listeners
-        .iter()
-        .take(LISTENERS_PREVIEW)
-        .map(|l| PersonView::new(&l.user))
-        .collect();
-    let total = p.listener_count.unwrap_or(p.listeners.len() as u64);
-    let more = total
-        .checked_sub(shown.len() as u64)
-        .filter(|n| *n > 0)
-        .map(|n| format!("and {} more", count(n)));
-    (shown, more)
-}
-
-fn moments(space: &Space, now: DateTime<Utc>) -> Vec<Moment> {
-    let mut labelled = vec![
-        ("Scheduled for", space.scheduled_start),
-        ("Started", space.started_at),
-        ("Ended", space.ended_at),
-    ];
-    if labelled.iter().all(|(_, t)| t.is_none()) {
-        labelled.push(("Created", space.created_at));
-    }
-    labelled
-        .into_iter()
-        .filter_map(|(label, t)| {
-            t.map(|time| Moment {
-                label,
-                time: TimeView::new(time, now),
-            })
-        })
-        .collect()
-}
-
-/// The numbers that matter in the Space's state, biggest first. Only from the Space
-/// itself, so the page and its polled status block always agree.
-fn counts(space: &Space) -> Vec<(String, &'static str)> {
-    let mut out = Vec::new();
-    let total = space.participant_count;
-    match space.state {
-        SpaceState::Live => {
-            if let Some(n) = total {
-                out.push((count(n), "listening"));
-            }
-        }
-        SpaceState::Ended => {
-            if let Some(n) = total {
-                out.push((count(n), "attended"));
-            }
-        }
-        SpaceState::Scheduled => {
-            if let Some(n) = space.reminder_count {
-                out.push((
-                    count(n),
-                    if n == 1 {
-                        "reminder set"
-                    } else {
-                        "reminders set"
-                    },
-                ));
-            }
-        }
-        _ => {}
-    }
-    let speakers = space.speaker_ids.len() as u64;
-    if speakers > 0 && matches!(space.state, SpaceState::Live | SpaceState::Ended) {
-        let n = speakers;
-        out.push((count(n), if n == 1 { "speaker" } else { "speakers" }));
-    }
-    out
-}
-
-/// The cache status and space, for handlers elsewhere (card, calendar) that need one.
-pub async fn load_space(state: &AppState, id: &SpaceId) -> AppResult<(Arc<Space>, CacheStatus)> {
-    let found = state.catalog.space(id).await?;
-    let space = found.value.ok_or(LookupError::NotFound(Missing::Space))?;
-    Ok((space, found.status))
 }

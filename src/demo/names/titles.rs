@@ -1,0 +1,331 @@
+//! The words Space titles are made of: per-topic templates with their fillers, and
+//! the localised topic names and templates for languages other than English.
+
+pub(super) struct TitleSet {
+    pub(super) templates: &'static [&'static str],
+    pub(super) a: &'static [&'static str],
+    pub(super) b: &'static [&'static str],
+}
+
+pub(super) const TITLES: [TitleSet; 7] = [
+    TitleSet {
+        templates: &[
+            "{a} in production: lessons from a year of {b}",
+            "Tech Talk: The Future of {b}",
+            "Weekly Tech Roundup #{n}",
+            "AMA: scaling {b} to a million users",
+            "Is {a} worth learning in {y}?",
+            "Building & shipping with {a}",
+            "<div> soup & accessibility: HTML office hours",
+            "\"It works on my machine\": {a} debugging stories",
+        ],
+        a: &[
+            "Rust",
+            "Go",
+            "TypeScript",
+            "Kotlin",
+            "Elixir",
+            "Zig",
+            "Python",
+            "Swift",
+        ],
+        b: &[
+            "async",
+            "microservices",
+            "WebAssembly",
+            "edge computing",
+            "observability",
+            "Kubernetes",
+            "on-device AI",
+            "open-source LLMs",
+        ],
+    },
+    TitleSet {
+        templates: &[
+            "{a} patch notes breakdown",
+            "Speedrunning {a}: routes & tips",
+            "Indie dev showcase: {n} games you missed",
+            "Ranked grind with friends, come chill 🎮",
+            "{a} esports finals watch party",
+            "Retro corner: \"{b}\" still holds up",
+        ],
+        a: &[
+            "Elden Ring",
+            "Zelda: Tears of the Kingdom",
+            "Hades II",
+            "Baldur's Gate 3",
+            "Valorant",
+            "League of Legends",
+            "Minecraft",
+            "Street Fighter 6",
+        ],
+        b: &[
+            "Chrono Trigger",
+            "Half-Life",
+            "Super Metroid",
+            "Final Fantasy VII",
+            "Pokémon Red",
+        ],
+    },
+    TitleSet {
+        templates: &[
+            "Listening party: {a}'s new album",
+            "Lo-fi & chill beats to work to 🎧",
+            "Producers' corner: mixing {b} at home",
+            "{b} Fridays: share your favourites",
+            "Open mic night 🎤 sign-ups in the replies",
+            "Behind the record: why {a} matters",
+        ],
+        a: &[
+            "Taylor Swift",
+            "Bad Bunny",
+            "Beyoncé",
+            "Kendrick Lamar",
+            "Dua Lipa",
+            "Rosalía",
+            "BTS",
+            "Billie Eilish",
+        ],
+        b: &[
+            "lo-fi",
+            "jazz",
+            "K-pop",
+            "afrobeats",
+            "drum & bass",
+            "indie rock",
+            "reggaeton",
+            "synthwave",
+        ],
+    },
+    TitleSet {
+        templates: &[
+            "Matchday live: {a} v {c} reaction",
+            "Transfer window rumours & rumblings",
+            "{b} power rankings, week {n}",
+            "Fantasy {b}: draft help & hot takes",
+            "Post-game: \"{a}\" fans vent",
+            "Marathon training Q&A 🏃",
+        ],
+        a: &[
+            "Arsenal",
+            "Spurs",
+            "Real Madrid",
+            "Barcelona",
+            "Liverpool",
+            "Chelsea",
+            "Bayern",
+            "Dortmund",
+            "Flamengo",
+            "Palmeiras",
+            "Inter Miami",
+            "Boca Juniors",
+        ],
+        b: &[
+            "Premier League",
+            "La Liga",
+            "NBA",
+            "NFL",
+            "Serie A",
+            "Bundesliga",
+            "F1",
+        ],
+    },
+    TitleSet {
+        templates: &[
+            "Morning briefing: the stories that matter today",
+            "Breaking News Discussion",
+            "Election night live: results & analysis",
+            "Fact-checking the week's viral claims",
+            "What's next for {a} in {b}?",
+            "Press freedom & the future of local news",
+        ],
+        a: &[
+            "the economy",
+            "AI regulation",
+            "the election",
+            "climate policy",
+            "housing",
+            "public health",
+        ],
+        b: &[
+            "Europe",
+            "Latin America",
+            "Asia",
+            "the Middle East",
+            "Africa",
+            "the US",
+        ],
+    },
+    TitleSet {
+        templates: &[
+            "Founders' hour: raising a seed round in {y}",
+            "Markets open: what's moving {b}?",
+            "Remote work, five years on",
+            "Pricing your {a} product: a teardown",
+            "From side project to $1M ARR in {a}",
+            "Bootstrapped & profitable: AMA",
+        ],
+        a: &[
+            "SaaS",
+            "fintech",
+            "e-commerce",
+            "climate tech",
+            "creator economy",
+            "B2B marketplace",
+        ],
+        b: &["$NVDA", "$AAPL", "$TSLA", "$BTC", "$MSFT", "$AMZN"],
+    },
+    TitleSet {
+        templates: &[
+            "{a} finale watch-along (spoilers!)",
+            "Oscars predictions: who takes Best Picture?",
+            "Anime night: {b} episode {n} 🍿",
+            "Box office weekend recap",
+            "Stand-up open mic 😂",
+            "Reality TV tea ☕ & hot takes",
+        ],
+        a: &[
+            "The Bear",
+            "Severance",
+            "Shōgun",
+            "The Last of Us",
+            "Succession",
+            "Stranger Things",
+        ],
+        b: &["One Piece", "Frieren", "Jujutsu Kaisen", "Spy × Family"],
+    },
+];
+
+/// Localised topic names, in `TOPICS` order.
+pub(super) const LOCAL_TOPICS: [(&str, [&str; 7]); 7] = [
+    (
+        "es",
+        [
+            "tecnología",
+            "videojuegos",
+            "música",
+            "deportes",
+            "noticias",
+            "negocios",
+            "entretenimiento",
+        ],
+    ),
+    (
+        "pt",
+        [
+            "tecnologia",
+            "games",
+            "música",
+            "esportes",
+            "notícias",
+            "negócios",
+            "entretenimento",
+        ],
+    ),
+    (
+        "ja",
+        [
+            "テクノロジー",
+            "ゲーム",
+            "音楽",
+            "スポーツ",
+            "ニュース",
+            "ビジネス",
+            "エンタメ",
+        ],
+    ),
+    (
+        "fr",
+        [
+            "tech",
+            "jeux vidéo",
+            "musique",
+            "sport",
+            "actualités",
+            "business",
+            "divertissement",
+        ],
+    ),
+    (
+        "de",
+        [
+            "Technik",
+            "Gaming",
+            "Musik",
+            "Sport",
+            "Nachrichten",
+            "Wirtschaft",
+            "Unterhaltung",
+        ],
+    ),
+    (
+        "hi",
+        [
+            "टेक्नोलॉजी",
+            "गेमिंग",
+            "संगीत",
+            "खेल",
+            "समाचार",
+            "बिज़नेस",
+            "मनोरंजन",
+        ],
+    ),
+    (
+        "ar",
+        [
+            "التقنية",
+            "الألعاب",
+            "الموسيقى",
+            "الرياضة",
+            "الأخبار",
+            "الأعمال",
+            "الترفيه",
+        ],
+    ),
+];
+
+pub(super) const LOCAL_TEMPLATES: [(&str, &[&str]); 7] = [
+    (
+        "es",
+        &[
+            "Charla en vivo: {t} y más",
+            "¿Qué está pasando en {t}? Hablemos",
+            "Noche de {t} con amigos 🎉",
+            "Preguntas y respuestas sobre {t}",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "Papo ao vivo sobre {t}",
+            "Resenha de {t}: chega mais!",
+            "Perguntas e respostas: {t} hoje",
+        ],
+    ),
+    (
+        "ja",
+        &[
+            "{t}について語ろう 🎙️",
+            "今夜の{t}トーク",
+            "初心者歓迎！{t}雑談",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "Débat en direct : {t} et société",
+            "Café {t} ☕ on en parle",
+            "Les actus {t} de la semaine",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "Live-Talk: {t} im Überblick",
+            "Feierabendrunde: {t} 🍺",
+            "Fragen & Antworten: {t}",
+        ],
+    ),
+    ("hi", &["{t} पर लाइव चर्चा", "आज की {t} बातें 🎙️"]),
+    ("ar", &["نقاش مباشر حول {t}", "مساحة {t} الليلة 🎙️"]),
+];

@@ -1,0 +1,44 @@
+//! `/spaces/{id}/live`: the Space page's live-status block, polled by htmx.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::sections::{LiveRefresh, counts, join_url};
+use crate::model::SpaceId;
+use crate::web::error::AppResult;
+use crate::web::extract::SitePath;
+use crate::web::respond::{Gone, poll_status};
+use crate::web::state::AppState;
+use crate::web::views::SpaceView;
+
+/// The live-status block alone: the same markup as in the page, from the same block.
+#[derive(Template)]
+#[template(path = "space.html", block = "live_status")]
+pub struct LiveStatus {
+    space: SpaceView,
+    live: LiveRefresh,
+    counts: Vec<(String, &'static str)>,
+    join_url: Option<String>,
+}
+
+/// `/spaces/{id}/live`: the status block for htmx polling, from the cache.
+pub async fn live_status(
+    State(state): State<AppState>,
+    SitePath(id): SitePath<SpaceId>,
+) -> AppResult<Response> {
+    let gone = Gone {
+        tag: "section",
+        element_id: "live-status",
+        class: "live-status",
+    };
+    let every = state.live_every_secs();
+    let now = state.now();
+    poll_status(&state, &id, gone, |space| LiveStatus {
+        counts: counts(space),
+        join_url: join_url(space),
+        live: LiveRefresh::new(every, space),
+        space: SpaceView::new(space, now),
+    })
+    .await
+}
