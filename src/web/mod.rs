@@ -5,6 +5,7 @@ pub mod browse;
 pub mod cache_policy;
 pub mod calendar;
 pub mod card;
+pub mod client;
 pub mod edge;
 pub mod embed;
 pub mod encoding;
