@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod format;
 pub mod ics;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod server;

@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::DemoUpstream(args)) => {
-            init_logging(LogFormat::Text);
+            let _logs = earshot::logging::init(LogFormat::Text);
             match earshot::server::run_demo_upstream(args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(&err.to_string()),
@@ -35,7 +35,8 @@ async fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(err) => return fail(&err.to_string()),
             };
-            init_logging(config.log_format);
+            // Held to the end of `main`, past the shutdown, so the last lines are written.
+            let _logs = earshot::logging::init(config.log_format);
             let running = match earshot::start(config).await {
                 Ok(running) => running,
                 Err(err) => return fail(&err.to_string()),
@@ -62,18 +63,6 @@ fn first_line(s: &str) -> String {
 fn fail(message: &str) -> ExitCode {
     eprintln!("earshot: {message}");
     ExitCode::from(2)
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
 }
 
 async fn shutdown_signal() {

@@ -75,6 +75,67 @@ async fn each_client_is_rate_limited_with_a_429_page() {
 }
 
 #[tokio::test]
+async fn a_flood_of_429s_writes_a_few_log_lines_a_second_and_counts_the_rest() {
+    use earshot::web::request_log::REFUSAL_LINES_PER_SECOND;
+    let out = KeptLog::default();
+    let logger = earshot::logging::dispatch(
+        earshot::config::LogFormat::Text,
+        tracing_subscriber::EnvFilter::new("earshot::request=info"),
+        out.clone(),
+        false,
+    );
+    // This test's thread only; the server's tasks run on it too (one-thread runtime).
+    let _logging = tracing::dispatcher::set_default(&logger);
+    // tracing caches per call site whether any logger wants it. With one logger alive,
+    // a site first reached from another test's thread (no logger) would be cached as
+    // off for good; with two, each event asks its own thread's logger.
+    let _another = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let log = || out.text();
+    let fixture = Fixture::start().await;
+    let mut config = config_for(&fixture.url);
+    config.rate_limit = 1;
+    config.rate_limit_burst = 1;
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    let flood = 300;
+    let mut refused = 0;
+    for _ in 0..flood {
+        if app.fetch("/no-such-page").await.0 == 429 {
+            refused += 1;
+        }
+    }
+    assert_eq!(
+        refused,
+        flood - 1,
+        "one request a minute: the rest are refused"
+    );
+    let written = log().lines().filter(|l| l.contains("status=429")).count();
+    assert_eq!(written, REFUSAL_LINES_PER_SECOND as usize, "{}", log());
+    assert!(
+        !log().contains("suppressed"),
+        "not before the second is over"
+    );
+
+    // Once the second is over, the next line is preceded by the count of the rest.
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(app.fetch("/healthz").await.0, 200);
+    let log = log();
+    let summaries: Vec<&str> = log.lines().filter(|l| l.contains("suppressed")).collect();
+    assert_eq!(summaries.len(), 1, "{log}");
+    assert!(
+        summaries[0].contains(&format!("suppressed={}", refused - written)),
+        "{}",
+        summaries[0]
+    );
+    // Every line written, refused or not, names the client.
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains(" status=")).collect();
+    assert_eq!(requests.len(), written + 2, "{log}");
+    assert!(
+        requests.iter().all(|l| l.contains("client=127.0.0.1")),
+        "{log}"
+    );
+}
+
+#[tokio::test]
 async fn overload_is_shed_with_a_503_not_queued() {
     let fixture = Fixture::start().await;
     let gate = Arc::new(Notify::new());

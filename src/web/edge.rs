@@ -1,5 +1,5 @@
 //! The edge of the site: admission, pages answered ahead of the router, and one log
-//! line and one metrics update per request.
+//! line (see `request_log` for refusals) and one metrics update per request.
 //!
 //! Pages answered ahead of the router: a page rendered this second from data still
 //! fresh is the whole answer to the next request for it, so that request skips
@@ -22,8 +22,10 @@ use futures::future::BoxFuture;
 
 use crate::web::Route;
 use crate::web::cache_policy::Conditional;
+use crate::web::client;
 use crate::web::encoding::Encoding;
 use crate::web::protect::Guard;
+use crate::web::request_log::{self, RequestLine, RequestLog};
 use crate::web::respond::X_CACHE;
 use crate::web::state::{App, AppState};
 
@@ -57,6 +59,7 @@ pub struct Edge {
     pub state: AppState,
     pub routes: Routes,
     pub guard: Guard,
+    pub log: RequestLog,
 }
 
 /// Which route of the table a request path is, so the edge knows its name for logs
@@ -90,10 +93,16 @@ impl Edge {
     /// through the router), gives the answer its caching and security headers, then
     /// logs and counts it, refusals included.
     async fn answer(&self, request: Request, router: Router) -> Response {
-        // The clock and the method only for the log line, when it is written: with it
-        // off they were a per cent of a cached page's time.
-        let logged = tracing::enabled!(target: "earshot::request", tracing::Level::INFO)
-            .then(|| (Instant::now(), request.method().clone()));
+        // The clock, the method and the client only for the log line, when it is
+        // written: with it off they were a per cent of a cached page's time.
+        let logged =
+            tracing::enabled!(target: request_log::TARGET, tracing::Level::INFO).then(|| {
+                (
+                    Instant::now(),
+                    request.method().clone(),
+                    client::address(&request),
+                )
+            });
         let matched = self.routes.at(request.uri().path());
         let route = matched.map_or("unmatched", |(route, _)| route.pattern);
         let framable = matched.is_some_and(|(route, _)| route.framable);
@@ -121,21 +130,21 @@ impl Edge {
         };
         let status = response.status().as_u16();
         state.metrics.request_finished(route, status);
-        if let Some((started, method)) = logged {
+        if let Some((started, method, client)) = logged {
             let cache = response
                 .headers()
                 .get(X_CACHE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info!(
-                target: "earshot::request",
-                %method,
-                route = %route,
+            let line = RequestLine {
+                client,
+                method: &method,
+                route,
                 status,
-                latency_us = started.elapsed().as_micros() as u64,
+                latency_us: started.elapsed().as_micros() as u64,
                 cache,
-                "request"
-            );
+            };
+            self.log.write(&line, || state.now().timestamp());
         }
         response
     }

@@ -5,6 +5,7 @@ pub mod browse;
 pub mod cache_policy;
 pub mod calendar;
 pub mod card;
+pub mod client;
 pub mod edge;
 pub mod embed;
 pub mod encoding;
@@ -20,6 +21,7 @@ pub mod page_cache;
 pub mod page_context;
 pub mod participants;
 pub mod protect;
+pub mod request_log;
 pub mod respond;
 pub mod search;
 pub mod space;
@@ -265,6 +267,7 @@ pub fn app(state: AppState, protection: Protection) -> edge::Site {
         state,
         routes: edge::Routes::new(ROUTES),
         guard: protect::Guard::new(protection.clients, protection.max_concurrency),
+        log: request_log::RequestLog::new(request_log::REFUSAL_LINES_PER_SECOND),
     });
     edge::Site { edge, router }
 }

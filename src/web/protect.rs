@@ -1,14 +1,15 @@
 //! The guard in front of every route: address length, per-client rate, global load.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::web::client;
 use crate::web::error::AppError;
 
 /// Longest path and query we read; real pages are far shorter.
@@ -91,12 +92,8 @@ impl Guard {
         if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
             return Ok(());
         }
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        if let Some(ip) = peer
-            && let Err(not_until) = limiter.limiter.check_key(&ip)
+        if let Some(key) = client::address(request).map(client::key)
+            && let Err(not_until) = limiter.limiter.check_key(&key)
         {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(AppError::TooManyRequests {

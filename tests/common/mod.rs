@@ -417,3 +417,32 @@ impl DemoApp {
             .unwrap_or(0)
     }
 }
+
+/// Log lines kept for a test to read: a writer for a test's logger.
+#[derive(Clone, Default)]
+pub struct KeptLog(Arc<Mutex<Vec<u8>>>);
+
+impl KeptLog {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for KeptLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tracing_subscriber::fmt::MakeWriter<'_> for KeptLog {
+    type Writer = Self;
+
+    fn make_writer(&self) -> Self {
+        self.clone()
+    }
+}

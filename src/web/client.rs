@@ -1,0 +1,94 @@
+//! Who a request comes from: the one place that says which address per-client limits
+//! and the request log use.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request};
+
+/// The client's address: today the connection's peer. (Behind trusted proxies it will
+/// be the address they forwarded; that belongs here too.) `None` where the server
+/// did not record a peer, as in tests that call the service directly.
+pub fn address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// The key per-client limits count under. An IPv6 client is usually given a whole /64
+/// and can pick any address in it, so the /64 is the client; an IPv4 address (also
+/// when written IPv4-mapped, `::ffff:a.b.c.d`) is one client.
+pub fn key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::web::error::AppError;
+    use crate::web::protect::{ClientLimiter, Guard};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn from(peer: &str) -> Request {
+        let mut request = Request::new(axum::body::Body::empty());
+        *request.uri_mut() = "/live".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip(peer), 40_000)));
+        request
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_and_ipv4_by_address() {
+        assert_eq!(key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            key(ip("2001:db8:1:2::1"))
+        );
+        assert_ne!(key(ip("2001:db8:1:2::1")), key(ip("2001:db8:1:3::1")));
+        assert_eq!(key(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_ne!(key(ip("192.0.2.7")), key(ip("192.0.2.8")));
+        assert_eq!(
+            key(ip("::ffff:192.0.2.7")),
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7))
+        );
+        assert_ne!(key(ip("::ffff:192.0.2.7")), key(ip("::ffff:192.0.2.8")));
+    }
+
+    #[test]
+    fn addresses_in_one_64_share_a_bucket_and_other_64s_do_not() {
+        // One request a minute, no burst: a second request under the same key is a 429.
+        let guard = Guard::new(ClientLimiter::new(1, 1), 16);
+        let admitted = |peer: &str| match guard.admit(&from(peer)) {
+            Ok(_) => true,
+            Err(AppError::TooManyRequests { .. }) => false,
+            Err(other) => panic!("{peer}: {other:?}"),
+        };
+        assert!(admitted("2001:db8:1:2::1"));
+        assert!(
+            !admitted("2001:db8:1:2:dead:beef:0:1"),
+            "another address in the same /64 is the same client"
+        );
+        assert!(
+            admitted("2001:db8:1:3::1"),
+            "a neighbouring /64 is another client"
+        );
+        assert!(admitted("192.0.2.7"));
+        assert!(
+            !admitted("::ffff:192.0.2.7"),
+            "IPv4-mapped is the same IPv4 client"
+        );
+        assert!(admitted("192.0.2.8"));
+    }
+}
