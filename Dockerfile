@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # earshot: multi-stage build, slim non-root runtime.
 # Build:  docker build -t earshot .
-# Run:    docker run --rm -p 8080:8080 earshot            (demo world)
+# Run:    docker run --rm -p 8080:8080 -e EARSHOT_PUBLIC_URL=http://localhost:8080 earshot
+#                                                            (demo world, on this machine)
 #         docker run --rm -p 8080:8080 -e EARSHOT_UPSTREAM=gateway \
 #           -e EARSHOT_UPSTREAM_URL=https://gateway.example -e EARSHOT_API_KEY=... \
 #           -e EARSHOT_PUBLIC_URL=https://earshot.example earshot

@@ -249,6 +249,10 @@ pub enum ConfigError {
     },
     #[error("the API key is empty")]
     EmptyKey,
+    #[error(
+        "--bind {0} listens on every address, so the public URL cannot be guessed: pass --public-url (or set EARSHOT_PUBLIC_URL) to the URL visitors use"
+    )]
+    GuessedPublicUrl(SocketAddr),
 }
 
 impl ServeArgs {
@@ -274,6 +278,11 @@ impl ServeArgs {
             .public_url
             .map(|raw| parse_base_url("--public-url", &raw))
             .transpose()?;
+        // Canonical, OpenGraph and oEmbed URLs would name 0.0.0.0, which no visitor
+        // can open.
+        if public_url.is_none() && self.bind.ip().is_unspecified() {
+            return Err(ConfigError::GuessedPublicUrl(self.bind));
+        }
         Ok(Config {
             bind: self.bind,
             upstream,
@@ -414,6 +423,17 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("sekrit-canary"), "{shown}");
         assert_eq!(ApiKey::new("sekrit-canary").to_string(), "<redacted>");
+    }
+
+    #[test]
+    fn an_unspecified_bind_needs_a_public_url() {
+        for bind in ["0.0.0.0:8080", "[::]:8080"] {
+            let err = parse(&["--bind", bind]).unwrap_err();
+            assert!(err.contains("--public-url"), "{bind}: {err}");
+            let config = parse(&["--bind", bind, "--public-url", "https://e.example"]).unwrap();
+            assert_eq!(config.public_url.unwrap().as_str(), "https://e.example/");
+        }
+        assert!(parse(&["--bind", "192.0.2.1:80"]).is_ok());
     }
 
     #[test]

@@ -92,3 +92,23 @@ fn help_lists_every_documented_flag() {
         assert!(stdout.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn an_unspecified_bind_without_a_public_url_exits_2() {
+    for bind in ["0.0.0.0:0", "[::]:0"] {
+        let (code, stdout, stderr) = earshot(&["--bind", bind]);
+        assert_eq!(code, 2, "{bind}: {stderr}");
+        assert!(stdout.is_empty(), "{bind}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{bind}: {stderr:?}");
+        assert!(
+            stderr.contains("--public-url") && stderr.contains("cannot be guessed"),
+            "{bind}: {stderr:?}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .env_clear()
+        .env("EARSHOT_BIND", "0.0.0.0:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "from the environment too");
+}
