@@ -38,6 +38,9 @@ COPY --from=build /src/target/release/earshot /usr/local/bin/earshot
 USER 10001:10001
 ENV EARSHOT_BIND=0.0.0.0:8080
 EXPOSE 8080
-# Liveness: GET /healthz; readiness: GET /readyz. SIGTERM drains in-flight requests.
+# Liveness: GET /healthz; readiness: GET /readyz, which `earshot healthcheck` asks
+# (the image has no curl). SIGTERM drains in-flight requests.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/earshot", "healthcheck"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/earshot"]

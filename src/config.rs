@@ -31,6 +31,25 @@ pub struct Cli {
 pub enum Command {
     /// Run the demo upstream alone (the gateway API over a simulated world).
     DemoUpstream(DemoUpstreamArgs),
+    /// Ask a running earshot whether it is ready (GET /readyz): exit 0 if so, else 1.
+    /// For a container's HEALTHCHECK.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The address earshot listens on; an unspecified one (0.0.0.0, ::) is asked
+    /// on loopback.
+    #[arg(
+        long,
+        env = "EARSHOT_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub bind: SocketAddr,
+    /// The URL to ask instead [default: http://{bind}/readyz].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,13 @@ async fn main() -> ExitCode {
                 Err(err) => fail(&err.to_string()),
             }
         }
+        Some(Command::Healthcheck(args)) => {
+            if earshot::healthcheck::run(args).await {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         None => {
             let config = match cli.serve.validate() {
                 Ok(config) => config,

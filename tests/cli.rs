@@ -88,6 +88,7 @@ fn help_lists_every_documented_flag() {
         "EARSHOT_BIND",
         "EARSHOT_API_KEY",
         "demo-upstream",
+        "healthcheck",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");
     }
@@ -111,4 +112,50 @@ fn an_unspecified_bind_without_a_public_url_exits_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "from the environment too");
+}
+
+/// A one-shot HTTP server answering `status`; returns its address and the request
+/// line it received.
+fn answer_once(status: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let served = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        let body = "ready\n";
+        write!(
+            reader.get_mut(),
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        request_line.trim_end().to_owned()
+    });
+    (addr, served)
+}
+
+#[test]
+fn healthcheck_exits_0_when_ready_and_1_otherwise() {
+    let (addr, served) = answer_once("200 OK");
+    let (code, _, stderr) = earshot(&["healthcheck", "--bind", &addr]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(served.join().unwrap(), "GET /readyz HTTP/1.1");
+
+    let (addr, served) = answer_once("503 Service Unavailable");
+    let (code, _, _) = earshot(&["healthcheck", "--url", &format!("http://{addr}/readyz")]);
+    assert_eq!(code, 1);
+    served.join().unwrap();
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let (code, _, _) = earshot(&["healthcheck", "--bind", &addr]);
+    assert_eq!(code, 1, "nothing listening");
 }
