@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
+use crate::connections::ConnectionLimits;
+
 /// The default X API v2 base.
 pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
 
@@ -114,6 +116,16 @@ pub struct ServeArgs {
     #[arg(long, env = "EARSHOT_MAX_CONCURRENCY", default_value_t = 1024, value_name = "REQUESTS",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrency: u32,
+    /// Seconds /readyz answers 503 before the listener closes at shutdown; in-flight
+    /// requests then get at most 10 s more.
+    #[arg(
+        long,
+        env = "EARSHOT_SHUTDOWN_GRACE",
+        default_value_t = 5,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(0..=3600)
+    )]
+    pub shutdown_grace: u64,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -252,6 +264,10 @@ pub struct Config {
     pub rate_limit: u32,
     pub rate_limit_burst: u32,
     pub max_concurrency: usize,
+    /// How long /readyz answers 503 before the listener closes.
+    pub shutdown_grace: Duration,
+    /// Timeouts and caps per connection (not flags: tests shorten them).
+    pub connections: ConnectionLimits,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -313,6 +329,8 @@ impl ServeArgs {
             rate_limit: self.rate_limit,
             rate_limit_burst: self.rate_limit_burst,
             max_concurrency: self.max_concurrency as usize,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            connections: ConnectionLimits::default(),
         })
     }
 }
@@ -332,6 +350,9 @@ impl Config {
             rate_limit: 0,
             rate_limit_burst: 0,
             max_concurrency: 1024,
+            // Tests and benchmarks stop many servers: no wait before closing.
+            shutdown_grace: Duration::ZERO,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -453,6 +474,14 @@ mod tests {
             assert_eq!(config.public_url.unwrap().as_str(), "https://e.example/");
         }
         assert!(parse(&["--bind", "192.0.2.1:80"]).is_ok());
+    }
+
+    #[test]
+    fn shutdown_grace() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+        let config = parse(&["--shutdown-grace", "0"]).unwrap();
+        assert_eq!(config.shutdown_grace, Duration::ZERO);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod card;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod format;
 pub mod healthcheck;

@@ -43,14 +43,22 @@ async fn main() -> ExitCode {
                 Err(err) => return fail(&err.to_string()),
             };
             init_logging(config.log_format);
+            let descriptors = earshot::connections::raise_descriptor_limit();
             let running = match earshot::start(config).await {
                 Ok(running) => running,
                 Err(err) => return fail(&err.to_string()),
             };
+            // Logged once started: a failed start is one line.
+            earshot::connections::log_descriptor_limit(descriptors);
             println!("earshot is running: open {}", running.url);
             shutdown_signal().await;
             tracing::info!("shutting down");
-            match running.shutdown().await {
+            // A second signal stops at once, without the grace and the drain.
+            let stopped = tokio::select! {
+                stopped = running.shutdown() => stopped,
+                () = shutdown_signal() => Ok(()),
+            };
+            match stopped {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(&err.to_string()),
             }

@@ -88,6 +88,8 @@ fn help_lists_every_documented_flag() {
         "EARSHOT_BIND",
         "EARSHOT_API_KEY",
         "demo-upstream",
+        "--shutdown-grace",
+        "EARSHOT_SHUTDOWN_GRACE",
         "healthcheck",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");
@@ -158,4 +160,70 @@ fn healthcheck_exits_0_when_ready_and_1_otherwise() {
     drop(closed);
     let (code, _, _) = earshot(&["healthcheck", "--bind", &addr]);
     assert_eq!(code, 1, "nothing listening");
+}
+
+/// One request on a fresh connection; the whole answer.
+fn get(addr: &str, path: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_goes_unready_then_exits_despite_a_silent_connection() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["--bind", "127.0.0.1:0", "--shutdown-grace", "2"])
+        .env_clear()
+        .env("EARSHOT_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut started = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut started)
+        .unwrap();
+    let addr = started
+        .trim()
+        .trim_start_matches("earshot is running: open http://")
+        .trim_end_matches('/')
+        .to_owned();
+    assert!(get(&addr, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    let _loris = std::net::TcpStream::connect(&addr).unwrap();
+    let signalled = Instant::now();
+    // SAFETY: kill only sends a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let unready = loop {
+        let answer = get(&addr, "/readyz").expect("still listening during the grace");
+        if answer.starts_with("HTTP/1.1 503") {
+            break answer;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(2),
+            "never unready"
+        );
+    };
+    assert!(unready.contains("shutting down"), "{unready}");
+    let (exited, waited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait());
+    });
+    let status = waited
+        .recv_timeout(Duration::from_secs(10))
+        .expect("exits within the grace and the drain")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "left before the grace"
+    );
 }
