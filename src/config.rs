@@ -126,6 +126,9 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(0..=3600)
     )]
     pub shutdown_grace: u64,
+    /// Serve /metrics only on this address (its own listener), not on --bind.
+    #[arg(long, env = "EARSHOT_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -266,6 +269,8 @@ pub struct Config {
     pub max_concurrency: usize,
     /// How long /readyz answers 503 before the listener closes.
     pub shutdown_grace: Duration,
+    /// Where `/metrics` is served instead of the main listener, if anywhere.
+    pub metrics_bind: Option<SocketAddr>,
     /// Timeouts and caps per connection (not flags: tests shorten them).
     pub connections: ConnectionLimits,
 }
@@ -330,6 +335,7 @@ impl ServeArgs {
             rate_limit_burst: self.rate_limit_burst,
             max_concurrency: self.max_concurrency as usize,
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            metrics_bind: self.metrics_bind,
             connections: ConnectionLimits::default(),
         })
     }
@@ -352,6 +358,7 @@ impl Config {
             max_concurrency: 1024,
             // Tests and benchmarks stop many servers: no wait before closing.
             shutdown_grace: Duration::ZERO,
+            metrics_bind: None,
             connections: ConnectionLimits::default(),
         }
     }
@@ -477,11 +484,13 @@ mod tests {
     }
 
     #[test]
-    fn shutdown_grace() {
+    fn shutdown_grace_and_metrics_bind() {
         let config = parse(&[]).unwrap();
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));
-        let config = parse(&["--shutdown-grace", "0"]).unwrap();
+        assert_eq!(config.metrics_bind, None);
+        let config = parse(&["--shutdown-grace", "0", "--metrics-bind", "127.0.0.1:9100"]).unwrap();
         assert_eq!(config.shutdown_grace, Duration::ZERO);
+        assert_eq!(config.metrics_bind.unwrap().to_string(), "127.0.0.1:9100");
     }
 
     #[test]

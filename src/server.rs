@@ -44,6 +44,8 @@ pub struct Running {
     pub state: AppState,
     /// The embedded demo upstream, when that is the upstream.
     pub demo: Option<DemoUpstream>,
+    /// Where `/metrics` is served, when `--metrics-bind` moved it off `addr`.
+    pub metrics_addr: Option<SocketAddr>,
     grace: std::time::Duration,
     stop: watch::Sender<bool>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
@@ -133,13 +135,28 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     };
     let (stop, stopping) = watch::channel(false);
     let mut servers = Vec::new();
-    let site = crate::web::app(state.clone(), protection);
+    let metrics_addr = match config.metrics_bind {
+        Some(metrics_bind) => {
+            let (listener, addr) = bind(metrics_bind).await?;
+            let metrics = crate::web::metrics_app(state.clone());
+            servers.push(spawn_server(
+                listener,
+                metrics,
+                config.connections,
+                &stopping,
+            ));
+            Some(addr)
+        }
+        None => None,
+    };
+    let site = crate::web::site(state.clone(), protection, metrics_addr.is_none());
     servers.push(spawn_server(listener, site, config.connections, &stopping));
     Ok(Running {
         addr,
         url: format!("http://{addr}/"),
         state,
         demo,
+        metrics_addr,
         grace: config.shutdown_grace,
         stop,
         servers,

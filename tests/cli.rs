@@ -90,6 +90,8 @@ fn help_lists_every_documented_flag() {
         "demo-upstream",
         "--shutdown-grace",
         "EARSHOT_SHUTDOWN_GRACE",
+        "--metrics-bind",
+        "EARSHOT_METRICS_BIND",
         "healthcheck",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");

@@ -1,5 +1,5 @@
 //! Connections under abuse: silent and slow clients, one address opening many,
-//! shutdown with a loris open.
+//! shutdown with a loris open, and `/metrics` moved to its own listener.
 
 mod common;
 
@@ -279,4 +279,47 @@ async fn shutdown_goes_unready_for_the_grace_then_drains_within_the_deadline() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn metrics_bind_moves_metrics_off_the_main_listener() {
+    let fixture = Fixture::start().await;
+    let mut config = config_for(&fixture.url);
+    config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    let metrics = app.running.metrics_addr.expect("a metrics listener");
+    assert_ne!(metrics, app.addr());
+    let scrape = app
+        .http
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    assert!(scrape.text().await.unwrap().contains("earshot_"));
+    let (status, _, _) = app.fetch("/metrics").await;
+    assert_eq!(status, 404, "not on the public listener");
+    let (status, _, _) = app.fetch("/readyz").await;
+    assert_eq!(status, 200);
+    let elsewhere = app
+        .http
+        .get(format!("http://{metrics}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
+}
+
+#[tokio::test]
+async fn without_metrics_bind_metrics_stay_on_the_main_listener() {
+    let fixture = Fixture::start().await;
+    let app = TestApp::against(&fixture).await;
+    assert_eq!(app.running.metrics_addr, None);
+    let (status, _, body) = app.fetch("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("earshot_"));
 }
