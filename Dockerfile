@@ -1,10 +1,15 @@
 # syntax=docker/dockerfile:1
 # earshot: multi-stage build, slim non-root runtime.
 # Build:  docker build -t earshot .
-# Run:    docker run --rm -p 8080:8080 earshot            (demo world)
+# Run:    docker run --rm -p 8080:8080 -e EARSHOT_PUBLIC_URL=http://localhost:8080 earshot
+#                                                            (demo world, on this machine)
 #         docker run --rm -p 8080:8080 -e EARSHOT_UPSTREAM=gateway \
 #           -e EARSHOT_UPSTREAM_URL=https://gateway.example -e EARSHOT_API_KEY=... \
 #           -e EARSHOT_PUBLIC_URL=https://earshot.example earshot
+# EARSHOT_PUBLIC_URL is required: the image listens on every address, from which no
+# URL visitors can open follows, and canonical, OpenGraph and oEmbed links need one.
+# Without it earshot exits 2 and says so. Stopping takes up to EARSHOT_SHUTDOWN_GRACE
+# (5 s) plus 10 s of draining: give `docker stop` / `--stop-timeout` 20 s.
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
@@ -37,6 +42,9 @@ COPY --from=build /src/target/release/earshot /usr/local/bin/earshot
 USER 10001:10001
 ENV EARSHOT_BIND=0.0.0.0:8080
 EXPOSE 8080
-# Liveness: GET /healthz; readiness: GET /readyz. SIGTERM drains in-flight requests.
+# Liveness: GET /healthz; readiness: GET /readyz, which `earshot healthcheck` asks
+# (the image has no curl). SIGTERM: not ready for the grace, then a bounded drain.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/earshot", "healthcheck"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/earshot"]

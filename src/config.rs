@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
+use crate::connections::ConnectionLimits;
+
 /// The default X API v2 base.
 pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
 
@@ -31,6 +33,25 @@ pub struct Cli {
 pub enum Command {
     /// Run the demo upstream alone (the gateway API over a simulated world).
     DemoUpstream(DemoUpstreamArgs),
+    /// Ask a running earshot whether it is ready (GET /readyz): exit 0 if so, else 1.
+    /// For a container's HEALTHCHECK.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The address earshot listens on; an unspecified one (0.0.0.0, ::) is asked
+    /// on loopback.
+    #[arg(
+        long,
+        env = "EARSHOT_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub bind: SocketAddr,
+    /// The URL to ask instead [default: http://{bind}/readyz].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +116,19 @@ pub struct ServeArgs {
     #[arg(long, env = "EARSHOT_MAX_CONCURRENCY", default_value_t = 1024, value_name = "REQUESTS",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrency: u32,
+    /// Seconds /readyz answers 503 before the listener closes at shutdown; in-flight
+    /// requests then get at most 10 s more.
+    #[arg(
+        long,
+        env = "EARSHOT_SHUTDOWN_GRACE",
+        default_value_t = 5,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(0..=3600)
+    )]
+    pub shutdown_grace: u64,
+    /// Serve /metrics only on this address (its own listener), not on --bind.
+    #[arg(long, env = "EARSHOT_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -233,6 +267,12 @@ pub struct Config {
     pub rate_limit: u32,
     pub rate_limit_burst: u32,
     pub max_concurrency: usize,
+    /// How long /readyz answers 503 before the listener closes.
+    pub shutdown_grace: Duration,
+    /// Where `/metrics` is served instead of the main listener, if anywhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Timeouts and caps per connection (not flags: tests shorten them).
+    pub connections: ConnectionLimits,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -249,6 +289,10 @@ pub enum ConfigError {
     },
     #[error("the API key is empty")]
     EmptyKey,
+    #[error(
+        "--bind {0} listens on every address, so the public URL cannot be guessed: pass --public-url (or set EARSHOT_PUBLIC_URL) to the URL visitors use"
+    )]
+    GuessedPublicUrl(SocketAddr),
 }
 
 impl ServeArgs {
@@ -274,6 +318,11 @@ impl ServeArgs {
             .public_url
             .map(|raw| parse_base_url("--public-url", &raw))
             .transpose()?;
+        // Canonical, OpenGraph and oEmbed URLs would name 0.0.0.0, which no visitor
+        // can open.
+        if public_url.is_none() && self.bind.ip().is_unspecified() {
+            return Err(ConfigError::GuessedPublicUrl(self.bind));
+        }
         Ok(Config {
             bind: self.bind,
             upstream,
@@ -285,6 +334,9 @@ impl ServeArgs {
             rate_limit: self.rate_limit,
             rate_limit_burst: self.rate_limit_burst,
             max_concurrency: self.max_concurrency as usize,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            metrics_bind: self.metrics_bind,
+            connections: ConnectionLimits::default(),
         })
     }
 }
@@ -304,6 +356,10 @@ impl Config {
             rate_limit: 0,
             rate_limit_burst: 0,
             max_concurrency: 1024,
+            // Tests and benchmarks stop many servers: no wait before closing.
+            shutdown_grace: Duration::ZERO,
+            metrics_bind: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -414,6 +470,27 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("sekrit-canary"), "{shown}");
         assert_eq!(ApiKey::new("sekrit-canary").to_string(), "<redacted>");
+    }
+
+    #[test]
+    fn an_unspecified_bind_needs_a_public_url() {
+        for bind in ["0.0.0.0:8080", "[::]:8080"] {
+            let err = parse(&["--bind", bind]).unwrap_err();
+            assert!(err.contains("--public-url"), "{bind}: {err}");
+            let config = parse(&["--bind", bind, "--public-url", "https://e.example"]).unwrap();
+            assert_eq!(config.public_url.unwrap().as_str(), "https://e.example/");
+        }
+        assert!(parse(&["--bind", "192.0.2.1:80"]).is_ok());
+    }
+
+    #[test]
+    fn shutdown_grace_and_metrics_bind() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+        assert_eq!(config.metrics_bind, None);
+        let config = parse(&["--shutdown-grace", "0", "--metrics-bind", "127.0.0.1:9100"]).unwrap();
+        assert_eq!(config.shutdown_grace, Duration::ZERO);
+        assert_eq!(config.metrics_bind.unwrap().to_string(), "127.0.0.1:9100");
     }
 
     #[test]

@@ -30,6 +30,13 @@ async fn main() -> ExitCode {
                 Err(err) => fail(&err.to_string()),
             }
         }
+        Some(Command::Healthcheck(args)) => {
+            if earshot::healthcheck::run(args).await {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         None => {
             let config = match cli.serve.validate() {
                 Ok(config) => config,
@@ -37,14 +44,22 @@ async fn main() -> ExitCode {
             };
             // Held to the end of `main`, past the shutdown, so the last lines are written.
             let _logs = earshot::logging::init(config.log_format);
+            let descriptors = earshot::connections::raise_descriptor_limit();
             let running = match earshot::start(config).await {
                 Ok(running) => running,
                 Err(err) => return fail(&err.to_string()),
             };
+            // Logged once started: a failed start is one line.
+            earshot::connections::log_descriptor_limit(descriptors);
             println!("earshot is running: open {}", running.url);
             shutdown_signal().await;
             tracing::info!("shutting down");
-            match running.shutdown().await {
+            // A second signal stops at once, without the grace and the drain.
+            let stopped = tokio::select! {
+                stopped = running.shutdown() => stopped,
+                () = shutdown_signal() => Ok(()),
+            };
+            match stopped {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(&err.to_string()),
             }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::{
     ApiKey, Config, DemoUpstreamArgs, DemoWorldArgs, UpstreamConfig, parse_base_url,
 };
+use crate::connections::{self, ConnectionLimits};
 use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
 use crate::shared::Backends;
@@ -43,21 +44,30 @@ pub struct Running {
     pub state: AppState,
     /// The embedded demo upstream, when that is the upstream.
     pub demo: Option<DemoUpstream>,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    /// Where `/metrics` is served, when `--metrics-bind` moved it off `addr`.
+    pub metrics_addr: Option<SocketAddr>,
+    grace: std::time::Duration,
+    stop: watch::Sender<bool>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
-    /// Readiness goes false, the listener stops accepting, in-flight requests finish.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
+    /// Readiness goes false while everything is still served, for the shutdown
+    /// grace, so that load balancers stop sending traffic; then the listeners close
+    /// and the requests in flight get the drain deadline to finish.
+    pub async fn shutdown(self) -> std::io::Result<()> {
         self.state.metrics.begin_shutdown();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        tokio::time::sleep(self.grace).await;
+        let _ = self.stop.send(true);
+        let mut outcome = Ok(());
+        for server in self.servers {
+            let result = match server.await {
+                Ok(result) => result,
+                Err(join) => Err(std::io::Error::other(join.to_string())),
+            };
+            outcome = outcome.and(result);
         }
-        match self.server.await {
-            Ok(result) => result,
-            Err(join) => Err(std::io::Error::other(join.to_string())),
-        }
+        outcome
     }
 }
 
@@ -87,16 +97,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 
 /// Starts earshot; tests pass a clock they control, shared with their demo world.
 pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, StartError> {
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| StartError::Bind {
-            addr: config.bind,
-            reason: bind_reason(&e),
-        })?;
-    let addr = listener.local_addr().map_err(|e| StartError::Bind {
-        addr: config.bind,
-        reason: e.to_string(),
-    })?;
+    let (listener, addr) = bind(config.bind).await?;
     let backends = Backends::from_config(&config, &clock);
     let (upstream, demo) = connect_upstream(&config, &clock, &backends.budget).await?;
     let upstream: DynUpstream = Arc::new(Circuit::new(upstream, clock.clone()));
@@ -132,28 +133,71 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         clients,
         max_concurrency: config.max_concurrency,
     };
-    let app = crate::web::app(state.clone(), protection);
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(app),
-        )
-        .with_graceful_shutdown(async {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let (stop, stopping) = watch::channel(false);
+    let mut servers = Vec::new();
+    let metrics_addr = match config.metrics_bind {
+        Some(metrics_bind) => {
+            let (listener, addr) = bind(metrics_bind).await?;
+            let metrics = crate::web::metrics_app(state.clone());
+            servers.push(spawn_server(
+                listener,
+                metrics,
+                config.connections,
+                &stopping,
+            ));
+            Some(addr)
+        }
+        None => None,
+    };
+    let site = crate::web::site(state.clone(), protection, metrics_addr.is_none());
+    servers.push(spawn_server(listener, site, config.connections, &stopping));
     Ok(Running {
         addr,
         url: format!("http://{addr}/"),
         state,
         demo,
-        shutdown: Some(tx),
-        server,
+        metrics_addr,
+        grace: config.shutdown_grace,
+        stop,
+        servers,
     })
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind {
+            addr,
+            reason: bind_reason(&e),
+        })?;
+    let bound = listener.local_addr().map_err(|e| StartError::Bind {
+        addr,
+        reason: e.to_string(),
+    })?;
+    Ok((listener, bound))
+}
+
+/// Serves `service` on `listener` until `stopping` turns true.
+fn spawn_server<S>(
+    listener: TcpListener,
+    service: S,
+    limits: ConnectionLimits,
+    stopping: &watch::Receiver<bool>,
+) -> JoinHandle<std::io::Result<()>>
+where
+    S: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut stopping = stopping.clone();
+    tokio::spawn(connections::serve(listener, service, limits, async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }))
 }
 
 /// Refreshes the live Spaces people are watching together (in batches, or from the

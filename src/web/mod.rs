@@ -203,6 +203,16 @@ fn id_as_written(id: Option<&str>) -> Option<SpaceId> {
     id?.parse().ok()
 }
 
+const METRICS: &str = "/metrics";
+
+/// `/metrics` alone, for its own listener (`--metrics-bind`).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route(METRICS, get(ops::metrics))
+        .fallback(|| async { AppError::NotFound("page") })
+        .with_state(state)
+}
+
 /// Every route. Adding a page is one entry here, one handler and one template.
 pub static ROUTES: &[Route] = &[
     // Home and the Space page read no query: every request for them is the one page.
@@ -229,7 +239,7 @@ pub static ROUTES: &[Route] = &[
     Route::asset("/static/{file}", || get(assets::serve)),
     Route::other("/healthz", || get(ops::healthz)),
     Route::other("/readyz", || get(ops::readyz)),
-    Route::other("/metrics", || get(ops::metrics)),
+    Route::other(METRICS, || get(ops::metrics)),
     // The widget with options (a theme) is its handler's to read.
     Route::page(
         "/embed/spaces/{id}",
@@ -250,8 +260,15 @@ pub static ROUTES: &[Route] = &[
 /// passes through ([`edge::Site`]). Compression alone is per route, on the routes
 /// that need it.
 pub fn app(state: AppState, protection: Protection) -> edge::Site {
+    site(state, protection, true)
+}
+
+/// The site, with `/metrics` or without it (then a 404: `--metrics-bind` moved it
+/// to [`metrics_app`] on an internal address).
+pub fn site(state: AppState, protection: Protection, with_metrics: bool) -> edge::Site {
     let router = ROUTES
         .iter()
+        .filter(|route| with_metrics || route.pattern != METRICS)
         .fold(Router::new(), |router, route| {
             let handler = (route.handler)();
             if route.compresses_own() {
