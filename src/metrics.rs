@@ -10,8 +10,22 @@ use std::sync::{Arc, Mutex};
 
 use crate::cache::CacheStatus;
 
-/// After this many upstream failures in a row, `/readyz` says not ready.
+/// After this many upstream faults in a row, `/readyz` says not ready.
 const UNHEALTHY_AFTER: u32 = 3;
+
+/// What an upstream call's outcome says about the upstream's health. Only real faults
+/// count against readiness: an answer ("not found" included) clears them, and what
+/// says nothing about the upstream's health (a rate-limit pause, a section this
+/// upstream does not offer, a circuit resting, refused credentials, a 4xx) leaves
+/// the count as it is. Otherwise normal browsing on X v2, which has no listeners or
+/// tweets, or a spent search budget, would take every replica out of service.
+fn health_signal(outcome: &str) -> Option<bool> {
+    match outcome {
+        "ok" | "not_found" => Some(true),
+        "timeout" | "unreachable" | "server_error" | "malformed" | "too_large" => Some(false),
+        _ => None,
+    }
+}
 
 #[derive(Default)]
 pub struct Metrics {
@@ -54,11 +68,13 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner());
         *map.entry((endpoint, outcome)).or_default() += 1;
         drop(map);
-        if outcome == "ok" || outcome == "not_found" {
-            self.upstream_failures_in_a_row.store(0, Ordering::Relaxed);
-        } else {
-            self.upstream_failures_in_a_row
-                .fetch_add(1, Ordering::Relaxed);
+        match health_signal(outcome) {
+            Some(true) => self.upstream_failures_in_a_row.store(0, Ordering::Relaxed),
+            Some(false) => {
+                self.upstream_failures_in_a_row
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            None => {}
         }
     }
 
@@ -189,6 +205,25 @@ mod tests {
         }
         assert_eq!(m.not_ready_reason(), Some("upstream failing"));
         m.upstream_call("space", "ok");
+        assert_eq!(m.not_ready_reason(), None);
+        // What says nothing about the upstream's health never counts against it.
+        for outcome in [
+            "unsupported",
+            "rate_limited",
+            "circuit_open",
+            "error_status",
+        ] {
+            for _ in 0..5 {
+                m.upstream_call("participants", outcome);
+            }
+        }
+        assert_eq!(m.not_ready_reason(), None);
+        m.upstream_call("space", "server_error");
+        m.upstream_call("space", "malformed");
+        m.upstream_call("search", "rate_limited");
+        m.upstream_call("space", "unreachable");
+        assert_eq!(m.not_ready_reason(), Some("upstream failing"));
+        m.upstream_call("space", "not_found");
         assert_eq!(m.not_ready_reason(), None);
         m.begin_shutdown();
         assert_eq!(m.not_ready_reason(), Some("shutting down"));
