@@ -18,6 +18,7 @@ mod watched;
 pub use error::{Failure, LookupError, Missing, Until};
 
 use crate::shared::Backends;
+use crate::shared::allowance::{CallAllowance, Draw, Share};
 use crate::shared::answers::AnswerStore;
 use crate::shared::samples::SampleStore;
 use crate::shared::watched::WatchedSet;
@@ -100,6 +101,9 @@ pub struct Catalog {
     /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
     /// longer where the upstream's budget asks for it.
     refresh_every_ms: AtomicU64,
+    /// Earshot's own budget of upstream calls: known data first, cold lookups a
+    /// bounded share, per client too.
+    allowance: Arc<dyn CallAllowance>,
 }
 
 impl Catalog {
@@ -133,6 +137,7 @@ impl Catalog {
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
+            allowance: backends.allowance.clone(),
         }
     }
 
@@ -205,6 +210,13 @@ impl Catalog {
     /// One answer from the upstream for a cache miss: a Space through the batcher where
     /// there is one, anything else by a call of its own.
     async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        self.allowance
+            .draw(self.draw_for(request).await)
+            .await
+            .map_err(|busy| UpstreamError::Busy {
+                until: busy.until,
+                client: busy.share == Share::Client,
+            })?;
         if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
             return match lookups.load(id.clone()).await {
                 Ok(Some(space)) => Ok(UpstreamData::Space(space)),
@@ -214,6 +226,32 @@ impl Catalog {
             };
         }
         call(&self.upstream, &self.metrics, request).await
+    }
+
+    /// Which shares of the upstream budget a call for `request` draws on: a cold
+    /// lookup, charged to the client the request is for, when nothing is held for
+    /// it (a "not found" held is no data); otherwise a refresh of known data. The
+    /// sections of a Space held (participants, tweets, recording) and the site's
+    /// fixed lists are known data: their keys are bounded by what exists.
+    async fn draw_for(&self, request: &UpstreamRequest) -> Draw {
+        let holds = |data: Option<UpstreamData>| {
+            data.is_some_and(|data| !matches!(data, UpstreamData::NotFound))
+        };
+        let known = match request {
+            UpstreamRequest::Live { .. } | UpstreamRequest::Scheduled { .. } => true,
+            UpstreamRequest::Participants(id)
+            | UpstreamRequest::Recording(id)
+            | UpstreamRequest::Tweets(id) => {
+                holds(self.cache.peek(&UpstreamRequest::Space(id.clone())).await)
+                    || holds(self.cache.peek(request).await)
+            }
+            _ => holds(self.cache.peek(request).await),
+        };
+        if known {
+            Draw::Known
+        } else {
+            Draw::Cold(crate::client::current())
+        }
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, LookupError> {

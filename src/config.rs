@@ -95,6 +95,16 @@ pub struct ServeArgs {
     #[arg(long, env = "EARSHOT_MAX_CONCURRENCY", default_value_t = 1024, value_name = "REQUESTS",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrency: u32,
+    /// Calls a minute earshot makes to the upstream, all endpoints together (0:
+    /// unlimited). Refreshes of known data come first; cold lookups of unknown ids
+    /// and new queries get at most half, one client at most a tenth of that.
+    #[arg(
+        long,
+        env = "EARSHOT_UPSTREAM_BUDGET",
+        default_value_t = 300,
+        value_name = "PER_MINUTE"
+    )]
+    pub upstream_budget: u32,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -233,6 +243,8 @@ pub struct Config {
     pub rate_limit: u32,
     pub rate_limit_burst: u32,
     pub max_concurrency: usize,
+    /// Upstream calls a minute (`--upstream-budget`); 0 is unlimited.
+    pub upstream_budget: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -285,6 +297,7 @@ impl ServeArgs {
             rate_limit: self.rate_limit,
             rate_limit_burst: self.rate_limit_burst,
             max_concurrency: self.max_concurrency as usize,
+            upstream_budget: self.upstream_budget,
         })
     }
 }
@@ -304,6 +317,8 @@ impl Config {
             rate_limit: 0,
             rate_limit_burst: 0,
             max_concurrency: 1024,
+            // Unlimited, as the rate limit: tests look up many ids from one address.
+            upstream_budget: 0,
         }
     }
 }
@@ -362,6 +377,11 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.cache_ttl, Duration::from_secs(180));
         assert_eq!(config.live_ttl, Duration::from_secs(15));
+        assert_eq!(config.upstream_budget, 300);
+        assert_eq!(
+            parse(&["--upstream-budget", "0"]).unwrap().upstream_budget,
+            0
+        );
     }
 
     #[test]

@@ -126,5 +126,6 @@ fn error_label(err: &UpstreamError) -> &'static str {
         UpstreamError::TooLarge => "too_large",
         UpstreamError::Unsupported => "unsupported",
         UpstreamError::Unavailable { .. } => "circuit_open",
+        UpstreamError::Busy { .. } => "budget_busy",
     }
 }
