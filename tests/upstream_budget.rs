@@ -123,3 +123,24 @@ async fn many_clients_together_stay_within_the_cold_half() {
     // Known data is refreshed first: the home page's lists still load.
     assert_eq!(fetch_as(&client_from(31), app, "/").await.0, 200);
 }
+
+#[tokio::test]
+async fn searches_past_a_clients_share_are_answered_from_the_spaces_held() {
+    let demo = budgeted_demo().await;
+    let app = &demo.app;
+    let client = client_from(1);
+    let mut noted = 0;
+    for i in 0..20 {
+        let (status, _, page) = fetch_as(&client, app, &format!("/search?q=zq{i}")).await;
+        assert_eq!(status, 200, "search {i}: a page, not an error");
+        if page.contains("showing matches among Spaces we already know") {
+            noted += 1;
+        }
+    }
+    assert_eq!(demo.upstream_calls("search"), CLIENT_SHARE);
+    assert_eq!(noted, 20 - CLIENT_SHARE);
+    // Another client's searches go to the upstream.
+    let (_, _, page) = fetch_as(&client_from(2), app, "/search?q=zqother").await;
+    assert!(!page.contains("showing matches among Spaces we already know"));
+    assert_eq!(demo.upstream_calls("search"), CLIENT_SHARE + 1);
+}
