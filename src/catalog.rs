@@ -226,18 +226,21 @@ impl Catalog {
         {
             // Paced: a first search waits for its share of the window, answered
             // meanwhile from the Spaces held (see `search`).
+            self.metrics.budget_refused("search_pace");
             return Err(UpstreamError::Busy {
                 until: self.clock.now() + chrono::Duration::seconds(1),
                 client: false,
             });
         }
-        self.allowance
-            .draw(draw)
-            .await
-            .map_err(|busy| UpstreamError::Busy {
+        self.allowance.draw(draw).await.map_err(|busy| {
+            let client = busy.share == Share::Client;
+            self.metrics
+                .budget_refused(if client { "client" } else { "everyone" });
+            UpstreamError::Busy {
                 until: busy.until,
-                client: busy.share == Share::Client,
-            })?;
+                client,
+            }
+        })?;
         if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
             return match lookups.load(id.clone()).await {
                 Ok(Some(space)) => Ok(UpstreamData::Space(space)),

@@ -43,6 +43,9 @@ pub struct Metrics {
     lookups_waiting: Arc<AtomicUsize>,
     /// How far apart watched live Spaces are refreshed now, in milliseconds.
     live_refresh_every_ms: AtomicU64,
+    /// Upstream calls not made for want of room in `--upstream-budget` (or in the
+    /// pace of first searches), by whose share it was.
+    budget_refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -76,6 +79,15 @@ impl Metrics {
             }
             None => {}
         }
+    }
+
+    /// A call not made: `share` (`client`, `everyone`, `search_pace`) had no room.
+    pub fn budget_refused(&self, share: &'static str) {
+        let mut map = self
+            .budget_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *map.entry(share).or_default() += 1;
     }
 
     /// The gauge of lookups waiting for a batch call, for the batcher to keep.
@@ -146,6 +158,19 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "earshot_upstream_calls_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP earshot_upstream_budget_refused_total Upstream calls not made for want of room in the upstream budget, by whose share ran out.\n");
+        out.push_str("# TYPE earshot_upstream_budget_refused_total counter\n");
+        for (share, n) in self
+            .budget_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "earshot_upstream_budget_refused_total{{share=\"{share}\"}} {n}"
             );
         }
         out.push_str("# HELP earshot_upstream_lookups_waiting Space lookups waiting for a batched upstream call, queued or in one.\n");
@@ -245,6 +270,11 @@ mod tests {
         assert!(text.contains("earshot_cache_entries 3"));
         assert!(text.contains("earshot_http_requests_in_flight 0"));
         assert!(text.contains("earshot_upstream_lookups_waiting 0"));
+        m.budget_refused("client");
+        assert!(
+            m.render(0, 0)
+                .contains("earshot_upstream_budget_refused_total{share=\"client\"} 1")
+        );
         m.set_live_refresh_interval(std::time::Duration::from_millis(20_500));
         assert!(
             m.render(0, 0)

@@ -120,6 +120,13 @@ async fn many_clients_together_stay_within_the_cold_half() {
     }
     assert_eq!(space_calls(&demo), COLD_SHARE);
     assert_eq!(busy, 300 - COLD_SHARE);
+    let (_, _, metrics) = app.fetch("/metrics").await;
+    assert!(
+        metrics.contains(&format!(
+            "earshot_upstream_budget_refused_total{{share=\"everyone\"}} {busy}"
+        )),
+        "{metrics}"
+    );
     // Known data is refreshed first: the home page's lists still load.
     assert_eq!(fetch_as(&client_from(31), app, "/").await.0, 200);
 }
