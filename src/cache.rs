@@ -304,6 +304,12 @@ where
         self.store.get(key).await.map(|slot| slot.value)
     }
 
+    /// Every value held, fresh or not, without loading anything (e.g. to search what
+    /// is known when the upstream may not be asked).
+    pub fn values(&self) -> impl Iterator<Item = V> + '_ {
+        self.store.iter().map(|(_, slot)| slot.value)
+    }
+
     /// Forgets a key entirely (e.g. a Space that the platform says is gone).
     pub async fn invalidate(&self, key: &K) {
         self.store.invalidate(key).await;

@@ -13,12 +13,16 @@ use crate::model::{
 mod calls;
 mod error;
 mod fill;
+mod held_search;
 mod watched;
 
 pub use error::{Failure, LookupError, Missing, Until};
+pub use held_search::Searched;
 
 use crate::shared::Backends;
+use crate::shared::allowance::{CallAllowance, Draw, Share};
 use crate::shared::answers::AnswerStore;
+use crate::shared::budget::{Family, RateBudget};
 use crate::shared::samples::SampleStore;
 use crate::shared::watched::WatchedSet;
 use crate::upstream::batcher::{BatchError, Batcher, Counted};
@@ -100,6 +104,11 @@ pub struct Catalog {
     /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
     /// longer where the upstream's budget asks for it.
     refresh_every_ms: AtomicU64,
+    /// Earshot's own budget of upstream calls: known data first, cold lookups a
+    /// bounded share, per client too.
+    allowance: Arc<dyn CallAllowance>,
+    /// The upstream's own budget as its answers describe it, to pace first searches.
+    rate_budget: Arc<dyn RateBudget>,
 }
 
 impl Catalog {
@@ -133,6 +142,8 @@ impl Catalog {
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
+            allowance: backends.allowance.clone(),
+            rate_budget: backends.budget.clone(),
         }
     }
 
@@ -205,6 +216,31 @@ impl Catalog {
     /// One answer from the upstream for a cache miss: a Space through the batcher where
     /// there is one, anything else by a call of its own.
     async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
+        let draw = self.draw_for(request).await;
+        if let (UpstreamRequest::Search { .. }, Draw::Cold(_)) = (request, draw)
+            && self.rate_budget.running_low(
+                Family::Search,
+                held_search::SEARCH_SHARE,
+                held_search::SEARCH_WINDOW,
+            )
+        {
+            // Paced: a first search waits for its share of the window, answered
+            // meanwhile from the Spaces held (see `search`).
+            self.metrics.budget_refused("search_pace");
+            return Err(UpstreamError::Busy {
+                until: self.clock.now() + chrono::Duration::seconds(1),
+                client: false,
+            });
+        }
+        self.allowance.draw(draw).await.map_err(|busy| {
+            let client = busy.share == Share::Client;
+            self.metrics
+                .budget_refused(if client { "client" } else { "everyone" });
+            UpstreamError::Busy {
+                until: busy.until,
+                client,
+            }
+        })?;
         if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
             return match lookups.load(id.clone()).await {
                 Ok(Some(space)) => Ok(UpstreamData::Space(space)),
@@ -214,6 +250,32 @@ impl Catalog {
             };
         }
         call(&self.upstream, &self.metrics, request).await
+    }
+
+    /// Which shares of the upstream budget a call for `request` draws on: a cold
+    /// lookup, charged to the client the request is for, when nothing is held for
+    /// it (a "not found" held is no data); otherwise a refresh of known data. The
+    /// sections of a Space held (participants, tweets, recording) and the site's
+    /// fixed lists are known data: their keys are bounded by what exists.
+    async fn draw_for(&self, request: &UpstreamRequest) -> Draw {
+        let holds = |data: Option<UpstreamData>| {
+            data.is_some_and(|data| !matches!(data, UpstreamData::NotFound))
+        };
+        let known = match request {
+            UpstreamRequest::Live { .. } | UpstreamRequest::Scheduled { .. } => true,
+            UpstreamRequest::Participants(id)
+            | UpstreamRequest::Recording(id)
+            | UpstreamRequest::Tweets(id) => {
+                holds(self.cache.peek(&UpstreamRequest::Space(id.clone())).await)
+                    || holds(self.cache.peek(request).await)
+            }
+            _ => holds(self.cache.peek(request).await),
+        };
+        if known {
+            Draw::Known
+        } else {
+            Draw::Cold(crate::client::current())
+        }
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, LookupError> {
@@ -247,15 +309,23 @@ impl Catalog {
         self.list(UpstreamRequest::Scheduled { topic }).await
     }
 
-    /// `None` when the query has nothing searchable in it.
-    pub async fn search(
-        &self,
-        q: &str,
-        state: ListState,
-    ) -> Result<Option<Fetched<Arc<SpaceList>>>, LookupError> {
-        match UpstreamRequest::search(q, state) {
-            Some(request) => self.list(request).await.map(Some),
-            None => Ok(None),
+    /// `None` when the query has nothing searchable in it. When a first search may
+    /// not go to the upstream now (the search budget runs low, or the budget of
+    /// cold lookups has no room), or the upstream pauses searches, it is answered
+    /// from the Spaces held, and says so.
+    pub async fn search(&self, q: &str, state: ListState) -> Result<Option<Searched>, LookupError> {
+        let Some(request) = UpstreamRequest::search(q, state) else {
+            return Ok(None);
+        };
+        match self.list(request.clone()).await {
+            Ok(found) => Ok(Some(Searched {
+                found,
+                among_held: false,
+            })),
+            Err(LookupError::Busy { .. } | LookupError::Paused(_)) => {
+                Ok(Some(self.search_held(&request)))
+            }
+            Err(err) => Err(err),
         }
     }
 

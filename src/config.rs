@@ -129,6 +129,16 @@ pub struct ServeArgs {
     /// Serve /metrics only on this address (its own listener), not on --bind.
     #[arg(long, env = "EARSHOT_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Calls a minute earshot makes to the upstream, all endpoints together (0:
+    /// unlimited). Refreshes of known data come first; cold lookups of unknown ids
+    /// and new queries get at most half, one client at most a tenth of that.
+    #[arg(
+        long,
+        env = "EARSHOT_UPSTREAM_BUDGET",
+        default_value_t = 300,
+        value_name = "PER_MINUTE"
+    )]
+    pub upstream_budget: u32,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -273,6 +283,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Timeouts and caps per connection (not flags: tests shorten them).
     pub connections: ConnectionLimits,
+    /// Upstream calls a minute (`--upstream-budget`); 0 is unlimited.
+    pub upstream_budget: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -337,6 +349,7 @@ impl ServeArgs {
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             metrics_bind: self.metrics_bind,
             connections: ConnectionLimits::default(),
+            upstream_budget: self.upstream_budget,
         })
     }
 }
@@ -360,6 +373,8 @@ impl Config {
             shutdown_grace: Duration::ZERO,
             metrics_bind: None,
             connections: ConnectionLimits::default(),
+            // Unlimited, as the rate limit: tests look up many ids from one address.
+            upstream_budget: 0,
         }
     }
 }
@@ -418,6 +433,11 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.cache_ttl, Duration::from_secs(180));
         assert_eq!(config.live_ttl, Duration::from_secs(15));
+        assert_eq!(config.upstream_budget, 300);
+        assert_eq!(
+            parse(&["--upstream-budget", "0"]).unwrap().upstream_budget,
+            0
+        );
     }
 
     #[test]

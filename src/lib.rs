@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod card;
 pub mod catalog;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod connections;

@@ -10,8 +10,22 @@ use std::sync::{Arc, Mutex};
 
 use crate::cache::CacheStatus;
 
-/// After this many upstream failures in a row, `/readyz` says not ready.
+/// After this many upstream faults in a row, `/readyz` says not ready.
 const UNHEALTHY_AFTER: u32 = 3;
+
+/// What an upstream call's outcome says about the upstream's health. Only real faults
+/// count against readiness: an answer ("not found" included) clears them, and what
+/// says nothing about the upstream's health (a rate-limit pause, a section this
+/// upstream does not offer, a circuit resting, refused credentials, a 4xx) leaves
+/// the count as it is. Otherwise normal browsing on X v2, which has no listeners or
+/// tweets, or a spent search budget, would take every replica out of service.
+fn health_signal(outcome: &str) -> Option<bool> {
+    match outcome {
+        "ok" | "not_found" => Some(true),
+        "timeout" | "unreachable" | "server_error" | "malformed" | "too_large" => Some(false),
+        _ => None,
+    }
+}
 
 #[derive(Default)]
 pub struct Metrics {
@@ -29,6 +43,9 @@ pub struct Metrics {
     lookups_waiting: Arc<AtomicUsize>,
     /// How far apart watched live Spaces are refreshed now, in milliseconds.
     live_refresh_every_ms: AtomicU64,
+    /// Upstream calls not made for want of room in `--upstream-budget` (or in the
+    /// pace of first searches), by whose share it was.
+    budget_refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -54,12 +71,23 @@ impl Metrics {
             .unwrap_or_else(|e| e.into_inner());
         *map.entry((endpoint, outcome)).or_default() += 1;
         drop(map);
-        if outcome == "ok" || outcome == "not_found" {
-            self.upstream_failures_in_a_row.store(0, Ordering::Relaxed);
-        } else {
-            self.upstream_failures_in_a_row
-                .fetch_add(1, Ordering::Relaxed);
+        match health_signal(outcome) {
+            Some(true) => self.upstream_failures_in_a_row.store(0, Ordering::Relaxed),
+            Some(false) => {
+                self.upstream_failures_in_a_row
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            None => {}
         }
+    }
+
+    /// A call not made: `share` (`client`, `everyone`, `search_pace`) had no room.
+    pub fn budget_refused(&self, share: &'static str) {
+        let mut map = self
+            .budget_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *map.entry(share).or_default() += 1;
     }
 
     /// The gauge of lookups waiting for a batch call, for the batcher to keep.
@@ -132,6 +160,19 @@ impl Metrics {
                 "earshot_upstream_calls_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\"}} {n}"
             );
         }
+        out.push_str("# HELP earshot_upstream_budget_refused_total Upstream calls not made for want of room in the upstream budget, by whose share ran out.\n");
+        out.push_str("# TYPE earshot_upstream_budget_refused_total counter\n");
+        for (share, n) in self
+            .budget_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "earshot_upstream_budget_refused_total{{share=\"{share}\"}} {n}"
+            );
+        }
         out.push_str("# HELP earshot_upstream_lookups_waiting Space lookups waiting for a batched upstream call, queued or in one.\n");
         out.push_str("# TYPE earshot_upstream_lookups_waiting gauge\n");
         let _ = writeln!(
@@ -190,6 +231,25 @@ mod tests {
         assert_eq!(m.not_ready_reason(), Some("upstream failing"));
         m.upstream_call("space", "ok");
         assert_eq!(m.not_ready_reason(), None);
+        // What says nothing about the upstream's health never counts against it.
+        for outcome in [
+            "unsupported",
+            "rate_limited",
+            "circuit_open",
+            "error_status",
+        ] {
+            for _ in 0..5 {
+                m.upstream_call("participants", outcome);
+            }
+        }
+        assert_eq!(m.not_ready_reason(), None);
+        m.upstream_call("space", "server_error");
+        m.upstream_call("space", "malformed");
+        m.upstream_call("search", "rate_limited");
+        m.upstream_call("space", "unreachable");
+        assert_eq!(m.not_ready_reason(), Some("upstream failing"));
+        m.upstream_call("space", "not_found");
+        assert_eq!(m.not_ready_reason(), None);
         m.begin_shutdown();
         assert_eq!(m.not_ready_reason(), Some("shutting down"));
     }
@@ -210,6 +270,11 @@ mod tests {
         assert!(text.contains("earshot_cache_entries 3"));
         assert!(text.contains("earshot_http_requests_in_flight 0"));
         assert!(text.contains("earshot_upstream_lookups_waiting 0"));
+        m.budget_refused("client");
+        assert!(
+            m.render(0, 0)
+                .contains("earshot_upstream_budget_refused_total{share=\"client\"} 1")
+        );
         m.set_live_refresh_interval(std::time::Duration::from_millis(20_500));
         assert!(
             m.render(0, 0)

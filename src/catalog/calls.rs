@@ -120,10 +120,12 @@ fn error_label(err: &UpstreamError) -> &'static str {
         UpstreamError::Unreachable => "unreachable",
         UpstreamError::RateLimited { .. } => "rate_limited",
         UpstreamError::Unauthorized => "unauthorized",
+        UpstreamError::Status(code) if *code >= 500 => "server_error",
         UpstreamError::Status(_) => "error_status",
         UpstreamError::Malformed => "malformed",
         UpstreamError::TooLarge => "too_large",
         UpstreamError::Unsupported => "unsupported",
         UpstreamError::Unavailable { .. } => "circuit_open",
+        UpstreamError::Busy { .. } => "budget_busy",
     }
 }

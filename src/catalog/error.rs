@@ -22,6 +22,11 @@ pub enum LookupError {
     /// The upstream failed repeatedly (the circuit is open): it is left alone until then.
     #[error("the upstream is failing; left alone until {}", .0.at)]
     Unavailable(Until),
+    /// Not asked: earshot's own budget of upstream calls has no room for a cold
+    /// lookup before then; `client` when it is the client's own share that is spent
+    /// (everyone else is still served).
+    #[error("busy until {}", .until.at)]
+    Busy { until: Until, client: bool },
     /// This upstream has no such data (X v2: listeners, tweets, recordings, searches
     /// of ended Spaces).
     #[error("the upstream does not offer this")]
@@ -83,6 +88,10 @@ impl LookupError {
                 Self::Paused(reset.map(|at| Until::after(at, now)))
             }
             UpstreamError::Unavailable { until } => Self::Unavailable(Until::after(until, now)),
+            UpstreamError::Busy { until, client } => Self::Busy {
+                until: Until::after(until, now),
+                client,
+            },
             UpstreamError::Unsupported => Self::NotOffered,
             UpstreamError::Timeout => Self::Failed(Failure::Timeout),
             UpstreamError::Unreachable => Self::Failed(Failure::Unreachable),

@@ -89,6 +89,7 @@ mod tests {
     use crate::metrics::Metrics;
     use crate::model::{Participants, SpaceId};
     use crate::shared::Backends;
+    use crate::shared::allowance::InProcessAllowance;
     use crate::shared::answers::{AnswerStore, FillClaim, FillTurn, SharedAnswer};
     use crate::shared::budget::InProcessBudget;
     use crate::shared::samples::{InProcessSamples, SampleLimits};
@@ -203,6 +204,7 @@ mod tests {
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
             samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(TTL))),
+            allowance: Arc::new(InProcessAllowance::new(clock.clone(), 0)),
         };
         let ttls = Ttls {
             cache: TTL,

@@ -166,6 +166,23 @@ impl Window {
         planned.max(lasting).saturating_mul(calls).min(left)
     }
 
+    /// See [`RateBudget::running_low`].
+    pub fn running_low(&self, now: DateTime<Utc>, share: f64, window: std::time::Duration) -> bool {
+        if self.admits(now).is_err() {
+            return true;
+        }
+        let Some((limit, remaining, left)) = self.known(now) else {
+            return false;
+        };
+        let limit = limit as f64;
+        let share = limit * share.clamp(0.0, 1.0);
+        let elapsed = 1.0 - (left.as_secs_f64() / window.as_secs_f64().max(1.0)).min(1.0);
+        // Pro rata through the window, plus a fifth of the share at once.
+        let allowed = share * elapsed + share / 5.0;
+        let spent = (limit - remaining as f64).max(0.0);
+        spent >= allowed || remaining as f64 <= limit - share
+    }
+
     /// The limit, what remains and the time to the reset, once an answer told them
     /// and while the window runs.
     fn known(&self, now: DateTime<Utc>) -> Option<(u64, u64, std::time::Duration)> {
@@ -210,6 +227,15 @@ pub trait RateBudget: Send + Sync {
         share: f64,
         window: std::time::Duration,
     ) -> std::time::Duration;
+
+    /// Whether calls that can do without (first searches, which can be answered from
+    /// what is held) should leave `family` alone now: it rests, or they have spent
+    /// their `share` (0–1] of a `window` as far as it has run (pro rata, plus a fifth
+    /// of the share at once), or what is left is the rest's. Not while nothing is
+    /// known.
+    fn running_low(&self, _family: Family, _share: f64, _window: std::time::Duration) -> bool {
+        false
+    }
 }
 
 /// One replica's budget, in memory: what its own calls were told.
@@ -259,5 +285,10 @@ impl RateBudget for InProcessBudget {
     ) -> std::time::Duration {
         self.window(family)
             .spacing(self.clock.now(), calls, share, window)
+    }
+
+    fn running_low(&self, family: Family, share: f64, window: std::time::Duration) -> bool {
+        self.window(family)
+            .running_low(self.clock.now(), share, window)
     }
 }

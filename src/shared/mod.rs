@@ -9,6 +9,7 @@
 //!
 //! They are chosen once, at start, by [`Backends::from_config`].
 
+pub mod allowance;
 pub mod answers;
 pub mod budget;
 pub mod samples;
@@ -16,6 +17,7 @@ pub mod watched;
 
 use std::sync::Arc;
 
+use allowance::{CallAllowance, InProcessAllowance};
 use answers::{AnswerStore, NothingShared};
 use budget::{InProcessBudget, RateBudget};
 use samples::{InProcessSamples, SampleLimits, SampleStore};
@@ -35,6 +37,8 @@ pub struct Backends {
     pub watched: Arc<dyn WatchedSet>,
     /// Participant-count history per Space.
     pub samples: Arc<dyn SampleStore>,
+    /// Earshot's own budget of upstream calls (`--upstream-budget`).
+    pub allowance: Arc<dyn CallAllowance>,
 }
 
 impl Backends {
@@ -52,6 +56,10 @@ impl Backends {
             samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(
                 config.live_ttl,
             ))),
+            allowance: Arc::new(InProcessAllowance::new(
+                clock.clone(),
+                config.upstream_budget,
+            )),
         }
     }
 }

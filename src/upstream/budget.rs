@@ -163,4 +163,39 @@ mod tests {
         assert_eq!(budget.spacing(many, 5, 0.75, window), secs(900));
         assert_eq!(budget.spacing(many, 0, 0.75, window), secs(0));
     }
+
+    #[tokio::test]
+    async fn first_searches_are_paced_over_their_share_of_the_window() {
+        let now = at("2026-11-22T12:00:00Z");
+        let clock = Clock::fixed(now);
+        let budget = InProcessBudget::new(clock.clone());
+        let search = Family::Search;
+        let window = std::time::Duration::from_secs(900);
+        assert!(!budget.running_low(search, 0.75, window), "nothing known");
+        let reset = (now + Duration::seconds(900)).timestamp().to_string();
+        let answer = |remaining: &str| {
+            headers(&[
+                ("x-rate-limit-limit", "300".into()),
+                ("x-rate-limit-remaining", remaining.into()),
+                ("x-rate-limit-reset", reset.clone()),
+            ])
+        };
+        // A fifth of the 225-call share at once, then pro rata.
+        record(&budget, search, &answer("256"), false).await;
+        assert!(!budget.running_low(search, 0.75, window));
+        record(&budget, search, &answer("255"), false).await;
+        assert!(budget.running_low(search, 0.75, window));
+        clock.advance(Duration::seconds(300));
+        assert!(
+            !budget.running_low(search, 0.75, window),
+            "a third of the way"
+        );
+        // What is left is the rest's, however late in the window.
+        record(&budget, search, &answer("75"), false).await;
+        clock.advance(Duration::seconds(599));
+        assert!(budget.running_low(search, 0.75, window));
+        // Resting is running low.
+        record(&budget, search, &HeaderMap::new(), true).await;
+        assert!(budget.running_low(search, 0.75, window));
+    }
 }

@@ -4,9 +4,16 @@
 //! opens: calls fail at once, so a sick upstream is not hammered and pages fall back
 //! to stale data or a clean 503 without waiting on timeouts. After a cool-down one
 //! probe is let through; its success closes the circuit, its failure reopens it.
+//!
+//! The probe runs as a task of its own, not inside the request that happened to let
+//! it through: a visitor who goes away mid-probe (a closed tab, a client timeout)
+//! drops only their wait for it, and the probe's outcome is still recorded. Were it
+//! dropped with the visitor, the circuit would stay "probing" for good and every
+//! later call would fail fast.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
@@ -32,8 +39,20 @@ enum State {
 
 pub struct Circuit {
     inner: DynUpstream,
+    breaker: Arc<Breaker>,
+}
+
+/// The circuits' states, shared with the probe tasks.
+struct Breaker {
     clock: Clock,
     states: Mutex<HashMap<&'static str, State>>,
+}
+
+/// Whether an admitted call is an ordinary one or the probe after a cool-down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admitted {
+    Call,
+    Probe,
 }
 
 fn is_failure(err: &UpstreamError) -> bool {
@@ -48,23 +67,93 @@ impl Circuit {
     pub fn new(inner: DynUpstream, clock: Clock) -> Self {
         Self {
             inner,
-            clock,
-            states: Mutex::new(HashMap::new()),
+            breaker: Arc::new(Breaker {
+                clock,
+                states: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
+    /// Runs `call` through `endpoint`'s circuit: refused while it is open, and as a
+    /// task of its own when it is the probe (see the module's comment).
+    async fn guarded<T, F>(
+        &self,
+        endpoint: &'static str,
+        call: impl FnOnce() -> F,
+    ) -> Result<T, UpstreamError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, UpstreamError>> + Send + 'static,
+    {
+        match self.breaker.admit(endpoint)? {
+            Admitted::Call => {
+                let outcome = call().await;
+                self.breaker.record(endpoint, &outcome);
+                outcome
+            }
+            Admitted::Probe => {
+                let probe = ProbeOut {
+                    breaker: self.breaker.clone(),
+                    endpoint,
+                    recorded: false,
+                };
+                let call = call();
+                let task = tokio::spawn(async move {
+                    let mut probe = probe;
+                    let outcome = call.await;
+                    probe.record(&outcome);
+                    outcome
+                });
+                // Only a runtime shutting down cancels the task; its guard then
+                // reopens the circuit for the next probe.
+                task.await.unwrap_or(Err(UpstreamError::Unreachable))
+            }
+        }
+    }
+}
+
+/// The probe in flight: records its outcome, or if it never finishes (its task
+/// cancelled), lets the next call probe again rather than leaving the circuit stuck.
+struct ProbeOut {
+    breaker: Arc<Breaker>,
+    endpoint: &'static str,
+    recorded: bool,
+}
+
+impl ProbeOut {
+    fn record<T>(&mut self, outcome: &Result<T, UpstreamError>) {
+        self.breaker.record(self.endpoint, outcome);
+        self.recorded = true;
+    }
+}
+
+impl Drop for ProbeOut {
+    fn drop(&mut self) {
+        if !self.recorded {
+            let now = self.breaker.clock.now();
+            let mut states = self.breaker.lock();
+            states.insert(self.endpoint, State::Open { until: now });
+        }
+    }
+}
+
+impl Breaker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, State>> {
+        self.states.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// May a call go out now? Opens the way for a single probe after the cool-down.
-    fn admit(&self, endpoint: &'static str) -> Result<(), UpstreamError> {
+    fn admit(&self, endpoint: &'static str) -> Result<Admitted, UpstreamError> {
         let now = self.clock.now();
-        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let mut states = self.lock();
         let state = states
             .entry(endpoint)
             .or_insert(State::Closed { failures: 0 });
         match *state {
-            State::Closed { .. } => Ok(()),
+            State::Closed { .. } => Ok(Admitted::Call),
             State::Open { until } if now >= until => {
                 *state = State::Probing;
-                Ok(())
+                Ok(Admitted::Probe)
             }
             State::Open { until } => Err(UpstreamError::Unavailable { until }),
             State::Probing => Err(UpstreamError::Unavailable {
@@ -75,7 +164,7 @@ impl Circuit {
 
     fn record<T>(&self, endpoint: &'static str, outcome: &Result<T, UpstreamError>) {
         let now = self.clock.now();
-        let mut states = self.states.lock().unwrap_or_else(|e| e.into_inner());
+        let mut states = self.lock();
         let state = states
             .entry(endpoint)
             .or_insert(State::Closed { failures: 0 });
@@ -105,11 +194,12 @@ impl SpacesUpstream for Circuit {
         request: &'a UpstreamRequest,
     ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>> {
         Box::pin(async move {
-            let endpoint = request.endpoint();
-            self.admit(endpoint)?;
-            let outcome = self.inner.fetch(request).await;
-            self.record(endpoint, &outcome);
-            outcome
+            let inner = self.inner.clone();
+            let request = request.clone();
+            self.guarded(request.endpoint(), move || async move {
+                inner.fetch(&request).await
+            })
+            .await
         })
     }
 
@@ -118,10 +208,10 @@ impl SpacesUpstream for Circuit {
         ids: &'a [SpaceId],
     ) -> BoxFuture<'a, Result<Vec<BatchItem>, UpstreamError>> {
         Box::pin(async move {
-            self.admit("batch")?;
-            let outcome = self.inner.fetch_many(ids).await;
-            self.record("batch", &outcome);
-            outcome
+            let inner = self.inner.clone();
+            let ids = ids.to_vec();
+            self.guarded("batch", move || async move { inner.fetch_many(&ids).await })
+                .await
         })
     }
 
@@ -139,5 +229,123 @@ impl SpacesUpstream for Circuit {
 
     fn has_live_directory(&self) -> bool {
         self.inner.has_live_directory()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use futures::FutureExt;
+    use tokio::sync::watch;
+
+    use super::*;
+
+    /// Fails while `failing`; otherwise answers once `open` says so.
+    struct Upstream {
+        calls: AtomicUsize,
+        finished: AtomicUsize,
+        failing: AtomicBool,
+        open: watch::Sender<bool>,
+    }
+
+    impl SpacesUpstream for Upstream {
+        fn fetch<'a>(
+            &'a self,
+            _: &'a UpstreamRequest,
+        ) -> BoxFuture<'a, Result<UpstreamData, UpstreamError>> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let failing = self.failing.load(Ordering::SeqCst);
+            let mut open = self.open.subscribe();
+            Box::pin(async move {
+                if failing {
+                    return Err(UpstreamError::Unreachable);
+                }
+                let _ = open.wait_for(|open| *open).await;
+                self.finished.fetch_add(1, Ordering::SeqCst);
+                Ok(UpstreamData::NotFound)
+            })
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn request() -> UpstreamRequest {
+        UpstreamRequest::Space("1abc".parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_probe_whose_visitor_goes_away_still_decides_the_circuit() {
+        let clock = Clock::fixed(t0());
+        let upstream = Arc::new(Upstream {
+            calls: AtomicUsize::new(0),
+            finished: AtomicUsize::new(0),
+            failing: AtomicBool::new(true),
+            open: watch::Sender::new(false),
+        });
+        let circuit = Circuit::new(upstream.clone(), clock.clone());
+        for _ in 0..FAILURES_TO_OPEN {
+            assert_eq!(
+                circuit.fetch(&request()).await,
+                Err(UpstreamError::Unreachable)
+            );
+        }
+        assert!(matches!(
+            circuit.fetch(&request()).await,
+            Err(UpstreamError::Unavailable { .. })
+        ));
+        assert_eq!(
+            upstream.calls.load(Ordering::SeqCst),
+            FAILURES_TO_OPEN as usize
+        );
+
+        // After the cool-down, a visitor's request lets the probe out, which hangs;
+        // the visitor gives up (its future is dropped) while the probe is out.
+        upstream.failing.store(false, Ordering::SeqCst);
+        clock.advance(COOL_DOWN + Duration::seconds(1));
+        let request = request();
+        let mut visitor = circuit.fetch(&request);
+        assert!((&mut visitor).now_or_never().is_none(), "the probe is out");
+        while upstream.calls.load(Ordering::SeqCst) == FAILURES_TO_OPEN as usize {
+            tokio::task::yield_now().await;
+        }
+        drop(visitor);
+        // The upstream answers the probe after all: the circuit closes.
+        // (Bounded: a probe dropped with its visitor never finishes.)
+        upstream.open.send_replace(true);
+        for _ in 0..1000 {
+            tokio::task::yield_now().await;
+        }
+        let before = upstream.calls.load(Ordering::SeqCst);
+        assert_eq!(circuit.fetch(&request).await, Ok(UpstreamData::NotFound));
+        assert_eq!(
+            upstream.calls.load(Ordering::SeqCst),
+            before + 1,
+            "later calls go out"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_never_finishes_lets_the_next_call_probe() {
+        let clock = Clock::fixed(t0());
+        let breaker = Arc::new(Breaker {
+            clock: clock.clone(),
+            states: Mutex::new(HashMap::new()),
+        });
+        for _ in 0..FAILURES_TO_OPEN {
+            breaker.record::<()>("space", &Err(UpstreamError::Timeout));
+        }
+        clock.advance(COOL_DOWN);
+        assert_eq!(breaker.admit("space"), Ok(Admitted::Probe));
+        assert!(breaker.admit("space").is_err(), "one probe at a time");
+        // The probe's task is cancelled before it records anything.
+        drop(ProbeOut {
+            breaker: breaker.clone(),
+            endpoint: "space",
+            recorded: false,
+        });
+        assert_eq!(breaker.admit("space"), Ok(Admitted::Probe));
     }
 }

@@ -157,6 +157,10 @@ pub enum UpstreamError {
     /// The circuit is open after repeated failures; not called until `until`.
     #[error("the upstream is failing; we are giving it a rest")]
     Unavailable { until: DateTime<Utc> },
+    /// Not called: earshot's own budget (`--upstream-budget`) has no room for this
+    /// call before `until`; `client` when it is the client's own share that is spent.
+    #[error("our budget of upstream calls is spent for now")]
+    Busy { until: DateTime<Utc>, client: bool },
 }
 
 /// The most ids one batch lookup may carry (X v2 `GET /2/spaces?ids=`).

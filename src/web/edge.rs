@@ -118,8 +118,10 @@ impl Edge {
                     None => {
                         // Boxed: inline, the router's future would make every
                         // request's future, reuses included, that much bigger to move.
+                        let client = client_of(&request);
                         let routed = Box::pin(tower::ServiceExt::oneshot(router, request));
-                        let Ok(response) = routed.await;
+                        // Upstream calls made for it are charged to its client.
+                        let Ok(response) = crate::client::acting_for(client, routed).await;
                         crate::web::finish(conditional, framable, response)
                     }
                 };
@@ -148,6 +150,14 @@ impl Edge {
         }
         response
     }
+}
+
+/// The client a request comes from, as per-client shares count it.
+fn client_of(request: &Request) -> Option<crate::client::ClientKey> {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| crate::client::ClientKey::of(info.0.ip()))
 }
 
 /// The whole answer to `request`, when it is a GET (a HEAD goes through the router,

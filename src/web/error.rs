@@ -112,6 +112,22 @@ impl ErrorAnswer {
                 "Our Spaces source is having trouble; we'll try it again in a moment.",
             )
             .with_retry_after(until.wait.as_secs()),
+            // A 429 when this client's own share of cold lookups is spent: it is their
+            // pace, and clients (and crawlers) back off on a 429. A 503 when all
+            // cold lookups together are at their share: the site is busy, not them.
+            LookupError::Busy { until, client } => Self::new(
+                if *client {
+                    StatusCode::TOO_MANY_REQUESTS
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                },
+                "Busy",
+                format!(
+                    "We're busy looking up Spaces we haven't seen yet; please retry in {} s.",
+                    until.wait.as_secs().max(1)
+                ),
+            )
+            .with_retry_after(until.wait.as_secs()),
             LookupError::NotOffered => Self::new(
                 StatusCode::NOT_FOUND,
                 TITLE,
@@ -243,6 +259,20 @@ mod tests {
         let (status, _, _, retry) = answer(LookupError::Unavailable(until));
         assert_eq!((status, retry), (503, Some(120)));
         assert_eq!(answer(LookupError::NotOffered).0, 404);
+        let busy = |client| LookupError::Busy {
+            until: Until {
+                at: "2026-01-01T12:00:04Z".parse().unwrap(),
+                wait: Duration::from_secs(4),
+            },
+            client,
+        };
+        let (status, title, message, retry) = answer(busy(true));
+        assert_eq!((status, title, retry), (429, "Busy", Some(4)));
+        assert_eq!(
+            message,
+            "We're busy looking up Spaces we haven't seen yet; please retry in 4 s."
+        );
+        assert_eq!(answer(busy(false)).0, 503);
         assert_eq!(answer(LookupError::Failed(Failure::Timeout)).0, 504);
         assert_eq!(answer(LookupError::Failed(Failure::Status(500))).0, 502);
         assert_eq!(answer(LookupError::Failed(Failure::Malformed)).3, None);

@@ -92,9 +92,10 @@ pub async fn participants(
     if page == 0 || page > 10_000 {
         return Err(AppError::BadRequest("page must be a number from 1.".into()));
     }
-    let (found, people) = tokio::join!(state.catalog.space(&id), state.catalog.participants(&id));
-    let found = found?;
+    // The Space first: one that does not exist costs one upstream call.
+    let found = state.catalog.space(&id).await?;
     let space = found.value.ok_or(LookupError::NotFound(Missing::Space))?;
+    let people = state.catalog.participants(&id).await;
     let (list, people_status) = match people {
         Ok(p) => (p.value.map(|p| (*p).clone()).unwrap_or_default(), p.status),
         // The X API has no participants list: hosts and speakers come with the Space.

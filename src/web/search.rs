@@ -70,6 +70,8 @@ pub struct SearchPage {
     searched: bool,
     results: Vec<SpaceView>,
     unavailable: Option<String>,
+    /// The upstream was not searched: results are among the Spaces already held.
+    among_held: bool,
 }
 
 /// The Space id in an X or Twitter Space link, if `q` is one.
@@ -116,10 +118,13 @@ pub async fn search(
     let mut statuses = Vec::new();
     let mut searched = false;
     let mut unavailable = Vec::new();
+    let mut among_held = false;
     for list_state in scope.states() {
         match state.catalog.search(&q, list_state).await {
-            Ok(Some(found)) => {
+            Ok(Some(searched_now)) => {
                 searched = true;
+                among_held |= searched_now.among_held;
+                let found = searched_now.found;
                 statuses.push(found.status);
                 results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
             }
@@ -152,6 +157,7 @@ pub async fn search(
             state: scope.value(),
             searched,
             results,
+            among_held,
             unavailable: (!unavailable.is_empty()).then(|| {
                 format!(
                     "Searching {} Spaces isn't possible with our Spaces source.",

@@ -68,22 +68,26 @@ async fn render_space(
     render: Render<'_>,
 ) -> AppResult<RenderedPage> {
     let now = render.now();
-    let (found, participants, tweets) = tokio::join!(
-        state.catalog.space(&id),
-        state.catalog.participants(&id),
-        state.catalog.tweets(&id),
-    );
-    let found = found?;
+    // The Space first: one that does not exist costs one upstream call, not one per
+    // section of its page. Its sections are then fetched together.
+    let found = state.catalog.space(&id).await?;
     let space = found
         .value
         .clone()
         .ok_or(LookupError::NotFound(Missing::Space))?;
     // The page stands without participants, tweets or the recording: they add detail,
     // and an upstream that cannot give them must not turn the page into an error.
-    let recording = match space.state {
-        SpaceState::Ended => Some(state.catalog.recording(&id).await),
-        _ => None,
+    let recording = async {
+        match space.state {
+            SpaceState::Ended => Some(state.catalog.recording(&id).await),
+            _ => None,
+        }
     };
+    let (participants, tweets, recording) = tokio::join!(
+        state.catalog.participants(&id),
+        state.catalog.tweets(&id),
+        recording,
+    );
     let mut inputs = render.inputs();
     inputs.record(&found);
     let people = inputs.record_optional(participants).flatten();
