@@ -27,6 +27,11 @@ impl ClientKey {
             },
         }
     }
+
+    /// The address the key stands for: the IPv4 address, or the /64's first address.
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
 }
 
 tokio::task_local! {

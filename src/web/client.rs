@@ -1,7 +1,7 @@
 //! Who a request comes from: the one place that says which address per-client limits
 //! and the request log use.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request};
 
@@ -19,13 +19,7 @@ pub fn address(request: &Request) -> Option<IpAddr> {
 /// and can pick any address in it, so the /64 is the client; an IPv4 address (also
 /// when written IPv4-mapped, `::ffff:a.b.c.d`) is one client.
 pub fn key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
-        },
-    }
+    crate::client::ClientKey::of(address).ip()
 }
 
 #[cfg(test)]

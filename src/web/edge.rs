@@ -154,10 +154,7 @@ impl Edge {
 
 /// The client a request comes from, as per-client shares count it.
 fn client_of(request: &Request) -> Option<crate::client::ClientKey> {
-    request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| crate::client::ClientKey::of(info.0.ip()))
+    client::address(request).map(crate::client::ClientKey::of)
 }
 
 /// The whole answer to `request`, when it is a GET (a HEAD goes through the router,
