@@ -51,13 +51,14 @@ async fn main() -> ExitCode {
             };
             // Logged once started: a failed start is one line.
             earshot::connections::log_descriptor_limit(descriptors);
+            let mut signals = ShutdownSignals::listen();
             println!("earshot is running: open {}", running.url);
-            shutdown_signal().await;
+            signals.next().await;
             tracing::info!("shutting down");
             // A second signal stops at once, without the grace and the drain.
             let stopped = tokio::select! {
                 stopped = running.shutdown() => stopped,
-                () = shutdown_signal() => Ok(()),
+                () = signals.next() => Ok(()),
             };
             match stopped {
                 Ok(()) => ExitCode::SUCCESS,
@@ -80,23 +81,50 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and ctrl-c, listened for from the moment this is made: made before the
+/// "running" line is printed, so a signal sent as soon as it appears is caught rather
+/// than ending the process without its grace.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The next signal.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.terminate) => {},
+                () = recv(&mut self.interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
