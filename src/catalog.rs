@@ -73,6 +73,9 @@ const CACHE_MAX_BYTES: u64 = 24 * 1024 * 1024;
 /// How long before an answer expires a request may renew it (`StaleCache::get_or_renew`).
 const RENEW_AHEAD: Duration = Duration::from_secs(1);
 
+/// Listed Space ids remembered (see `Catalog::listed`): about 100 bytes each.
+const LISTED_MAX: u64 = 100_000;
+
 /// How long an answer is kept past its freshness, to serve if the upstream fails.
 const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 
@@ -84,6 +87,9 @@ type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
 
 pub struct Catalog {
     upstream: DynUpstream,
+    /// Space ids the upstream has listed (live, scheduled, search and user lists):
+    /// not made up, so looking one up is known data, not a cold lookup.
+    listed: moka::sync::Cache<SpaceId, ()>,
     /// This replica's answers (L1): every page's lookups are answered from here.
     cache: StaleCache<UpstreamRequest, UpstreamData>,
     /// Answers shared with other replicas (L2), consulted only on an L1 miss.
@@ -131,6 +137,10 @@ impl Catalog {
         );
         let space_requests = Arc::new(AtomicUsize::new(0));
         Self {
+            listed: moka::sync::Cache::builder()
+                .max_capacity(LISTED_MAX)
+                .time_to_live(STALE_HORIZON)
+                .build(),
             lookups: space_lookups(&upstream, &metrics, space_requests.clone()),
             space_requests,
             upstream,
@@ -249,7 +259,26 @@ impl Catalog {
                 Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
             };
         }
-        call(&self.upstream, &self.metrics, request).await
+        let data = call(&self.upstream, &self.metrics, request).await?;
+        self.note_listed(&data);
+        Ok(data)
+    }
+
+    /// Remembers the ids a list carried (see `listed`).
+    fn note_listed(&self, data: &UpstreamData) {
+        match data {
+            UpstreamData::Spaces(list) => {
+                for space in &list.spaces {
+                    self.listed.insert(space.id.clone(), ());
+                }
+            }
+            UpstreamData::UserSpaces(spaces) => {
+                for us in spaces.iter() {
+                    self.listed.insert(us.space.id.clone(), ());
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Which shares of the upstream budget a call for `request` draws on: a cold
@@ -268,6 +297,9 @@ impl Catalog {
             | UpstreamRequest::Tweets(id) => {
                 holds(self.cache.peek(&UpstreamRequest::Space(id.clone())).await)
                     || holds(self.cache.peek(request).await)
+            }
+            UpstreamRequest::Space(id) => {
+                self.listed.contains_key(id) || holds(self.cache.peek(request).await)
             }
             _ => holds(self.cache.peek(request).await),
         };

@@ -151,3 +151,29 @@ async fn searches_past_a_clients_share_are_answered_from_the_spaces_held() {
     assert!(!page.contains("showing matches among Spaces we already know"));
     assert_eq!(demo.upstream_calls("search"), CLIENT_SHARE + 1);
 }
+
+/// Ids earshot itself listed are not made up: a visitor opening many Spaces from
+/// `/upcoming` is browsing, not flooding, and is never told to wait.
+#[tokio::test]
+async fn spaces_from_a_list_are_not_cold_lookups() {
+    let demo = budgeted_demo().await;
+    let app = &demo.app;
+    let browser = client_from(3);
+    let (status, _, page) = fetch_as(&browser, app, "/upcoming").await;
+    assert_eq!(status, 200);
+    let links: Vec<String> = attrs(&page, "a[href^='/spaces/']", "href")
+        .into_iter()
+        .filter(|href| href.matches('/').count() == 2)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(
+        links.len() as u64 > CLIENT_SHARE,
+        "the demo lists more Spaces than one client's cold share: {}",
+        links.len()
+    );
+    for href in &links {
+        let (status, _, _) = fetch_as(&browser, app, href).await;
+        assert_eq!(status, 200, "{href}");
+    }
+}
