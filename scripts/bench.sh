@@ -5,7 +5,7 @@
 #   scripts/bench.sh budget memory   # a subset; other sections keep their last results
 #   scripts/bench.sh report          # only reassemble BENCHMARKS.md from the kept results
 #
-# Sections: throughput latency render memory weight coalescing budget coldstart
+# Sections: throughput latency render memory weight coalescing budget coldstart abuse
 #
 # Loopback only. Installs what it needs (apt: wrk nginx; cargo install: oha), builds
 # the release binary and the load tool (examples/loadgen.rs) itself, and stops every
@@ -16,7 +16,10 @@
 # BENCH_WRK_ROUNDS (3: alternating runs per server and route),
 # BENCH_OHA_SECS (5) and BENCH_OHA_RUNS (5): the latency section's oha runs and rounds,
 # BENCH_BUDGET_SECS (120: the issue's two minutes),
-# BENCH_SCALE (32: demo world copies for the budget, ~18 live Spaces each).
+# BENCH_SCALE (32: demo world copies for the budget, ~18 live Spaces each),
+# BENCH_ABUSE_SECS (30: each random-id flood), BENCH_ABUSE_RSS_SECS (60: the memory flood),
+# BENCH_ABUSE_LORIS (1000: slowloris connections), BENCH_ABUSE_OHA_SECS (10) and
+# BENCH_ABUSE_RATE (200 req/s): the cached page's latency with and without the loris.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +41,13 @@ OHA_SECS=${BENCH_OHA_SECS:-5}
 OHA_RUNS=${BENCH_OHA_RUNS:-5}
 BUDGET_SECS=${BENCH_BUDGET_SECS:-120}
 SCALE=${BENCH_SCALE:-32}
-ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart"
+ABUSE_SECS=${BENCH_ABUSE_SECS:-30}
+ABUSE_RSS_SECS=${BENCH_ABUSE_RSS_SECS:-60}
+ABUSE_LORIS=${BENCH_ABUSE_LORIS:-1000}
+ABUSE_OHA_SECS=${BENCH_ABUSE_OHA_SECS:-10}
+ABUSE_RATE=${BENCH_ABUSE_RATE:-200}
+FLOOD=$TARGET/release/examples/flood
+ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart abuse"
 mkdir -p "$RESULTS"
 
 PIDS=()
@@ -78,7 +87,7 @@ need_tools() {
 
 build() {
     log "building release binary and load tool"
-    cargo build --release --bin earshot --example loadgen --example openloop
+    cargo build --release --bin earshot --example loadgen --example openloop --example flood
 }
 
 # ------------------------------------------------------------------ processes
@@ -726,6 +735,204 @@ PY
     } >"$f"
 }
 
+# ------------------------------------------------------------------ 9. under abuse
+
+# start_earshot_defaults [ARGS…] -> SITE_PORT, SITE_PID, SITE: the gateway dialect
+# against the demo upstream (needs DEMO_PORT) in earshot's default configuration, plus
+# ARGS; unlike start_earshot, the per-client limits stay on.
+start_earshot_defaults() {
+    SITE_PORT=$(free_port)
+    EARSHOT_LOG=warn "$BIN" --bind "127.0.0.1:$SITE_PORT" --upstream gateway \
+        --upstream-url "http://127.0.0.1:$DEMO_PORT/" --api-key "$KEY" "$@" \
+        >"$WORK/earshot.$SITE_PORT.log" 2>&1 &
+    SITE_PID=$!
+    PIDS+=("$SITE_PID")
+    SITE=http://127.0.0.1:$SITE_PORT
+    wait_http "$SITE/healthz"
+}
+
+by_endpoint() { # -> "name n, …" of every client call so far, as JSON
+    demo_json /__demo/stats | python3 -c '
+import json, sys
+by = json.load(sys.stdin)["by_endpoint"]
+print(json.dumps({k: v for k, v in by.items() if k not in ("stats", "ids")}))'
+}
+
+# abuse_flood LABEL ADDRS TARGET -> one table row: a fresh demo and earshot, a random-id
+# flood of ABUSE_SECS s from ADDRS, the upstream calls it caused, a minute.
+abuse_flood() {
+    local label=$1 addrs=$2 target=$3 before after out
+    start_demo 1
+    start_earshot_defaults
+    before=$(by_endpoint)
+    out=$("$FLOOD" flood --site "$SITE" --kind space --secs "$ABUSE_SECS" --concurrency 128 --local-addrs "$addrs")
+    sleep 1 # calls still in flight when the flood stopped
+    after=$(by_endpoint)
+    echo "$out" >"$RESULTS/abuse-flood-${label// /-}.json"
+    python3 - "$label" "$addrs" "$target" "$out" "$before" "$after" <<'PY'
+import json, sys
+label, addrs, target, out, before, after = sys.argv[1:]
+d, b, a = json.loads(out), json.loads(before), json.loads(after)
+diff = {k: v - b.get(k, 0) for k, v in a.items() if v - b.get(k, 0) > 0}
+calls = sum(diff.values())
+per_min = calls * 60 / d["elapsed_s"]
+st = ", ".join(f"{k}: {v}" for k, v in d["statuses"].items())
+if d["errors"]:
+    st += f", errors: {d['errors']}"
+by = ", ".join(f"{k} {v}" for k, v in sorted(diff.items()))
+verdict = "**met**" if per_min <= int(target) else "**missed**"
+print(f"| {label} (`{addrs}`) | {d['elapsed_s']:.0f} s | {d['requests']:,} ({st}) | {calls:,} | {by or '–'} | "
+      f"{per_min:,.0f} | ≤ {target} | {verdict} |")
+PY
+    stop "$SITE_PID" "$DEMO_PID"
+}
+
+# abuse_oha LABEL URL -> one table row: the cached page at ABUSE_RATE for ABUSE_OHA_SECS.
+abuse_oha() {
+    local label=$1 url=$2 verdict=${3:-}
+    oha -z "${ABUSE_OHA_SECS}s" -q "$ABUSE_RATE" -c 8 --latency-correction --disable-compression \
+        --no-tui --output-format json "$url" >"$WORK/abuse-oha.json" 2>"$WORK/oha.err" || true
+    python3 - "$WORK/abuse-oha.json" "$label" "$verdict" <<'PY'
+import json, sys
+path, label, verdict = sys.argv[1:]
+try:
+    d = json.load(open(path))
+except ValueError:
+    print(f"| {label} | oha failed | | | | | | |")
+    sys.exit()
+s, p = d["summary"], d["latencyPercentiles"]
+ms = lambda v: f"{v * 1000:.2f}" if v is not None else "n/a"
+codes = dict(d.get("statusCodeDistribution", {}))
+# oha's own requests still in flight when -z ends are "aborted due to deadline".
+errs = {k: v for k, v in d.get("errorDistribution", {}).items() if "aborted due to deadline" not in k}
+errors = sum(errs.values())
+st = ", ".join(f"{k}: {v}" for k, v in codes.items())
+if errors:
+    st += f", errors: {errors} ({'; '.join(errs)})"
+mark = ""
+if verdict:
+    mark = "**met**" if errors == 0 and set(codes) == {"200"} else "**missed**"
+print(f"| {label} | {s['requestsPerSec']:.0f} | {ms(p['p50'])} | {ms(p['p99'])} | {ms(s['slowest'])} | {st} | {mark} |")
+PY
+}
+
+bench_abuse() {
+    log "9. under abuse: random-id floods, a memory flood, a slowloris"
+    local f
+    f=$(section_file 9-abuse)
+    {
+        echo "## 9. Under abuse"
+        echo
+        echo "_Run $(stamp)._ earshot in its default configuration (\`--upstream gateway\` against \`earshot demo-upstream\`; per-client"
+        echo "rate limit, concurrency and cache at their defaults) unless a row says otherwise; a fresh demo and earshot per row."
+        echo "Client addresses are loopback: 127.0.0.1, or 127.0.0.2–127.0.0.201 as 200 clients (\`examples/flood.rs\`"
+        echo "binds each socket to one). Upstream calls are counted by the demo upstream (\`/__demo/stats\`)."
+        echo
+        echo "**Random-id flood.** \`flood --kind space\`: \`/spaces/{13 random letters}\`, each id new, 128 requests in flight, for"
+        echo "$ABUSE_SECS s, reported a minute. Target (\`--upstream-budget\`, default 300 calls a minute): cold lookups get at most"
+        echo "half, 150 a minute in all, and one client at most a tenth of that, 15."
+        echo
+        echo "| clients | time | requests (statuses) | upstream calls | by endpoint | calls/min | target/min | met |"
+        echo "| --- | ---: | --- | ---: | --- | ---: | ---: | --- |"
+    } >"$f"
+    log "flood from 1 address, ${ABUSE_SECS}s"
+    abuse_flood "1 client" 127.0.0.1 15 >>"$f"
+    log "flood from 200 addresses, ${ABUSE_SECS}s"
+    abuse_flood "200 clients" 127.0.0.2-127.0.0.201 150 >>"$f"
+
+    log "memory flood, ${ABUSE_RSS_SECS}s"
+    start_demo 1
+    start_earshot_defaults
+    sleep 1
+    local idle out rss hwm entries weight
+    idle=$(rss_kb "$SITE_PID")
+    out=$("$FLOOD" flood --site "$SITE" --kind both --query-len 200 --secs "$ABUSE_RSS_SECS" --concurrency 128 \
+        --local-addrs 127.0.0.2-127.0.0.201)
+    sleep 2
+    rss=$(rss_kb "$SITE_PID")
+    hwm=$(hwm_kb "$SITE_PID")
+    entries=$(metric earshot_cache_entries)
+    weight=$(metric earshot_cache_weight_bytes)
+    {
+        echo
+        echo "**Memory flood.** \`flood --kind both\` from the 200 addresses, 128 in flight, for $ABUSE_RSS_SECS s: every other request a"
+        echo "made-up Space id, the others \`/search?q=\` with 200 random letters (the longest earshot takes), all distinct. RSS (\`VmRSS\`) and peak"
+        echo "(\`VmHWM\`) from \`/proc/PID/status\` 2 s after; cache entries and weight from \`/metrics\`. The issue asks only for"
+        echo "a bound (the README promises roughly 80 MB)."
+        echo
+        echo "| flood | requests (statuses) | RSS idle MB | RSS after MB | peak MB | cache entries | cache weight MB |"
+        echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+        python3 - "$out" "$idle" "$rss" "$hwm" "$entries" "$weight" "$ABUSE_RSS_SECS" <<'PY'
+import json, sys
+out, idle, rss, hwm, entries, weight, secs = sys.argv[1:]
+d = json.loads(out)
+st = ", ".join(f"{k}: {v}" for k, v in d["statuses"].items())
+if d["errors"]:
+    st += f", errors: {d['errors']}"
+mb = lambda kb: f"{int(kb) / 1024:.1f}"
+w = f"{int(float(weight)) / 1048576:.1f}" if weight else "n/a"
+print(f"| {secs} s, ids and long queries, 200 clients | {d['requests']:,} ({st}) | {mb(idle)} | {mb(rss)} | {mb(hwm)} | "
+      f"{entries or 'n/a'} | {w} |")
+PY
+    } >>"$f"
+    echo "$out" >"$RESULTS/abuse-memory.json"
+    stop "$SITE_PID" "$DEMO_PID"
+
+    log "cached page during a slowloris of $ABUSE_LORIS connections"
+    start_demo 1
+    # oha is one client sending $ABUSE_RATE req/s: past the default per-client limit.
+    start_earshot_defaults --rate-limit 0
+    local id page loris_pid loris_out="$WORK/loris.json" i
+    id=$(live_ids 1 | head -1)
+    page=$SITE/spaces/$id
+    curl -fsS -o /dev/null "$page"
+    curl -fsS -o /dev/null "$page"
+    {
+        echo
+        echo "**Slowloris.** The cached Space page \`/spaces/{id}\` by \`oha -z ${ABUSE_OHA_SECS}s -q $ABUSE_RATE -c 8 --latency-correction\`"
+        echo "from 127.0.0.1 (earshot with \`--rate-limit 0\` here, since oha is one client), first alone, then while"
+        echo "\`flood loris\` holds $ABUSE_LORIS connections from the 200 addresses: half send nothing, half send a request line and"
+        echo "then one header line every 5 s, never finishing. Descriptor limit of the shell that started earshot: $(ulimit -n)."
+        echo "Target: the page is still served (every answer 200, no errors)."
+        echo
+        echo "| case | achieved req/s | p50 ms | p99 ms | max ms | statuses | served |"
+        echo "| --- | ---: | ---: | ---: | ---: | --- | --- |"
+    } >>"$f"
+    abuse_oha "no loris" "$page" >>"$f"
+    rm -f "$WORK/loris.ready"
+    "$FLOOD" loris --addr "127.0.0.1:$SITE_PORT" --conns "$ABUSE_LORIS" --secs $((ABUSE_OHA_SECS + 5)) \
+        --every 5 --local-addrs 127.0.0.2-127.0.0.201 --ready-file "$WORK/loris.ready" >"$loris_out" &
+    loris_pid=$!
+    PIDS+=("$loris_pid")
+    for i in $(seq 1 600); do
+        [ -f "$WORK/loris.ready" ] && break
+        sleep 0.05
+    done
+    abuse_oha "during the loris ($(cat "$WORK/loris.ready" 2>/dev/null || echo '?') connections open)" "$page" yes >>"$f"
+    wait "$loris_pid" || true
+    stop "$loris_pid"
+    python3 - "$loris_out" >>"$f" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    print("\nThe loris tool printed no result.")
+    sys.exit()
+med = f", median after {d['closed_median_s']:.1f} s" if d["closed_median_s"] is not None else ""
+print(f"\nOf the {d['conns']} loris connections, {d['refused']} were refused, {d['closed_by_server']} closed by earshot{med}, "
+      f"and {d['still_open_at_end']} still open after {d['secs']} s.")
+PY
+    {
+        echo
+        echo "Commands: \`earshot demo-upstream --bind 127.0.0.1:D --api-key K\`;"
+        echo "\`earshot --bind 127.0.0.1:E --upstream gateway --upstream-url http://127.0.0.1:D/ --api-key K\` (plus \`--rate-limit 0\` for the slowloris);"
+        echo "\`flood flood --site http://127.0.0.1:E --kind space --secs $ABUSE_SECS --concurrency 128 --local-addrs 127.0.0.1\` (and \`127.0.0.2-127.0.0.201\`);"
+        echo "\`flood flood --site … --kind both --query-len 200 --secs $ABUSE_RSS_SECS --concurrency 128 --local-addrs 127.0.0.2-127.0.0.201\`;"
+        echo "\`flood loris --addr 127.0.0.1:E --conns $ABUSE_LORIS --secs $((ABUSE_OHA_SECS + 5)) --every 5 --local-addrs 127.0.0.2-127.0.0.201\`."
+    } >>"$f"
+    stop "$SITE_PID" "$DEMO_PID"
+}
+
 # ------------------------------------------------------------------ report
 
 machine() {
@@ -755,7 +962,7 @@ summary() { # every row that carries a verdict, section by section
     echo "| --- | --- | --- |"
     python3 - "$RESULTS" <<'PY'
 import glob, os, re, sys
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "[1-8]-*.md"))):
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "[1-9]-*.md"))):
     lines = open(path).read().splitlines()
     title = lines[0].lstrip("# ").strip() if lines else path
     for line in lines:
@@ -782,7 +989,7 @@ report() {
         echo
         summary
         echo
-        for s in "$RESULTS"/0-machine.md "$RESULTS"/[1-8]-*.md; do
+        for s in "$RESULTS"/0-machine.md "$RESULTS"/[1-9]-*.md; do
             [ -f "$s" ] || continue
             cat "$s"
             echo
