@@ -77,6 +77,8 @@ function spawnEarshot(port, { speed, liveTtl, cacheTtl, seed, extra }) {
     '--demo-seed', String(seed),
     '--live-ttl', String(liveTtl),
     '--cache-ttl', String(cacheTtl),
+    // The suite stops earshot after each file: no readiness grace to wait out.
+    '--shutdown-grace', '0',
   ];
   if (speed) args.push('--demo-speed', String(speed));
   args.push(...extra);
