@@ -79,6 +79,9 @@ function spawnEarshot(port, { speed, liveTtl, cacheTtl, seed, extra }) {
     '--cache-ttl', String(cacheTtl),
     // The suite stops earshot after each file: no readiness grace to wait out.
     '--shutdown-grace', '0',
+    // One browser here opens dozens of new pages and searches a minute: more than a
+    // visitor's share of cold upstream lookups (tested in tests/upstream_budget.rs).
+    '--upstream-budget', '0',
   ];
   if (speed) args.push('--demo-speed', String(speed));
   args.push(...extra);
