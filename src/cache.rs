@@ -4,7 +4,8 @@
 //! - `store` keeps the last good answer per key. Whether it is still *fresh* is judged
 //!   by the shared [`Clock`], so tests can move time instead of sleeping; moka's own
 //!   per-entry expiry only reclaims memory once an answer is older than its lifetime
-//!   plus the stale horizon, and a weigher bounds the whole store by size.
+//!   plus the stale horizon (just its lifetime, for answers not worth serving stale,
+//!   such as "not found"), and a weigher bounds the whole store by memory.
 //! - `loads` exists only for moka's single-flight `or_try_insert_with`: every caller
 //!   that needs a load for a key while one is under way waits for that one, and shares
 //!   its value or its error. The caller that ran the load removes the entry at once,
@@ -91,16 +92,33 @@ struct Slot<V> {
     fresh_until: DateTime<Utc>,
     ttl: Duration,
     stale: bool,
+    /// Kept past its freshness, to serve if a refresh fails.
+    keeps_stale: bool,
 }
 
 impl<V> Slot<V> {
     fn is_fresh(&self, now: DateTime<Utc>) -> bool {
         now < self.fresh_until
     }
+
+    /// Whether it may still be served, fresh or as the last good answer.
+    fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.keeps_stale || self.is_fresh(now)
+    }
 }
 
 struct KeepPastFreshness {
     horizon: Duration,
+}
+
+impl KeepPastFreshness {
+    fn keep<V>(&self, slot: &Slot<V>) -> Duration {
+        if slot.keeps_stale {
+            slot.ttl + self.horizon
+        } else {
+            slot.ttl
+        }
+    }
 }
 
 impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
@@ -110,7 +128,7 @@ impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
         slot: &Slot<V>,
         _: std::time::Instant,
     ) -> Option<Duration> {
-        Some(slot.ttl + self.horizon)
+        Some(self.keep(slot))
     }
 
     fn expire_after_update(
@@ -120,7 +138,7 @@ impl<K, V> Expiry<K, Slot<V>> for KeepPastFreshness {
         _: std::time::Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(slot.ttl + self.horizon)
+        Some(self.keep(slot))
     }
 }
 
@@ -158,6 +176,8 @@ pub struct StaleCache<K, V> {
     epoch: AtomicU64,
     /// Keys a request is renewing ahead of their expiry (see `get_or_renew`).
     renewing: std::sync::Mutex<std::collections::HashSet<K>>,
+    /// Whether an answer is worth keeping past its freshness.
+    keeps_stale: fn(&V) -> bool,
 }
 
 impl<K, V> StaleCache<K, V>
@@ -166,12 +186,14 @@ where
     V: Clone + Send + Sync + 'static,
 {
     /// `max_weight` bounds the store by the sum of `weigh` over its entries; answers
-    /// are kept for `stale_horizon` past their freshness to serve when loads fail.
+    /// for which `keeps_stale` holds are kept for `stale_horizon` past their freshness
+    /// to serve when loads fail, the others only while fresh.
     pub fn new(
         clock: Clock,
         max_weight: u64,
         stale_horizon: Duration,
         weigh: fn(&K, &V) -> u32,
+        keeps_stale: fn(&V) -> bool,
     ) -> Self {
         let store = moka::future::Cache::builder()
             .max_capacity(max_weight)
@@ -190,7 +212,15 @@ where
             clock,
             epoch: AtomicU64::new(0),
             renewing: std::sync::Mutex::new(std::collections::HashSet::new()),
+            keeps_stale,
         }
+    }
+
+    /// The slot held for `key`, unless it is past any use (moka's expiry runs on real
+    /// time, the freshness on the shared clock).
+    async fn held(&self, key: &K) -> Option<Slot<V>> {
+        let slot = self.store.get(key).await?;
+        slot.is_usable(self.clock.now()).then_some(slot)
     }
 
     /// The fresh value for `key`, loading it (once, however many callers ask at the
@@ -220,7 +250,7 @@ where
         E: Send + Sync + 'static,
     {
         let mut _renewing = None;
-        if let Some(slot) = self.store.get(&key).await {
+        if let Some(slot) = self.held(&key).await {
             let now = self.clock.now();
             if slot.is_fresh(now) {
                 let due = chrono::Duration::from_std(ahead)
@@ -233,6 +263,7 @@ where
         }
         let store = &self.store;
         let clock = &self.clock;
+        let keeps_stale = self.keeps_stale;
         let load_key = key.clone();
         let entry = self
             .loads
@@ -245,6 +276,7 @@ where
                         // A stale answer backs off from now, as in the error case.
                         let fresh_from = if loaded.stale { started } else { fetched_at };
                         let slot = Slot {
+                            keeps_stale: keeps_stale(&loaded.value),
                             value: loaded.value,
                             fetched_at,
                             fresh_until: fresh_from + loaded.ttl,
@@ -255,7 +287,7 @@ where
                         Ok(slot)
                     }
                     Err(err) => match store.get(&load_key).await {
-                        Some(old) => {
+                        Some(old) if old.keeps_stale => {
                             let slot = Slot {
                                 fresh_until: started + old.ttl,
                                 stale: true,
@@ -264,7 +296,7 @@ where
                             store.insert(load_key, slot.clone()).await;
                             Ok(slot)
                         }
-                        None => Err(err),
+                        _ => Err(err),
                     },
                 }
             })
@@ -289,6 +321,7 @@ where
     /// Stores a value fetched elsewhere at `fetched_at`, fresh for `ttl` from then.
     pub async fn insert_as_of(&self, key: K, value: V, fetched_at: DateTime<Utc>, ttl: Duration) {
         let slot = Slot {
+            keeps_stale: (self.keeps_stale)(&value),
             value,
             fetched_at,
             fresh_until: fetched_at + ttl,
@@ -301,7 +334,7 @@ where
 
     /// The value held for `key`, fresh or not, without loading anything.
     pub async fn peek(&self, key: &K) -> Option<V> {
-        self.store.get(key).await.map(|slot| slot.value)
+        self.held(key).await.map(|slot| slot.value)
     }
 
     /// Forgets a key entirely (e.g. a Space that the platform says is gone).
@@ -349,6 +382,7 @@ mod tests {
             1_000_000,
             Duration::from_secs(3600),
             |_, _| 1,
+            |_| true,
         )
     }
 
@@ -399,6 +433,43 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((got.value, got.status), (2, CacheStatus::Hit));
+    }
+
+    #[tokio::test]
+    async fn answers_not_worth_keeping_stale_live_only_for_their_ttl() {
+        let clock = Clock::fixed(t0());
+        let horizon = Duration::from_secs(3600);
+        // 0 stands for "not found".
+        let c = StaleCache::new(
+            clock.clone(),
+            1_000_000,
+            horizon,
+            |_, _| 1,
+            |v: &u32| *v != 0,
+        );
+        let ttl = Duration::from_secs(10);
+        c.insert("gone", 0, ttl).await;
+        c.insert("kept", 7, ttl).await;
+        // moka reclaims the one after its TTL, the other after the horizon too.
+        let slot = |value| Slot {
+            value,
+            fetched_at: t0(),
+            fresh_until: t0(),
+            ttl,
+            stale: false,
+            keeps_stale: value != 0,
+        };
+        let policy = KeepPastFreshness { horizon };
+        assert_eq!(policy.keep(&slot(0)), ttl);
+        assert_eq!(policy.keep(&slot(7)), ttl + horizon);
+        clock.advance(chrono::Duration::seconds(11));
+        assert_eq!(c.peek(&"gone").await, None);
+        assert_eq!(c.peek(&"kept").await, Some(7));
+        // A failed reload has no "not found" to fall back on.
+        let failed = c
+            .get_or_load("gone", || async { Err::<Loaded<u32>, _>("down") })
+            .await;
+        assert!(failed.is_err());
     }
 
     #[tokio::test]

@@ -62,10 +62,45 @@ impl Ttls {
     }
 }
 
-/// Upper bound of the answer cache, by approximate size.
-/// The weights undercount real memory (about 2.85x, measured in BENCHMARKS.md), so
-/// 24 MiB of weight keeps RSS near 80 MB with about 10,000 Spaces cached.
-const CACHE_MAX_BYTES: u64 = 24 * 1024 * 1024;
+/// Upper bound of the answer cache, in bytes of memory its entries take, keys and
+/// moka's own bookkeeping included ([`answer_weight`]). With what the process needs
+/// besides (about 20 MB), RSS stays near the 80 MB the README promises.
+pub const CACHE_MAX_BYTES: u64 = 56 * 1024 * 1024;
+
+/// What one entry costs beyond its key's and its value's own bytes: moka's entry (the
+/// shared value entry with its timestamps and weight, the key's `Arc`, the hash-table
+/// bucket, the access- and write-order deque nodes, the timer-wheel node of per-entry
+/// expiry) and our `Slot` around the value: about 300 bytes asked of the allocator
+/// (tests/cache_bound.rs counts them and keeps this honest), and some 60 more in the
+/// allocator's headers and rounding over the half-dozen allocations. So a "not found"
+/// answer keyed by a Space id, which weighed 32 bytes before, weighs 440: what the
+/// attack measured it to take (352 MB of RSS for 786,432 of them).
+const ENTRY_OVERHEAD: usize = 360;
+
+/// The memory one cached answer takes: see [`ENTRY_OVERHEAD`].
+pub fn answer_weight(key: &UpstreamRequest, data: &UpstreamData) -> u32 {
+    let key_bytes = std::mem::size_of::<UpstreamRequest>()
+        + match key {
+            UpstreamRequest::Space(id)
+            | UpstreamRequest::Participants(id)
+            | UpstreamRequest::Recording(id)
+            | UpstreamRequest::Tweets(id) => id.as_str().len(),
+            UpstreamRequest::UserSpaces(id) => id.as_str().len(),
+            UpstreamRequest::Search { q, .. } => q.len(),
+            UpstreamRequest::Live { .. } | UpstreamRequest::Scheduled { .. } => 0,
+        };
+    u32::try_from(ENTRY_OVERHEAD + key_bytes + data.approx_bytes()).unwrap_or(u32::MAX)
+}
+
+/// The answer cache, bounded to `max_bytes` of memory. "Not found" is not worth
+/// serving stale: it lives only for its TTL, so a flood of made-up ids leaves nothing
+/// behind for hours.
+pub fn answer_cache(clock: Clock, max_bytes: u64) -> StaleCache<UpstreamRequest, UpstreamData> {
+    StaleCache::new(clock, max_bytes, STALE_HORIZON, answer_weight, |data| {
+        !matches!(data, UpstreamData::NotFound)
+    })
+}
+
 /// How long before an answer expires a request may renew it (`StaleCache::get_or_renew`).
 const RENEW_AHEAD: Duration = Duration::from_secs(1);
 
@@ -112,14 +147,7 @@ impl Catalog {
         clock: Clock,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let cache = StaleCache::new(
-            clock.clone(),
-            CACHE_MAX_BYTES,
-            STALE_HORIZON,
-            |_: &UpstreamRequest, data: &UpstreamData| {
-                u32::try_from(data.approx_bytes()).unwrap_or(u32::MAX)
-            },
-        );
+        let cache = answer_cache(clock.clone(), CACHE_MAX_BYTES);
         let space_requests = Arc::new(AtomicUsize::new(0));
         Self {
             lookups: space_lookups(&upstream, &metrics, space_requests.clone()),
