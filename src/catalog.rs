@@ -4,13 +4,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Duration;
 
-use crate::cache::{CacheStatus, Cached, StaleCache};
+use futures::future::BoxFuture;
+
+use crate::cache::{CacheStatus, Cached, Fill, Loaded, StaleCache};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
 mod calls;
+mod cold;
 mod error;
 mod fill;
 mod watched;
@@ -21,9 +24,11 @@ use crate::shared::Backends;
 use crate::shared::answers::AnswerStore;
 use crate::shared::samples::SampleStore;
 use crate::shared::watched::WatchedSet;
-use crate::upstream::batcher::{BatchError, Batcher, Counted};
+use crate::upstream::batcher::{Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
-use calls::{call, space_lookups};
+use calls::space_lookups;
+use cold::{ColdGate, Crowded};
+use fill::Source;
 
 /// How long answers stay fresh.
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +112,23 @@ const RENEW_AHEAD: Duration = Duration::from_secs(1);
 /// How long an answer is kept past its freshness, to serve if the upstream fails.
 const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 
+/// The site's concurrency limit unless told otherwise ([`Catalog::with_concurrency`]).
+const DEFAULT_CONCURRENCY: usize = 1024;
+
+/// Why a miss could not be filled.
+#[derive(Debug)]
+enum Missed {
+    /// Too many cold lookups: turned away without an upstream call.
+    Crowded,
+    Upstream(UpstreamError),
+}
+
+impl From<Crowded> for Missed {
+    fn from(_: Crowded) -> Self {
+        Self::Crowded
+    }
+}
+
 /// A value and how the cache produced it.
 pub type Fetched<T> = Cached<T>;
 
@@ -119,9 +141,11 @@ pub struct Catalog {
     cache: StaleCache<UpstreamRequest, UpstreamData>,
     /// Answers shared with other replicas (L2), consulted only on an L1 miss.
     answers: Arc<dyn AnswerStore>,
-    /// Where the upstream has a batch lookup: cache misses for single Spaces go through
-    /// here, behind the cache's own coalescing of misses for the same Space.
-    lookups: Option<SpaceLookups>,
+    /// What filling a miss takes, shared with the refreshes that run in the
+    /// background, which outlive the request that started them.
+    source: Arc<Source>,
+    /// Limits of their own for requests that must wait on first loads.
+    cold: Arc<ColdGate>,
     ttls: Ttls,
     metrics: Arc<Metrics>,
     clock: Clock,
@@ -132,9 +156,6 @@ pub struct Catalog {
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
-    /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
-    /// longer where the upstream's budget asks for it.
-    refresh_every_ms: AtomicU64,
 }
 
 impl Catalog {
@@ -149,8 +170,18 @@ impl Catalog {
     ) -> Self {
         let cache = answer_cache(clock.clone(), CACHE_MAX_BYTES);
         let space_requests = Arc::new(AtomicUsize::new(0));
-        Self {
+        let source = Source {
+            upstream: upstream.clone(),
+            answers: backends.answers.clone(),
             lookups: space_lookups(&upstream, &metrics, space_requests.clone()),
+            ttls,
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+            refresh_every_ms: AtomicU64::new(millis(ttls.live)),
+        };
+        Self {
+            source: Arc::new(source),
+            cold: Arc::new(ColdGate::for_concurrency(DEFAULT_CONCURRENCY)),
             space_requests,
             upstream,
             cache,
@@ -160,8 +191,14 @@ impl Catalog {
             clock,
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
-            refresh_every_ms: AtomicU64::new(millis(ttls.live)),
         }
+    }
+
+    /// Sizes the limits of cold lookups for a site answering `max_concurrency`
+    /// requests at once (see [`ColdGate::for_concurrency`]).
+    pub fn with_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.cold = Arc::new(ColdGate::for_concurrency(max_concurrency));
+        self
     }
 
     /// Whether live lists come from a directory, or are pieced together (X v2).
@@ -183,21 +220,26 @@ impl Catalog {
         &*self.samples
     }
 
+    /// Answers being refreshed in the background now.
+    pub fn refreshing(&self) -> usize {
+        self.cache.refreshing()
+    }
+
     pub async fn cache_usage(&self) -> (u64, u64) {
         self.cache.usage().await
     }
 
     /// Lookups waiting for a batch call (0 where the upstream has no batch lookup).
     pub fn lookups_waiting(&self) -> usize {
-        self.lookups.as_ref().map_or(0, Batcher::waiting)
+        self.source.lookups.as_ref().map_or(0, Batcher::waiting)
     }
 
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, LookupError> {
         let key = request.clone();
-        // Busy answers are renewed by one request in their last second, so the crowd
-        // never waits on a reload at expiry. Not Spaces: the watched-live refresh
-        // renews those together (in batches, or from the directory), and a single
-        // lookup ahead of it would spend a call it saves.
+        // Busy answers are renewed in their last second, so the crowd never meets an
+        // expired one. Not Spaces: the watched-live refresh renews those together (in
+        // batches, or from the directory), and a single lookup ahead of it would
+        // spend a call it saves.
         let ahead = if matches!(request, UpstreamRequest::Space(_)) {
             Duration::ZERO
         } else {
@@ -205,43 +247,58 @@ impl Catalog {
         };
         let result = self
             .cache
-            .get_or_renew(key, ahead, || self.fill(request))
+            .get_or_renew(key, ahead, || Ok(self.cold.enter()?), self.loader(request))
             .await;
+        self.counted(result)
+    }
+
+    /// The fresh answer to `request`, or a new one waited for (never the last good
+    /// one while a refresh runs): for refreshes, which need the new answer itself.
+    async fn get_fresh(
+        &self,
+        request: UpstreamRequest,
+    ) -> Result<Fetched<UpstreamData>, LookupError> {
+        let key = request.clone();
+        let result = self.cache.refresh(key, self.loader(request)).await;
+        self.counted(result)
+    }
+
+    /// What fills a miss on `request`, in a task of its own or the request's.
+    fn loader(
+        &self,
+        request: UpstreamRequest,
+    ) -> impl FnOnce(Fill) -> BoxFuture<'static, Result<Loaded<UpstreamData>, Missed>> + use<> {
+        let source = self.source.clone();
+        let cold = self.cold.clone();
+        move |fill| {
+            Box::pin(async move {
+                // A first load calls the upstream in its turn among cold lookups;
+                // Spaces gathered into batch calls wait on the batcher's pace instead.
+                let _turn = match fill {
+                    Fill::First if !source.batched(&request) => Some(cold.turn().await?),
+                    _ => None,
+                };
+                source.fill(request).await.map_err(Missed::Upstream)
+            })
+        }
+    }
+
+    fn counted(
+        &self,
+        result: Result<Fetched<UpstreamData>, Arc<Missed>>,
+    ) -> Result<Fetched<UpstreamData>, LookupError> {
         match result {
             Ok(cached) => {
                 self.metrics.cache_outcome(cached.status);
                 Ok(cached)
             }
-            Err(err) => Err(LookupError::from_upstream(&err, self.clock.now())),
+            Err(err) => Err(match &*err {
+                Missed::Crowded => LookupError::Crowded {
+                    retry_after: cold::DEADLINE,
+                },
+                Missed::Upstream(err) => LookupError::from_upstream(err, self.clock.now()),
+            }),
         }
-    }
-
-    fn ttl_for(&self, request: &UpstreamRequest, data: &UpstreamData) -> Duration {
-        let ttl = self.ttls.for_answer(request, data);
-        // A live Space looked up where batches refresh it is watched from now on: it
-        // stays fresh until the next run reaches it, however far apart the budget
-        // spaces the runs, rather than falling into a single lookup before that.
-        if matches!(request, UpstreamRequest::Space(_))
-            && data.is_live()
-            && self.upstream.has_batch_lookup()
-        {
-            return ttl.max(self.refresh_every());
-        }
-        ttl
-    }
-
-    /// One answer from the upstream for a cache miss: a Space through the batcher where
-    /// there is one, anything else by a call of its own.
-    async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
-        if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
-            return match lookups.load(id.clone()).await {
-                Ok(Some(space)) => Ok(UpstreamData::Space(space)),
-                Ok(None) => Ok(UpstreamData::NotFound),
-                Err(BatchError::Call(err)) => Err(err),
-                Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
-            };
-        }
-        call(&self.upstream, &self.metrics, request).await
     }
 
     pub async fn space(&self, id: &SpaceId) -> Result<Fetched<Option<Arc<Space>>>, LookupError> {

@@ -23,6 +23,7 @@ pub struct Metrics {
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     cache_stale: AtomicU64,
+    cache_updating: AtomicU64,
     upstream_failures_in_a_row: AtomicU32,
     shutting_down: AtomicBool,
     /// Space lookups waiting for a batch call, kept by the batcher itself.
@@ -76,6 +77,7 @@ impl Metrics {
         let counter = match status {
             CacheStatus::Hit => &self.cache_hits,
             CacheStatus::Miss => &self.cache_misses,
+            CacheStatus::Updating => &self.cache_updating,
             CacheStatus::Stale => &self.cache_stale,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -151,6 +153,7 @@ impl Metrics {
         for (result, counter) in [
             ("hit", &self.cache_hits),
             ("miss", &self.cache_misses),
+            ("updating", &self.cache_updating),
             ("stale", &self.cache_stale),
         ] {
             let _ = writeln!(
