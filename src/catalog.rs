@@ -4,13 +4,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Duration;
 
-use crate::cache::{CacheStatus, Cached, StaleCache};
+use futures::future::BoxFuture;
+
+use crate::cache::{CacheStatus, Cached, Fill, Loaded, StaleCache};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::model::{
     Participants, Recording, Space, SpaceId, SpaceList, TopicSlug, Tweet, UserId, UserSpace,
 };
 mod calls;
+mod cold;
+mod draw;
 mod error;
 mod fill;
 mod held_search;
@@ -20,14 +24,14 @@ pub use error::{Failure, LookupError, Missing, Until};
 pub use held_search::Searched;
 
 use crate::shared::Backends;
-use crate::shared::allowance::{CallAllowance, Draw, Share};
 use crate::shared::answers::AnswerStore;
-use crate::shared::budget::{Family, RateBudget};
 use crate::shared::samples::SampleStore;
 use crate::shared::watched::WatchedSet;
-use crate::upstream::batcher::{BatchError, Batcher, Counted};
+use crate::upstream::batcher::{Batcher, Counted};
 use crate::upstream::{DynUpstream, ListState, UpstreamData, UpstreamError, UpstreamRequest};
-use calls::{call, space_lookups};
+use calls::space_lookups;
+use cold::{ColdGate, Crowded};
+use fill::Source;
 
 /// How long answers stay fresh.
 #[derive(Clone, Copy, Debug)]
@@ -66,18 +70,70 @@ impl Ttls {
     }
 }
 
-/// Upper bound of the answer cache, by approximate size.
-/// The weights undercount real memory (about 2.85x, measured in BENCHMARKS.md), so
-/// 24 MiB of weight keeps RSS near 80 MB with about 10,000 Spaces cached.
-const CACHE_MAX_BYTES: u64 = 24 * 1024 * 1024;
+/// Upper bound of the answer cache, in bytes of memory its entries take, keys and
+/// moka's own bookkeeping included ([`answer_weight`]). With what the process needs
+/// besides (about 20 MB), RSS stays near the 80 MB the README promises.
+pub const CACHE_MAX_BYTES: u64 = 56 * 1024 * 1024;
+
+/// What one entry costs beyond its key's and its value's own bytes: moka's entry (the
+/// shared value entry with its timestamps and weight, the key's `Arc`, the hash-table
+/// bucket, the access- and write-order deque nodes, the timer-wheel node of per-entry
+/// expiry) and our `Slot` around the value: about 300 bytes asked of the allocator
+/// (tests/cache_bound.rs counts them and keeps this honest), and some 60 more in the
+/// allocator's headers and rounding over the half-dozen allocations. So a "not found"
+/// answer keyed by a Space id, which weighed 32 bytes before, weighs 440: what the
+/// attack measured it to take (352 MB of RSS for 786,432 of them).
+const ENTRY_OVERHEAD: usize = 360;
+
+/// The memory one cached answer takes: see [`ENTRY_OVERHEAD`].
+pub fn answer_weight(key: &UpstreamRequest, data: &UpstreamData) -> u32 {
+    let key_bytes = std::mem::size_of::<UpstreamRequest>()
+        + match key {
+            UpstreamRequest::Space(id)
+            | UpstreamRequest::Participants(id)
+            | UpstreamRequest::Recording(id)
+            | UpstreamRequest::Tweets(id) => id.as_str().len(),
+            UpstreamRequest::UserSpaces(id) => id.as_str().len(),
+            UpstreamRequest::Search { q, .. } => q.len(),
+            UpstreamRequest::Live { .. } | UpstreamRequest::Scheduled { .. } => 0,
+        };
+    u32::try_from(ENTRY_OVERHEAD + key_bytes + data.approx_bytes()).unwrap_or(u32::MAX)
+}
+
+/// The answer cache, bounded to `max_bytes` of memory. "Not found" is not worth
+/// serving stale: it lives only for its TTL, so a flood of made-up ids leaves nothing
+/// behind for hours.
+pub fn answer_cache(clock: Clock, max_bytes: u64) -> StaleCache<UpstreamRequest, UpstreamData> {
+    StaleCache::new(clock, max_bytes, STALE_HORIZON, answer_weight, |data| {
+        !matches!(data, UpstreamData::NotFound)
+    })
+}
+
 /// How long before an answer expires a request may renew it (`StaleCache::get_or_renew`).
 const RENEW_AHEAD: Duration = Duration::from_secs(1);
 
-/// Listed Space ids remembered (see `Catalog::listed`): about 100 bytes each.
+/// Listed Space ids remembered (see `Source::listed`): about 100 bytes each.
 const LISTED_MAX: u64 = 100_000;
 
 /// How long an answer is kept past its freshness, to serve if the upstream fails.
 const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
+
+/// The site's concurrency limit unless told otherwise ([`Catalog::with_concurrency`]).
+const DEFAULT_CONCURRENCY: usize = 1024;
+
+/// Why a miss could not be filled.
+#[derive(Debug)]
+enum Missed {
+    /// Too many cold lookups: turned away without an upstream call.
+    Crowded,
+    Upstream(UpstreamError),
+}
+
+impl From<Crowded> for Missed {
+    fn from(_: Crowded) -> Self {
+        Self::Crowded
+    }
+}
 
 /// A value and how the cache produced it.
 pub type Fetched<T> = Cached<T>;
@@ -87,16 +143,15 @@ type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
 
 pub struct Catalog {
     upstream: DynUpstream,
-    /// Space ids the upstream has listed (live, scheduled, search and user lists):
-    /// not made up, so looking one up is known data, not a cold lookup.
-    listed: moka::sync::Cache<SpaceId, ()>,
     /// This replica's answers (L1): every page's lookups are answered from here.
-    cache: StaleCache<UpstreamRequest, UpstreamData>,
+    cache: Arc<StaleCache<UpstreamRequest, UpstreamData>>,
     /// Answers shared with other replicas (L2), consulted only on an L1 miss.
     answers: Arc<dyn AnswerStore>,
-    /// Where the upstream has a batch lookup: cache misses for single Spaces go through
-    /// here, behind the cache's own coalescing of misses for the same Space.
-    lookups: Option<SpaceLookups>,
+    /// What filling a miss takes, shared with the refreshes that run in the
+    /// background, which outlive the request that started them.
+    source: Arc<Source>,
+    /// Limits of their own for requests that must wait on first loads.
+    cold: Arc<ColdGate>,
     ttls: Ttls,
     metrics: Arc<Metrics>,
     clock: Clock,
@@ -107,14 +162,6 @@ pub struct Catalog {
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
-    /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
-    /// longer where the upstream's budget asks for it.
-    refresh_every_ms: AtomicU64,
-    /// Earshot's own budget of upstream calls: known data first, cold lookups a
-    /// bounded share, per client too.
-    allowance: Arc<dyn CallAllowance>,
-    /// The upstream's own budget as its answers describe it, to pace first searches.
-    rate_budget: Arc<dyn RateBudget>,
 }
 
 impl Catalog {
@@ -127,21 +174,24 @@ impl Catalog {
         clock: Clock,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let cache = StaleCache::new(
-            clock.clone(),
-            CACHE_MAX_BYTES,
-            STALE_HORIZON,
-            |_: &UpstreamRequest, data: &UpstreamData| {
-                u32::try_from(data.approx_bytes()).unwrap_or(u32::MAX)
-            },
-        );
+        let cache = Arc::new(answer_cache(clock.clone(), CACHE_MAX_BYTES));
         let space_requests = Arc::new(AtomicUsize::new(0));
-        Self {
-            listed: moka::sync::Cache::builder()
-                .max_capacity(LISTED_MAX)
-                .time_to_live(STALE_HORIZON)
-                .build(),
+        let source = Source {
+            upstream: upstream.clone(),
+            answers: backends.answers.clone(),
+            cache: cache.clone(),
+            listed: draw::listed_ids(LISTED_MAX, STALE_HORIZON),
+            allowance: backends.allowance.clone(),
+            rate_budget: backends.budget.clone(),
             lookups: space_lookups(&upstream, &metrics, space_requests.clone()),
+            ttls,
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+            refresh_every_ms: AtomicU64::new(millis(ttls.live)),
+        };
+        Self {
+            source: Arc::new(source),
+            cold: Arc::new(ColdGate::for_concurrency(DEFAULT_CONCURRENCY)),
             space_requests,
             upstream,
             cache,
@@ -151,10 +201,14 @@ impl Catalog {
             clock,
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
-            refresh_every_ms: AtomicU64::new(millis(ttls.live)),
-            allowance: backends.allowance.clone(),
-            rate_budget: backends.budget.clone(),
         }
+    }
+
+    /// Sizes the limits of cold lookups for a site answering `max_concurrency`
+    /// requests at once (see [`ColdGate::for_concurrency`]).
+    pub fn with_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.cold = Arc::new(ColdGate::for_concurrency(max_concurrency));
+        self
     }
 
     /// Whether live lists come from a directory, or are pieced together (X v2).
@@ -176,21 +230,26 @@ impl Catalog {
         &*self.samples
     }
 
+    /// Answers being refreshed in the background now.
+    pub fn refreshing(&self) -> usize {
+        self.cache.refreshing()
+    }
+
     pub async fn cache_usage(&self) -> (u64, u64) {
         self.cache.usage().await
     }
 
     /// Lookups waiting for a batch call (0 where the upstream has no batch lookup).
     pub fn lookups_waiting(&self) -> usize {
-        self.lookups.as_ref().map_or(0, Batcher::waiting)
+        self.source.lookups.as_ref().map_or(0, Batcher::waiting)
     }
 
     async fn get(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, LookupError> {
         let key = request.clone();
-        // Busy answers are renewed by one request in their last second, so the crowd
-        // never waits on a reload at expiry. Not Spaces: the watched-live refresh
-        // renews those together (in batches, or from the directory), and a single
-        // lookup ahead of it would spend a call it saves.
+        // Busy answers are renewed in their last second, so the crowd never meets an
+        // expired one. Not Spaces: the watched-live refresh renews those together (in
+        // batches, or from the directory), and a single lookup ahead of it would
+        // spend a call it saves.
         let ahead = if matches!(request, UpstreamRequest::Space(_)) {
             Duration::ZERO
         } else {
@@ -198,115 +257,59 @@ impl Catalog {
         };
         let result = self
             .cache
-            .get_or_renew(key, ahead, || self.fill(request))
+            .get_or_renew(key, ahead, || Ok(self.cold.enter()?), self.loader(request))
             .await;
+        self.counted(result)
+    }
+
+    /// The fresh answer to `request`, or a new one waited for (never the last good
+    /// one while a refresh runs): for refreshes, which need the new answer itself.
+    async fn get_fresh(
+        &self,
+        request: UpstreamRequest,
+    ) -> Result<Fetched<UpstreamData>, LookupError> {
+        let key = request.clone();
+        let result = self.cache.refresh(key, self.loader(request)).await;
+        self.counted(result)
+    }
+
+    /// What fills a miss on `request`, in a task of its own or the request's.
+    fn loader(
+        &self,
+        request: UpstreamRequest,
+    ) -> impl FnOnce(Fill) -> BoxFuture<'static, Result<Loaded<UpstreamData>, Missed>> + use<> {
+        let source = self.source.clone();
+        let cold = self.cold.clone();
+        // Taken now: a refresh runs in a task of its own, which acts for no client.
+        let client = crate::client::current();
+        move |fill| {
+            Box::pin(async move {
+                // A first load calls the upstream in its turn among cold lookups;
+                // Spaces gathered into batch calls wait on the batcher's pace instead.
+                let _turn = match fill {
+                    Fill::First if !source.batched(&request) => Some(cold.turn().await?),
+                    _ => None,
+                };
+                source.fill(request, client).await.map_err(Missed::Upstream)
+            })
+        }
+    }
+
+    fn counted(
+        &self,
+        result: Result<Fetched<UpstreamData>, Arc<Missed>>,
+    ) -> Result<Fetched<UpstreamData>, LookupError> {
         match result {
             Ok(cached) => {
                 self.metrics.cache_outcome(cached.status);
                 Ok(cached)
             }
-            Err(err) => Err(LookupError::from_upstream(&err, self.clock.now())),
-        }
-    }
-
-    fn ttl_for(&self, request: &UpstreamRequest, data: &UpstreamData) -> Duration {
-        let ttl = self.ttls.for_answer(request, data);
-        // A live Space looked up where batches refresh it is watched from now on: it
-        // stays fresh until the next run reaches it, however far apart the budget
-        // spaces the runs, rather than falling into a single lookup before that.
-        if matches!(request, UpstreamRequest::Space(_))
-            && data.is_live()
-            && self.upstream.has_batch_lookup()
-        {
-            return ttl.max(self.refresh_every());
-        }
-        ttl
-    }
-
-    /// One answer from the upstream for a cache miss: a Space through the batcher where
-    /// there is one, anything else by a call of its own.
-    async fn load(&self, request: &UpstreamRequest) -> Result<UpstreamData, UpstreamError> {
-        let draw = self.draw_for(request).await;
-        if let (UpstreamRequest::Search { .. }, Draw::Cold(_)) = (request, draw)
-            && self.rate_budget.running_low(
-                Family::Search,
-                held_search::SEARCH_SHARE,
-                held_search::SEARCH_WINDOW,
-            )
-        {
-            // Paced: a first search waits for its share of the window, answered
-            // meanwhile from the Spaces held (see `search`).
-            self.metrics.budget_refused("search_pace");
-            return Err(UpstreamError::Busy {
-                until: self.clock.now() + chrono::Duration::seconds(1),
-                client: false,
-            });
-        }
-        self.allowance.draw(draw).await.map_err(|busy| {
-            let client = busy.share == Share::Client;
-            self.metrics
-                .budget_refused(if client { "client" } else { "everyone" });
-            UpstreamError::Busy {
-                until: busy.until,
-                client,
-            }
-        })?;
-        if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
-            return match lookups.load(id.clone()).await {
-                Ok(Some(space)) => Ok(UpstreamData::Space(space)),
-                Ok(None) => Ok(UpstreamData::NotFound),
-                Err(BatchError::Call(err)) => Err(err),
-                Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
-            };
-        }
-        let data = call(&self.upstream, &self.metrics, request).await?;
-        self.note_listed(&data);
-        Ok(data)
-    }
-
-    /// Remembers the ids a list carried (see `listed`).
-    fn note_listed(&self, data: &UpstreamData) {
-        match data {
-            UpstreamData::Spaces(list) => {
-                for space in &list.spaces {
-                    self.listed.insert(space.id.clone(), ());
-                }
-            }
-            UpstreamData::UserSpaces(spaces) => {
-                for us in spaces.iter() {
-                    self.listed.insert(us.space.id.clone(), ());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Which shares of the upstream budget a call for `request` draws on: a cold
-    /// lookup, charged to the client the request is for, when nothing is held for
-    /// it (a "not found" held is no data); otherwise a refresh of known data. The
-    /// sections of a Space held (participants, tweets, recording) and the site's
-    /// fixed lists are known data: their keys are bounded by what exists.
-    async fn draw_for(&self, request: &UpstreamRequest) -> Draw {
-        let holds = |data: Option<UpstreamData>| {
-            data.is_some_and(|data| !matches!(data, UpstreamData::NotFound))
-        };
-        let known = match request {
-            UpstreamRequest::Live { .. } | UpstreamRequest::Scheduled { .. } => true,
-            UpstreamRequest::Participants(id)
-            | UpstreamRequest::Recording(id)
-            | UpstreamRequest::Tweets(id) => {
-                holds(self.cache.peek(&UpstreamRequest::Space(id.clone())).await)
-                    || holds(self.cache.peek(request).await)
-            }
-            UpstreamRequest::Space(id) => {
-                self.listed.contains_key(id) || holds(self.cache.peek(request).await)
-            }
-            _ => holds(self.cache.peek(request).await),
-        };
-        if known {
-            Draw::Known
-        } else {
-            Draw::Cold(crate::client::current())
+            Err(err) => Err(match &*err {
+                Missed::Crowded => LookupError::Crowded {
+                    retry_after: cold::DEADLINE,
+                },
+                Missed::Upstream(err) => LookupError::from_upstream(err, self.clock.now()),
+            }),
         }
     }
 

@@ -37,6 +37,7 @@ pub struct Metrics {
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     cache_stale: AtomicU64,
+    cache_updating: AtomicU64,
     upstream_failures_in_a_row: AtomicU32,
     shutting_down: AtomicBool,
     /// Space lookups waiting for a batch call, kept by the batcher itself.
@@ -104,6 +105,7 @@ impl Metrics {
         let counter = match status {
             CacheStatus::Hit => &self.cache_hits,
             CacheStatus::Miss => &self.cache_misses,
+            CacheStatus::Updating => &self.cache_updating,
             CacheStatus::Stale => &self.cache_stale,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -192,6 +194,7 @@ impl Metrics {
         for (result, counter) in [
             ("hit", &self.cache_hits),
             ("miss", &self.cache_misses),
+            ("updating", &self.cache_updating),
             ("stale", &self.cache_stale),
         ] {
             let _ = writeln!(

@@ -117,7 +117,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         },
     };
     let state = AppState::new(App {
-        catalog: Catalog::new(upstream, &backends, ttls, clock.clone(), metrics.clone()),
+        catalog: Catalog::new(upstream, &backends, ttls, clock.clone(), metrics.clone())
+            .with_concurrency(config.max_concurrency),
         metrics,
         clock,
         site: crate::web::links::SiteUrl::new(public_url),

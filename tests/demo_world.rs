@@ -245,13 +245,20 @@ async fn the_world_moves() {
     let (_, _, before) = d.app.fetch("/live").await;
     // Past the live TTL (10 s here), counts have moved.
     d.app.clock.advance(chrono::Duration::seconds(20));
+    let (_, headers, _) = d.app.fetch("/live").await;
+    assert_eq!(
+        header(&headers, "x-cache"),
+        "UPDATING",
+        "the last list at once"
+    );
+    d.app.settled().await;
     let (_, headers, after) = d.app.fetch("/live").await;
-    assert_eq!(header(&headers, "x-cache"), "MISS");
+    assert_eq!(header(&headers, "x-cache"), "HIT");
     assert_ne!(counts(&before), counts(&after), "live counts change");
     // Within ten minutes something starts and something ends.
     let ids = |html: &str| attrs(html, ".card-title a", "href");
     d.app.clock.advance(chrono::Duration::minutes(10));
-    let (_, _, later) = d.app.fetch("/live").await;
+    let (_, _, later) = d.app.fetch_settled("/live").await;
     let (b, l) = (ids(&before), ids(&later));
     assert!(l.iter().any(|id| !b.contains(id)), "a Space went live");
     assert!(b.iter().any(|id| !l.contains(id)), "a Space ended");

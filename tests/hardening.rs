@@ -135,37 +135,45 @@ async fn a_flood_of_429s_writes_a_few_log_lines_a_second_and_counts_the_rest() {
     );
 }
 
+/// Cold lookups waiting on a slow upstream may hold half of the concurrency limit,
+/// never all of it: past their share, one more is turned away at once, with no
+/// upstream call, and everything else is still served.
 #[tokio::test]
-async fn overload_is_shed_with_a_503_not_queued() {
+async fn cold_lookups_past_their_share_are_shed_with_a_503_not_queued() {
     let fixture = Fixture::start().await;
     let gate = Arc::new(Notify::new());
-    fixture.reply(
-        "/space/1a",
-        Reply::Gated(gate.clone(), br#"{"id":"1a","state":"live"}"#.to_vec()),
-    );
-    fixture.reply(
-        "/space/1b",
-        Reply::Gated(gate.clone(), br#"{"id":"1b","state":"live"}"#.to_vec()),
-    );
+    for id in ["1a", "1b", "1c"] {
+        let body = format!(r#"{{"id":"{id}","state":"live"}}"#).into_bytes();
+        fixture.reply(&format!("/space/{id}"), Reply::Gated(gate.clone(), body));
+    }
     let mut config = config_for(&fixture.url);
-    config.max_concurrency = 2;
+    config.max_concurrency = 4;
     let app = Arc::new(TestApp::start(config, Clock::fixed(t0())).await);
     let held: Vec<_> = ["1a", "1b"]
         .into_iter()
         .map(|id| {
             let app = app.clone();
-            tokio::spawn(async move { app.get(&format!("/spaces/{id}")).await.status().as_u16() })
+            // The live fragment: one lookup, the Space.
+            tokio::spawn(async move {
+                app.get(&format!("/spaces/{id}/live"))
+                    .await
+                    .status()
+                    .as_u16()
+            })
         })
         .collect();
-    while fixture.total_calls() < 2 {
+    while fixture.calls("/space/1a") + fixture.calls("/space/1b") < 2 {
         tokio::task::yield_now().await;
     }
     let started = Instant::now();
-    let (status, headers, body) = app.fetch("/search").await;
+    let (status, headers, body) = app.fetch("/spaces/1c/live").await;
     assert_eq!(status, 503);
     assert_eq!(select(&body, "h1"), ["Busy"]);
-    assert_eq!(header(&headers, "retry-after"), "1");
+    assert_eq!(header(&headers, "retry-after"), "5");
     assert!(started.elapsed() < Duration::from_secs(2), "shed at once");
+    assert_eq!(fixture.calls("/space/1c"), 0);
+    assert_eq!(app.fetch("/search").await.0, 200, "the rest is served");
+    assert!(started.elapsed() < Duration::from_secs(2), "at once");
     gate.notify_waiters();
     for task in held {
         assert_eq!(task.await.unwrap(), 200);

@@ -112,6 +112,7 @@ async fn data_written_in_the_same_second_shows_on_the_next_request() {
     app.clock.advance(chrono::Duration::seconds(601));
     let (_, _, page) = app.fetch("/spaces/1fresh").await;
     assert_eq!(counts(&page), "10", "the Space, looked up again, says 10");
+    app.settled().await;
     assert_eq!(app.running.state.catalog.refresh_watched_live().await, 1);
     let (_, _, page) = app.fetch("/spaces/1fresh").await;
     assert_eq!(counts(&page), "77");

@@ -103,7 +103,7 @@ async fn an_errors_array_means_gone_and_drops_what_was_held() {
         Reply::Json(NOT_FOUND.replace("ID", "1going").into_bytes()),
     );
     app.clock.advance(chrono::Duration::seconds(11));
-    let (status, headers, body) = app.fetch("/spaces/1going").await;
+    let (status, headers, body) = app.fetch_settled("/spaces/1going").await;
     assert_eq!(
         status, 404,
         "not the stale copy: what the platform dropped is dropped"
@@ -194,7 +194,7 @@ async fn a_spent_budget_pauses_before_any_429_and_stale_pages_are_served() {
     assert_eq!(fixture.calls("/2/spaces/1d"), 0);
     // What is cached is served, marked stale, while paused.
     app.clock.advance(chrono::Duration::seconds(11));
-    let (status, headers, body) = app.fetch("/spaces/1c").await;
+    let (status, headers, body) = app.fetch_settled("/spaces/1c").await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "x-cache"), "STALE");
     assert_eq!(select(&body, ".stale-note").len(), 1);

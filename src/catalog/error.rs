@@ -34,6 +34,10 @@ pub enum LookupError {
     /// The call itself failed.
     #[error("{0}")]
     Failed(Failure),
+    /// Too many requests are waiting on first lookups from the upstream: turned away
+    /// without a call, to try again after `retry_after`.
+    #[error("too many first lookups waiting; retry in {}s", .retry_after.as_secs())]
+    Crowded { retry_after: Duration },
 }
 
 /// What a [`LookupError::NotFound`] was looking for.

@@ -2,14 +2,100 @@
 //! by one replica at a time, stored for the others. See [`crate::shared::answers`];
 //! in one process every step but the upstream call is a no-op.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 
-use super::Catalog;
-use crate::cache::Loaded;
-use crate::shared::answers::{FillTurn, SharedAnswer};
-use crate::upstream::{UpstreamData, UpstreamError, UpstreamRequest};
+use super::calls::call;
+use super::{SpaceLookups, Ttls};
+use crate::cache::{Loaded, StaleCache};
+use crate::client::ClientKey;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::model::SpaceId;
+use crate::shared::allowance::CallAllowance;
+use crate::shared::answers::{AnswerStore, FillTurn, SharedAnswer};
+use crate::shared::budget::RateBudget;
+use crate::upstream::batcher::BatchError;
+use crate::upstream::{DynUpstream, UpstreamData, UpstreamError, UpstreamRequest};
 
-impl Catalog {
+/// What filling a miss takes: owned apart from the catalog, so that a refresh can run
+/// in a task of its own, which outlives the request that started it.
+pub(super) struct Source {
+    pub(super) upstream: DynUpstream,
+    pub(super) answers: Arc<dyn AnswerStore>,
+    /// The catalog's own answers (L1), peeked to tell a refresh of known data from a
+    /// cold lookup (see `draw.rs`).
+    pub(super) cache: Arc<StaleCache<UpstreamRequest, UpstreamData>>,
+    /// Space ids the upstream has listed (live, scheduled, search and user lists):
+    /// not made up, so looking one up is known data, not a cold lookup.
+    pub(super) listed: moka::sync::Cache<SpaceId, ()>,
+    /// Earshot's own budget of upstream calls: known data first, cold lookups a
+    /// bounded share, per client too.
+    pub(super) allowance: Arc<dyn CallAllowance>,
+    /// The upstream's own budget as its answers describe it, to pace first searches.
+    pub(super) rate_budget: Arc<dyn RateBudget>,
+    /// Where the upstream has a batch lookup: cache misses for single Spaces go through
+    /// here, behind the cache's own coalescing of misses for the same Space.
+    pub(super) lookups: Option<SpaceLookups>,
+    pub(super) ttls: Ttls,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) clock: Clock,
+    /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
+    /// longer where the upstream's budget asks for it.
+    pub(super) refresh_every_ms: AtomicU64,
+}
+
+impl Source {
+    /// How far apart refresh runs start now.
+    pub(super) fn refresh_every(&self) -> Duration {
+        Duration::from_millis(self.refresh_every_ms.load(Ordering::Relaxed))
+    }
+
+    /// Whether a miss on `request` is looked up through the batcher, which paces
+    /// and gathers such lookups itself.
+    pub(super) fn batched(&self, request: &UpstreamRequest) -> bool {
+        matches!(request, UpstreamRequest::Space(_)) && self.lookups.is_some()
+    }
+
+    fn ttl_for(&self, request: &UpstreamRequest, data: &UpstreamData) -> Duration {
+        let ttl = self.ttls.for_answer(request, data);
+        // A live Space looked up where batches refresh it is watched from now on: it
+        // stays fresh until the next run reaches it, however far apart the budget
+        // spaces the runs, rather than falling into a single lookup before that.
+        if matches!(request, UpstreamRequest::Space(_))
+            && data.is_live()
+            && self.upstream.has_batch_lookup()
+        {
+            return ttl.max(self.refresh_every());
+        }
+        ttl
+    }
+
+    /// One answer from the upstream for a cache miss, if earshot's budget has room for
+    /// the call (see `draw.rs`), `client`'s share included for a cold lookup: a Space
+    /// through the batcher where there is one, anything else by a call of its own.
+    async fn load(
+        &self,
+        request: &UpstreamRequest,
+        client: Option<ClientKey>,
+    ) -> Result<UpstreamData, UpstreamError> {
+        self.admit(request, client).await?;
+        if let (UpstreamRequest::Space(id), Some(lookups)) = (request, &self.lookups) {
+            return match lookups.load(id.clone()).await {
+                Ok(Some(space)) => Ok(UpstreamData::Space(space)),
+                Ok(None) => Ok(UpstreamData::NotFound),
+                Err(BatchError::Call(err)) => Err(err),
+                Err(BatchError::Lost) => Err(UpstreamError::Unreachable),
+            };
+        }
+        let data = call(&self.upstream, &self.metrics, request).await?;
+        self.note_listed(&data);
+        Ok(data)
+    }
+
     /// The answer for an L1 miss on `request`. When the upstream fails, the last
     /// answer any replica stored is served as stale; with none, the error. (The L1
     /// cache falls back to its own last answer on an error, too.)
@@ -18,6 +104,7 @@ impl Catalog {
     pub(super) fn fill(
         &self,
         request: UpstreamRequest,
+        client: Option<ClientKey>,
     ) -> BoxFuture<'_, Result<Loaded<UpstreamData>, UpstreamError>> {
         Box::pin(async move {
             let held = self.answers.get(&request).await;
@@ -36,7 +123,7 @@ impl Catalog {
                 return Ok(from_elsewhere(old, true));
             }
             let fetched_at = self.clock.now();
-            let outcome = self.load(&request).await.map(|data| {
+            let outcome = self.load(&request, client).await.map(|data| {
                 let ttl = self.ttl_for(&request, &data);
                 (data, ttl)
             });

@@ -52,7 +52,8 @@ impl Catalog {
     /// reading the cache meanwhile instead of falling into single lookups.
     pub fn plan_next_refresh(&self, calls: usize) -> Duration {
         let every = self.ttls.live.max(self.upstream.refresh_spacing(calls));
-        self.refresh_every_ms
+        self.source
+            .refresh_every_ms
             .store(millis(every), Ordering::Relaxed);
         self.metrics.set_live_refresh_interval(every);
         every
@@ -66,7 +67,7 @@ impl Catalog {
 
     /// How far apart refresh runs start now.
     pub(super) fn refresh_every(&self) -> Duration {
-        Duration::from_millis(self.refresh_every_ms.load(Ordering::Relaxed))
+        self.source.refresh_every()
     }
 
     /// The Spaces watched within the window, forgetting the rest.
@@ -131,7 +132,7 @@ impl Catalog {
     /// looked up singly on its next view. The directory answer is the one the home
     /// page shows, read through the cache, so a fresh one costs nothing.
     async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
-        let Ok(directory) = self.get(UpstreamRequest::Live { topic: None }).await else {
+        let Ok(directory) = self.get_fresh(UpstreamRequest::Live { topic: None }).await else {
             // Failed or refused (rate limit, open circuit): the Spaces held keep their
             // own freshness and fall back to single lookups.
             return 0;
@@ -140,7 +141,7 @@ impl Catalog {
         let UpstreamData::Spaces(list) = &directory.value else {
             return calls;
         };
-        if directory.status == CacheStatus::Stale {
+        if matches!(directory.status, CacheStatus::Stale | CacheStatus::Updating) {
             // Old counts must not be passed off as fresh ones.
             return calls;
         }

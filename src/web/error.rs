@@ -133,6 +133,15 @@ impl ErrorAnswer {
                 TITLE,
                 "This information isn't available from our Spaces source.",
             ),
+            LookupError::Crowded { retry_after } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                format!(
+                    "Many pages are being fetched from our Spaces source right now, and this one is not ready yet. Please retry in {} s.",
+                    retry_after.as_secs().max(1)
+                ),
+            )
+            .with_retry_after(retry_after.as_secs()),
             LookupError::Failed(Failure::Timeout) => Self::new(
                 StatusCode::GATEWAY_TIMEOUT,
                 TITLE,
@@ -273,6 +282,12 @@ mod tests {
             "We're busy looking up Spaces we haven't seen yet; please retry in 4 s."
         );
         assert_eq!(answer(busy(false)).0, 503);
+        let crowded = LookupError::Crowded {
+            retry_after: Duration::from_secs(5),
+        };
+        let (status, title, message, retry) = answer(crowded);
+        assert_eq!((status, title, retry), (503, "Busy", Some(5)));
+        assert!(message.contains("retry in 5 s"), "{message}");
         assert_eq!(answer(LookupError::Failed(Failure::Timeout)).0, 504);
         assert_eq!(answer(LookupError::Failed(Failure::Status(500))).0, 502);
         assert_eq!(answer(LookupError::Failed(Failure::Malformed)).3, None);

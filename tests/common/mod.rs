@@ -283,6 +283,22 @@ impl TestApp {
     pub fn addr(&self) -> SocketAddr {
         self.running.addr
     }
+
+    /// Until the refreshes running in the background are done: past an answer's
+    /// expiry, the first request gets the last good answer at once and starts one.
+    pub async fn settled(&self) {
+        while self.running.state.catalog.refreshing() > 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Status, headers and body text, once the refreshes the request started are done:
+    /// what the next visitor sees.
+    pub async fn fetch_settled(&self, path: &str) -> (u16, HeaderMap, String) {
+        let _ = self.fetch(path).await;
+        self.settled().await;
+        self.fetch(path).await
+    }
 }
 
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
