@@ -1,6 +1,7 @@
 //! Watched live Spaces on the gateway are refreshed from the live directory: one
-//! `/spaces/live` call per refresh run carries the counts of every watched Space it
-//! lists, laid over the full Spaces held; the rest fall back to single lookups.
+//! `/spaces/live` call (unfiltered, then per topic for those not listed yet) carries
+//! the counts of every watched Space it lists, laid over the full Spaces held; the
+//! rest fall back to a few single lookups per run.
 
 mod common;
 
@@ -85,12 +86,15 @@ async fn watched_live_spaces_cost_one_directory_call_per_refresh() {
     for (run, n) in [(1, 25), (2, 40), (3, 41)] {
         count.store(n, Ordering::SeqCst);
         app.clock.advance(chrono::Duration::seconds(601));
-        assert_eq!(app.running.state.catalog.refresh_watched_live().await, 1);
+        // The directory, the directory of the topic of the one it missed, and a
+        // single lookup of that one.
+        assert_eq!(app.running.state.catalog.refresh_watched_live().await, 3);
         assert_eq!(
-            fixture.calls("/spaces/live"),
-            run,
-            "one directory call per run"
+            fixture.queries("/spaces/live")[2 * run - 2..],
+            ["limit=100", "topic=848920371311001600&limit=100"],
+            "unfiltered, then per topic"
         );
+        assert_eq!(fixture.calls("/space/1gone"), 1 + run);
         // Many viewers polling every listed Space: all answered from the cache.
         for _ in 0..5 {
             for id in LISTED {
@@ -110,7 +114,8 @@ async fn watched_live_spaces_cost_one_directory_call_per_refresh() {
             4,
             "no single lookups for listed Spaces"
         );
-        // The one the directory does not list has expired: looked up on its own.
+        // The one no directory lists was looked up on its own by the run: viewing
+        // it costs nothing more.
         assert_eq!(app.get("/spaces/1gone/live").await.status(), 200);
         assert_eq!(fixture.calls("/space/1gone"), 1 + run);
     }
@@ -154,11 +159,68 @@ async fn a_failing_directory_leaves_spaces_to_their_single_lookups() {
     assert_eq!(listening(&app, "1g0").await, "10");
     app.clock.advance(chrono::Duration::seconds(601));
     app.running.state.catalog.refresh_watched_live().await;
-    assert_eq!(fixture.calls("/spaces/live"), 1);
+    assert_eq!(
+        fixture.calls("/spaces/live"),
+        2,
+        "unfiltered, then its topic"
+    );
     assert_eq!(listening(&app, "1g0").await, "10");
     assert_eq!(
         fixture.calls("/space/1g0"),
         2,
-        "expired, so looked up again"
+        "expired and in no directory, so looked up on its own"
     );
+}
+
+/// The budget target: 500 watched live Spaces of a scaled demo world cost at most 60
+/// gateway calls a minute to keep fresh (one `/space/{id}` each per live TTL cost
+/// about 1,650).
+#[tokio::test]
+async fn five_hundred_watched_live_spaces_cost_at_most_sixty_calls_a_minute() {
+    use earshot::config::{DemoWorldArgs, UpstreamConfig};
+    use earshot::model::TopicSlug;
+
+    let mut config = config_for(&url::Url::parse("http://127.0.0.1:9/").unwrap());
+    config.upstream = UpstreamConfig::Demo(DemoWorldArgs {
+        demo_seed: 2026,
+        demo_start: None,
+        demo_speed: 1.0,
+        demo_scale: 32,
+    });
+    config.live_ttl = Duration::from_secs(15);
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    let catalog = &app.running.state.catalog;
+    let demo = app.running.demo.clone().unwrap();
+    let mut ids = Vec::new();
+    for topic in std::iter::once(None).chain(TopicSlug::ALL.into_iter().map(Some)) {
+        for space in &catalog.live(topic).await.unwrap().value.spaces {
+            if !ids.contains(&space.id) {
+                ids.push(space.id.clone());
+            }
+        }
+    }
+    ids.truncate(500);
+    assert_eq!(ids.len(), 500, "the scaled world has 500 live Spaces");
+    for id in &ids {
+        catalog.space(id).await.unwrap();
+    }
+    app.settled().await;
+    let before = demo.stats().total;
+    // A minute: a refresh run per live TTL, every Space viewed after each.
+    let mut made = 0;
+    for _ in 0..4 {
+        app.clock.advance(chrono::Duration::seconds(15));
+        let run = catalog.refresh_watched_live().await;
+        catalog.plan_next_refresh(run);
+        made += run;
+        for id in &ids {
+            catalog.space(id).await.unwrap();
+        }
+        app.settled().await;
+    }
+    let calls = demo.stats().total - before;
+    eprintln!("500 watched live Spaces: {calls} gateway calls in a minute ({made} by the runs)");
+    assert!(calls <= 60, "{calls} gateway calls in a minute");
+    let metrics = app.fetch("/metrics").await.2;
+    assert!(metrics.contains("earshot_live_refresh_interval_seconds 15.000"));
 }

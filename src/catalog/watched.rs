@@ -8,9 +8,13 @@ use std::time::Duration;
 use super::calls::batch_label;
 use super::{Catalog, Ttls, millis};
 use crate::cache::CacheStatus;
-use crate::model::SpaceId;
+use crate::model::{Space, SpaceId, TopicSlug};
 use crate::shared::answers::SharedAnswer;
 use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
+
+/// Watched live Spaces no live directory listed that a refresh run looks up one by
+/// one; the rest keep what is held until a later run reaches them.
+const SINGLES_PER_RUN: usize = 4;
 
 /// How long a live Space stays "watched" after its last view or poll.
 fn watch_window(ttls: Ttls) -> chrono::Duration {
@@ -23,8 +27,9 @@ impl Catalog {
     /// Refreshes the live Spaces people are watching, once per live TTL, in as few
     /// calls as the upstream allows, however many people watch or poll them:
     /// - with a batch lookup (X v2 `/2/spaces?ids=`), one call per 100 watched Spaces;
-    /// - with a live directory (the gateway's `/spaces/live`), one call in all: the
-    ///   counts of watched Spaces it lists are laid over the full Spaces held.
+    /// - with a live directory (the gateway's `/spaces/live`), one call unfiltered and
+    ///   one per topic of the watched Spaces not listed yet: the counts listed are
+    ///   laid over the full Spaces held; a few single lookups for the rest.
     ///
     /// Where replicas share the watched set, every replica calls this on each tick
     /// (reading the set shares its own views) and the one holding the lease refreshes.
@@ -123,45 +128,79 @@ impl Catalog {
         calls
     }
 
-    /// One live-directory answer refreshes the counts of every watched Space it lists.
+    /// The live directory refreshes the counts of every watched Space it lists: first
+    /// unfiltered, then per topic, only for the topics of watched Spaces not listed
+    /// yet (up to 100 a call, so one call carries many counts); single lookups only
+    /// for those no directory listed, at most [`SINGLES_PER_RUN`] a run.
     ///
     /// Done here rather than as the gateway's `fetch_many`: directory items are thin
     /// (no hosts, speakers, topics…), so they are merged into the full Spaces the
     /// cache holds rather than replacing them, and a Space missing from the directory
-    /// is not gone (the directory holds 100 at most): it is left to expire and be
-    /// looked up singly on its next view. The directory answer is the one the home
-    /// page shows, read through the cache, so a fresh one costs nothing.
+    /// is not gone (the directory holds 100 at most). The directory answers are the
+    /// ones the live pages show, read through the cache, so a fresh one costs nothing.
     async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
-        let Ok(directory) = self.get_fresh(UpstreamRequest::Live { topic: None }).await else {
+        let mut left: Vec<(SpaceId, Arc<Space>)> = Vec::new();
+        for id in ids {
+            if let Some(UpstreamData::Space(held)) =
+                self.held(&UpstreamRequest::Space(id.clone())).await
+                && held.is_live()
+            {
+                left.push((id.clone(), held));
+            }
+        }
+        let mut calls = 0;
+        let directories = std::iter::once(None).chain(TopicSlug::ALL.into_iter().map(Some));
+        for topic in directories {
+            let wanted = |space: &Space| {
+                topic.is_none_or(|t| space.topics.iter().any(|x| x.slug == Some(t)))
+            };
+            if !left.iter().any(|(_, held)| wanted(held)) {
+                continue;
+            }
+            let (made, listed) = self.refresh_from_listing(topic, &left).await;
+            calls += made;
+            left.retain(|(id, _)| !listed.contains(id));
+        }
+        for (id, _) in left.iter().take(SINGLES_PER_RUN) {
+            if let Ok(got) = self.get_fresh(UpstreamRequest::Space(id.clone())).await {
+                calls += usize::from(got.status == CacheStatus::Miss);
+            }
+        }
+        calls
+    }
+
+    /// Lays one directory answer's counts over the held Spaces in `watched` it lists.
+    /// Gives the calls made (0 or 1) and the ids refreshed.
+    async fn refresh_from_listing(
+        &self,
+        topic: Option<TopicSlug>,
+        watched: &[(SpaceId, Arc<Space>)],
+    ) -> (usize, Vec<SpaceId>) {
+        let Ok(directory) = self.get_fresh(UpstreamRequest::Live { topic }).await else {
             // Failed or refused (rate limit, open circuit): the Spaces held keep their
-            // own freshness and fall back to single lookups.
-            return 0;
+            // own freshness.
+            return (0, Vec::new());
         };
         let calls = usize::from(directory.status == CacheStatus::Miss);
         let UpstreamData::Spaces(list) = &directory.value else {
-            return calls;
+            return (calls, Vec::new());
         };
         if matches!(directory.status, CacheStatus::Stale | CacheStatus::Updating) {
             // Old counts must not be passed off as fresh ones.
-            return calls;
+            return (calls, Vec::new());
         }
         // Fresh until a little past the next run, as with batches, counted from when
         // the directory answered (a reused answer is up to a TTL old).
         let ttl = self.watched_ttl();
-        for id in ids {
+        let mut refreshed = Vec::new();
+        for (id, held) in watched {
             let Some(listed) = list.spaces.iter().find(|s| &s.id == id && s.is_live()) else {
                 continue;
             };
-            let key = UpstreamRequest::Space(id.clone());
-            let Some(UpstreamData::Space(held)) = self.held(&key).await else {
-                continue;
-            };
-            if !held.is_live() {
-                continue;
-            }
-            let mut space = (*held).clone();
+            let mut space = (**held).clone();
             space.participant_count = listed.participant_count.or(space.participant_count);
             space.started_at = space.started_at.or(listed.started_at);
+            let key = UpstreamRequest::Space(id.clone());
             self.store(
                 key,
                 UpstreamData::Space(Arc::new(space)),
@@ -169,8 +208,9 @@ impl Catalog {
                 ttl,
             )
             .await;
+            refreshed.push(id.clone());
         }
-        calls
+        (calls, refreshed)
     }
 
     /// The answer held for `key`, fresh or not: this replica's, or another's.
