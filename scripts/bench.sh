@@ -125,12 +125,16 @@ pinned() {
 }
 
 # start_earshot DIALECT [CPUS] -> sets SITE_PORT, SITE_PID, SITE (needs DEMO_PORT)
+# One load generator stands for many visitors from one address: no per-client rate
+# limit and no cap on cold lookups (`--upstream-budget 0`), whose per-client share
+# would otherwise count a thousand simulated browsers as one (the abuse section runs
+# earshot's defaults instead).
 start_earshot() {
     SITE_PORT=$(free_port)
     pinned "${2:-}"
     EARSHOT_LOG=warn "${PIN[@]}" "$BIN" --bind "127.0.0.1:$SITE_PORT" --upstream "$1" \
         --upstream-url "http://127.0.0.1:$DEMO_PORT/" --api-key "$KEY" \
-        --rate-limit 0 --live-ttl 15 --cache-ttl 180 >"$WORK/earshot.$SITE_PORT.log" 2>&1 &
+        --rate-limit 0 --upstream-budget 0 --live-ttl 15 --cache-ttl 180 >"$WORK/earshot.$SITE_PORT.log" 2>&1 &
     SITE_PID=$!
     PIDS+=("$SITE_PID")
     SITE=http://127.0.0.1:$SITE_PORT
@@ -281,7 +285,7 @@ bench_throughput() {
         echo "## 1. Throughput and latency on loopback"
         echo
         echo "_Run $(stamp)._ \`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency\`, one route at a time:"
-        echo "earshot (\`--upstream gateway\` against the demo upstream, cache warm, \`--rate-limit 0\`), then"
+        echo "earshot (\`--upstream gateway\` against the demo upstream, cache warm, \`--rate-limit 0 --upstream-budget 0\`), then"
         echo "Debian's nginx serving each earshot response body, saved byte for byte, as a static file"
         echo "(\`worker_processes $(nproc)\`, \`sendfile on\`, access log off), alternating $WRK_ROUNDS times; each server's"
         echo "median run is shown (its req/s, p50 and p99), and every run's req/s in the last column, since single runs on"
@@ -308,7 +312,7 @@ bench_throughput() {
     {
         echo
         echo "Commands: \`earshot demo-upstream --bind 127.0.0.1:D --api-key K\`;"
-        echo "\`earshot --bind 127.0.0.1:E --upstream gateway --upstream-url http://127.0.0.1:D/ --api-key K --rate-limit 0 --live-ttl 15 --cache-ttl 180\`;"
+        echo "\`earshot --bind 127.0.0.1:E --upstream gateway --upstream-url http://127.0.0.1:D/ --api-key K --rate-limit 0 --upstream-budget 0 --live-ttl 15 --cache-ttl 180\`;"
         echo "\`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency URL\` (plus \`-H 'Accept-Encoding: gzip'\` for the last row), $WRK_ROUNDS times each."
     } >>"$f"
     stop "$NGINX_PID" "$SITE_PID" "$DEMO_PID"
@@ -661,9 +665,9 @@ bench_budget() {
         echo "a window opens with the first request, so each case starts on a whole fresh one and no reset helps within it), which"
         echo "earshot paces its cold lookups and spaces its refresh runs by; a page that had to wait for the budget would show as a non-200 poll. The gateway has no"
         echo "limit here. A fresh demo and earshot per case (cold cache). \"First 30 s\" holds the cold lookups;"
-        echo "\"steady\" is the rate from 30 s to the end. Target: the 500-Space case on X v2 ≤ 20 calls a minute (X's 300 per 15 minutes), over the whole window, first views included."
+        echo "\"steady\" is the rate from 30 s to the end. Targets: the 500-Space case on X v2 ≤ 20 calls a minute (X's 300 per 15 minutes), over the whole window, first views included; on the gateway ≤ 60 calls a minute steady (the watched refresh from the live directory)."
         echo
-        echo "| dialect | browsers | Spaces | window | polls (statuses) | upstream calls | calls/min over the window | calls in first 30 s | steady calls/min | by endpoint | ≤ 20/min over the window |"
+        echo "| dialect | browsers | Spaces | window | polls (statuses) | upstream calls | calls/min over the window | calls in first 30 s | steady calls/min | by endpoint | target: X v2 ≤ 20/min over the window, gateway ≤ 60/min steady |"
         echo "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |"
     } >"$f"
     local dialect browsers spaces secs out
@@ -688,7 +692,14 @@ if d["errors"]:
 by = ", ".join(f"{k} {v}" for k, v in d["by_endpoint"].items())
 steady = d["steady_calls_per_min"]
 whole = d["calls_per_min"]
-target = ("**met**" if whole <= 20 else "**missed**") if dialect == "x" and d["spaces"] == 500 else ""
+# X v2: X's own 300 per 15 minutes, first views included. The gateway: the watched
+# refresh from its live directory (issue 2/7: 500 Spaces in at most 60 calls a minute).
+if d["spaces"] != 500:
+    target = ""
+elif dialect == "x":
+    target = "**met**" if whole <= 20 else "**missed**"
+else:
+    target = "**met**" if steady <= 60 else "**missed**"
 print(f"| {'X v2' if dialect == 'x' else 'gateway'} | {d['browsers']} | {d['spaces']} | {d['secs']} s | {d['requests']} ({st}) | "
       f"{d['upstream_calls']} | {whole:.1f} | {d['calls_in_warmup']} | {steady:.1f} | {by} | {target} |")
 PY
