@@ -139,6 +139,23 @@ pub struct ServeArgs {
         value_name = "PER_MINUTE"
     )]
     pub upstream_budget: u32,
+    /// Cluster mode: replicas share answers, budgets and the live refresh through
+    /// this Redis (or Valkey): redis://[:password@]host:port[/db] or rediss://….
+    #[arg(
+        long,
+        env = "EARSHOT_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so that deployments can share one Redis.
+    #[arg(
+        long,
+        env = "EARSHOT_REDIS_PREFIX",
+        default_value = "earshot:",
+        value_name = "PREFIX"
+    )]
+    pub redis_prefix: String,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -285,6 +302,84 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Upstream calls a minute (`--upstream-budget`); 0 is unlimited.
     pub upstream_budget: u32,
+    /// Cluster mode, when a Redis is configured.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// Where replicas share their state (`--redis-url`, `--redis-prefix`).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    pub redis: RedisUrl,
+    pub prefix: String,
+}
+
+/// A `redis://` or `rediss://` URL, parsed once. It may carry a password, so it
+/// never prints itself whole: `Debug` and `Display` show it redacted.
+#[derive(Clone)]
+pub struct RedisUrl {
+    info: redis::ConnectionInfo,
+    redacted: String,
+}
+
+impl RedisUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        let bad = |reason: &str| ConfigError::BadRedisUrl {
+            value: redact_url(raw),
+            reason: reason.to_owned(),
+        };
+        let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "redis" | "rediss") {
+            return Err(bad("the scheme must be redis or rediss"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it has no host"));
+        }
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u16>().is_err() {
+            return Err(bad("the path must be a database number"));
+        }
+        // redis-rs reports some faults with the URL in its message: say only why.
+        let info = redis::IntoConnectionInfo::into_connection_info(url.as_str())
+            .map_err(|e| bad(e.detail().unwrap_or("redis cannot use it")))?;
+        Ok(Self {
+            info,
+            redacted: redact_url(raw),
+        })
+    }
+
+    pub fn connection_info(&self) -> &redis::ConnectionInfo {
+        &self.info
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({})", self.redacted)
+    }
+}
+
+impl fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// The URL with any user and password replaced, for messages.
+fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("redacted"));
+            }
+            url.to_string()
+        }
+        // Unparsable: whatever sits before an `@` may be a password.
+        Err(_) => match raw.rsplit_once('@') {
+            Some((_, host)) => format!("<redacted>@{host}"),
+            None => raw.to_owned(),
+        },
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -305,6 +400,10 @@ pub enum ConfigError {
         "--bind {0} listens on every address, so the public URL cannot be guessed: pass --public-url (or set EARSHOT_PUBLIC_URL) to the URL visitors use"
     )]
     GuessedPublicUrl(SocketAddr),
+    #[error("--redis-url is not a usable Redis URL ({value}): {reason}")]
+    BadRedisUrl { value: String, reason: String },
+    #[error("--redis-prefix must not be empty")]
+    EmptyRedisPrefix,
 }
 
 impl ServeArgs {
@@ -335,6 +434,18 @@ impl ServeArgs {
         if public_url.is_none() && self.bind.ip().is_unspecified() {
             return Err(ConfigError::GuessedPublicUrl(self.bind));
         }
+        let cluster = match self.redis_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                if self.redis_prefix.is_empty() {
+                    return Err(ConfigError::EmptyRedisPrefix);
+                }
+                Some(ClusterConfig {
+                    redis: RedisUrl::parse(raw)?,
+                    prefix: self.redis_prefix,
+                })
+            }
+        };
         Ok(Config {
             bind: self.bind,
             upstream,
@@ -350,6 +461,7 @@ impl ServeArgs {
             metrics_bind: self.metrics_bind,
             connections: ConnectionLimits::default(),
             upstream_budget: self.upstream_budget,
+            cluster,
         })
     }
 }
@@ -375,6 +487,7 @@ impl Config {
             connections: ConnectionLimits::default(),
             // Unlimited, as the rate limit: tests look up many ids from one address.
             upstream_budget: 0,
+            cluster: None,
         }
     }
 }

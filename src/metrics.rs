@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize
 use std::sync::{Arc, Mutex};
 
 use crate::cache::CacheStatus;
+use crate::shared::redis::ClusterStatus;
 
 /// After this many upstream faults in a row, `/readyz` says not ready.
 const UNHEALTHY_AFTER: u32 = 3;
@@ -47,6 +48,8 @@ pub struct Metrics {
     /// Upstream calls not made for want of room in `--upstream-budget` (or in the
     /// pace of first searches), by whose share it was.
     budget_refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// The link to the other replicas, in cluster mode.
+    cluster: std::sync::OnceLock<Arc<ClusterStatus>>,
 }
 
 impl Metrics {
@@ -94,6 +97,11 @@ impl Metrics {
     /// The gauge of lookups waiting for a batch call, for the batcher to keep.
     pub fn lookups_waiting(&self) -> Arc<AtomicUsize> {
         self.lookups_waiting.clone()
+    }
+
+    /// Shows the cluster link's state from now on (cluster mode only).
+    pub fn follow_cluster(&self, status: Arc<ClusterStatus>) {
+        let _ = self.cluster.set(status);
     }
 
     pub fn set_live_refresh_interval(&self, every: std::time::Duration) {
@@ -189,6 +197,25 @@ impl Metrics {
             "earshot_live_refresh_interval_seconds {:.3}",
             self.live_refresh_every_ms.load(Ordering::Relaxed) as f64 / 1000.0
         );
+        if let Some(cluster) = self.cluster.get() {
+            out.push_str("# HELP earshot_cluster_connected Whether this replica reaches the cluster's Redis (1) or serves alone (0).\n");
+            out.push_str("# TYPE earshot_cluster_connected gauge\n");
+            let _ = writeln!(
+                out,
+                "earshot_cluster_connected {}",
+                u8::from(cluster.connected())
+            );
+            out.push_str("# HELP earshot_cluster_lease_held Whether this replica holds the lease to refresh the watched live Spaces for all.\n");
+            out.push_str("# TYPE earshot_cluster_lease_held gauge\n");
+            let _ = writeln!(
+                out,
+                "earshot_cluster_lease_held {}",
+                u8::from(cluster.lease_held())
+            );
+            out.push_str("# HELP earshot_cluster_replicas Replicas serving, as Redis last counted their heartbeats.\n");
+            out.push_str("# TYPE earshot_cluster_replicas gauge\n");
+            let _ = writeln!(out, "earshot_cluster_replicas {}", cluster.replicas());
+        }
         out.push_str("# HELP earshot_cache_lookups_total Cache lookups, by result.\n");
         out.push_str("# TYPE earshot_cache_lookups_total counter\n");
         for (result, counter) in [

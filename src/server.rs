@@ -98,7 +98,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 /// Starts earshot; tests pass a clock they control, shared with their demo world.
 pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, StartError> {
     let (listener, addr) = bind(config.bind).await?;
-    let backends = Backends::from_config(&config, &clock);
+    let backends = Backends::from_config(&config, &clock).await;
     let (upstream, demo) = connect_upstream(&config, &clock, &backends.budget).await?;
     let upstream: DynUpstream = Arc::new(Circuit::new(upstream, clock.clone()));
     let public_url = match &config.public_url {
@@ -107,6 +107,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
             .map_err(|e| StartError::Upstream(e.to_string()))?,
     };
     let metrics = Arc::new(Metrics::default());
+    if let Some(cluster) = &backends.cluster {
+        metrics.follow_cluster(cluster.clone());
+    }
     let ttls = Ttls {
         cache: config.cache_ttl,
         live: config.live_ttl,

@@ -61,6 +61,26 @@ fn bad_configuration_is_one_clear_line() {
 }
 
 #[test]
+fn a_bad_redis_url_exits_2_in_one_line_without_its_password() {
+    for (url, expect) in [
+        ("http://127.0.0.1:6379", "scheme must be redis or rediss"),
+        ("redis://:canary-pw-41@/0", "--redis-url"),
+        ("redis://:canary-pw-41@127.0.0.1:6379/db", "database number"),
+        ("not a url with :canary-pw-41@ in it", "--redis-url"),
+    ] {
+        let (code, stdout, stderr) = earshot(&["--redis-url", url]);
+        assert_eq!(code, 2, "{url}: {stderr}");
+        assert!(stdout.is_empty(), "{url}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{url}: {stderr:?}");
+        assert!(stderr.contains(expect), "{url}: {stderr:?}");
+        assert!(!stderr.contains("canary-pw-41"), "{url}: {stderr:?}");
+    }
+    let (code, _, stderr) = earshot(&["--redis-url", "redis://127.0.0.1:1", "--redis-prefix", ""]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--redis-prefix"), "{stderr}");
+}
+
+#[test]
 fn a_port_in_use_is_one_clear_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
@@ -92,6 +112,10 @@ fn help_lists_every_documented_flag() {
         "EARSHOT_SHUTDOWN_GRACE",
         "--metrics-bind",
         "EARSHOT_METRICS_BIND",
+        "--redis-url",
+        "EARSHOT_REDIS_URL",
+        "--redis-prefix",
+        "EARSHOT_REDIS_PREFIX",
         "healthcheck",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");

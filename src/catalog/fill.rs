@@ -292,6 +292,7 @@ mod tests {
             watched: Arc::new(InProcessWatched::default()),
             samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(TTL))),
             allowance: Arc::new(InProcessAllowance::new(clock.clone(), 0)),
+            cluster: None,
         };
         let ttls = Ttls {
             cache: TTL,

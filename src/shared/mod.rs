@@ -12,6 +12,7 @@
 pub mod allowance;
 pub mod answers;
 pub mod budget;
+pub mod redis;
 pub mod samples;
 pub mod watched;
 
@@ -22,6 +23,8 @@ use answers::{AnswerStore, NothingShared};
 use budget::{InProcessBudget, RateBudget};
 use samples::{InProcessSamples, SampleLimits, SampleStore};
 use watched::{InProcessWatched, WatchedSet};
+
+use self::redis::{ClusterStatus, RedisLink};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -39,12 +42,46 @@ pub struct Backends {
     pub samples: Arc<dyn SampleStore>,
     /// Earshot's own budget of upstream calls (`--upstream-budget`).
     pub allowance: Arc<dyn CallAllowance>,
+    /// How the cluster link stands, in cluster mode (for `/metrics`).
+    pub cluster: Option<Arc<ClusterStatus>>,
 }
 
 impl Backends {
     /// The backends the configuration asks for: the one place they are chosen.
-    pub fn from_config(config: &Config, clock: &Clock) -> Self {
-        Self::in_process(config, clock)
+    /// In cluster mode each Redis backend wraps the in-process one it falls back to
+    /// while Redis is down.
+    pub async fn from_config(config: &Config, clock: &Clock) -> Self {
+        match &config.cluster {
+            None => Self::in_process(config, clock),
+            Some(cluster) => {
+                let link = RedisLink::open(cluster).await;
+                Self::shared(config, clock, link)
+            }
+        }
+    }
+
+    /// Shared through Redis with the other replicas.
+    pub fn shared(config: &Config, clock: &Clock, link: Arc<RedisLink>) -> Self {
+        let alone = Self::in_process(config, clock);
+        Self {
+            answers: Arc::new(self::redis::answers::RedisAnswers::new(link.clone())),
+            budget: Arc::new(self::redis::budget::RedisBudget::new(
+                link.clone(),
+                InProcessBudget::new(clock.clone()),
+            )),
+            watched: Arc::new(self::redis::watched::RedisWatched::new(
+                link.clone(),
+                InProcessWatched::default(),
+            )),
+            // Listener history joins the cluster with 4/7; until then each replica
+            // keeps its own.
+            samples: alone.samples,
+            allowance: Arc::new(self::redis::allowance::RedisAllowance::new(
+                link.clone(),
+                InProcessAllowance::new(clock.clone(), config.upstream_budget),
+            )),
+            cluster: Some(link.status().clone()),
+        }
     }
 
     /// Everything in this process: one replica, sharing with nobody.
@@ -60,6 +97,7 @@ impl Backends {
                 clock.clone(),
                 config.upstream_budget,
             )),
+            cluster: None,
         }
     }
 }
