@@ -252,6 +252,11 @@ impl InProcessBudget {
         }
     }
 
+    /// The clock the windows are judged by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     pub fn window(&self, family: Family) -> Window {
         let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         windows.get(&family).copied().unwrap_or_default()
