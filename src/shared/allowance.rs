@@ -111,14 +111,23 @@ impl Bucket {
     }
 }
 
+/// The share of all cold lookups in a budget of `per_minute`: half of it.
+pub fn cold_share(per_minute: u32) -> u32 {
+    (per_minute / 2).max(1)
+}
+
+/// One client's share of cold lookups: a tenth of the cold share.
+pub fn client_share(per_minute: u32) -> u32 {
+    (per_minute / 20).max(1)
+}
+
 impl InProcessAllowance {
     pub fn new(clock: Clock, per_minute: u32) -> Self {
         let now = clock.now();
-        let cold = (per_minute / 2).max(1);
         Self {
             state: Mutex::new(Buckets {
                 all: Bucket::full(per_minute, now),
-                cold: Bucket::full(cold, now),
+                cold: Bucket::full(cold_share(per_minute), now),
                 clients: HashMap::new(),
             }),
             clock,
@@ -126,9 +135,14 @@ impl InProcessAllowance {
         }
     }
 
-    /// One client's share: a tenth of the cold share.
-    fn client_share(&self) -> u32 {
-        (self.per_minute / 20).max(1)
+    /// Calls a minute, all shares together (0: unlimited).
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
+    /// The clock the buckets refill by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     fn take(&self, draw: Draw) -> Result<(), Busy> {
@@ -136,7 +150,7 @@ impl InProcessAllowance {
             return Ok(());
         }
         let now = self.clock.now();
-        let client_share = self.client_share();
+        let client_share = client_share(self.per_minute);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let Buckets { all, cold, clients } = &mut *state;
         all.refill(now);
