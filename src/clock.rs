@@ -19,6 +19,8 @@ pub struct Clock {
 
 struct Inner {
     base: Base,
+    /// Made by [`Clock::system`]: real time, as every replica's.
+    real: bool,
     /// Nanoseconds added by `advance`/`set`.
     offset_ns: AtomicI64,
 }
@@ -37,7 +39,17 @@ enum Base {
 impl Clock {
     /// Real UTC time.
     pub fn system() -> Self {
-        Self::running_from(Utc::now(), 1.0)
+        let mut clock = Self::running_from(Utc::now(), 1.0);
+        if let Some(inner) = Arc::get_mut(&mut clock.inner) {
+            inner.real = true;
+        }
+        clock
+    }
+
+    /// Whether this is real time, never moved: then replicas may as well agree on a
+    /// shared server's clock (cluster mode) as on their own.
+    pub fn is_real_time(&self) -> bool {
+        self.inner.real && self.inner.offset_ns.load(Ordering::Acquire) == 0
     }
 
     /// Frozen at `at` until moved.
@@ -63,6 +75,7 @@ impl Clock {
         Self {
             inner: Arc::new(Inner {
                 base,
+                real: false,
                 offset_ns: AtomicI64::new(0),
             }),
         }

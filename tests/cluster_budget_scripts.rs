@@ -383,3 +383,48 @@ async fn with_redis_gone_each_replica_draws_on_its_share() {
     // An unlimited budget is as free without Redis as with it.
     assert_eq!(drawn(&[unlimited], Draw::Cold(client(1)), 100).await, 100);
 }
+
+#[tokio::test]
+async fn on_real_time_the_scripts_decide_on_redis_time() {
+    let Some(redis) = RedisServer::start("on_real_time_the_scripts_decide").await else {
+        return;
+    };
+    // Replicas on the system clock hand "now" to Redis (its TIME), so a window and
+    // its reset are judged on one clock for all of them.
+    let clock = Clock::system();
+    assert!(clock.is_real_time());
+    let [a, b] = <[RedisBudget; 2]>::try_from(budgets(&redis, "s-real:", &clock, 2).await)
+        .ok()
+        .unwrap();
+    let lookup = Family::Lookup;
+    let reset = Utc::now() + Duration::seconds(600);
+    a.record(lookup, window(300, 1, reset)).await;
+    assert!(b.spend(lookup).await.is_ok());
+    let refused = a
+        .spend(lookup)
+        .await
+        .expect_err("none remains before the reset");
+    assert_eq!(refused.until.timestamp(), reset.timestamp());
+    // A window whose reset Redis's clock has passed no longer binds.
+    let passed = Utc::now() - Duration::seconds(5);
+    a.record(Family::Search, window(300, 0, passed)).await;
+    assert!(b.spend(Family::Search).await.is_ok());
+    // A 429 pauses every replica on Redis's clock as well.
+    b.record(Family::Tweets, limited(Some(reset))).await;
+    assert!(a.spend(Family::Tweets).await.is_err());
+
+    // The allowance's buckets refill on Redis's clock: one whole bucket, then none.
+    let link = link(&redis, "s-real:").await;
+    let alone = InProcessAllowance::new(clock.clone(), 60);
+    let allowance = RedisAllowance::new(link, alone);
+    let mut drawn = 0;
+    for _ in 0..61 {
+        if allowance.draw(Draw::Known).await.is_ok() {
+            drawn += 1;
+        }
+    }
+    assert_eq!(
+        drawn, 60,
+        "a minute's worth, as with the replica's own clock"
+    );
+}

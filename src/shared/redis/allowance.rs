@@ -107,7 +107,7 @@ impl RedisAllowance {
             .run("allowance draw", |mut connection| {
                 let mut invocation = draw_script().prepare_invoke();
                 invocation
-                    .arg(now.timestamp_millis())
+                    .arg(super::link::script_now(&self.clock))
                     .arg(KEPT_IDLE.as_millis() as i64);
                 for bucket in &buckets {
                     invocation.key(&bucket.key).arg(bucket.size);

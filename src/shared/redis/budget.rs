@@ -11,14 +11,14 @@
 //! hints (`pacing`, `spacing`, `running_low`): one round trip each, and none for a
 //! hint.
 //!
-//! Which clock: the reset comes from the upstream's headers, in epoch seconds, and
-//! one replica compares it with its own clock (the injectable [`Clock`]). The shared
-//! budget keeps that rule: the scripts are given the calling replica's now and decide
-//! in the upstream's frame, so a replica with Redis follows the rules it follows
-//! alone, and tests drive pauses and resets with their own clock. Redis's `TIME` lays
-//! out each window's expiry (a margin past its reset), as its expiry runs on Redis's
-//! clock. Replicas whose clocks disagree by a second disagree on a reset by that much,
-//! as they would on their own; the spend itself is atomic whatever the clocks say.
+//! Which clock: the reset comes from the upstream's headers, in epoch seconds. On
+//! real time the scripts compare it with Redis's `TIME`, so that every replica
+//! decides on one clock whatever skew theirs have. On an injected clock (tests, a
+//! demo world running fast) they are given the calling replica's now instead, so a
+//! replica with Redis follows the rules it follows alone and tests drive pauses and
+//! resets with their own clock ([`super::link::script_now`]). Redis's `TIME` always
+//! lays out each window's expiry (a margin past its reset), as expiry runs on its
+//! clock. The spend itself is atomic whatever the clocks say.
 //!
 //! While Redis is down every call goes to the in-process budget, which is given
 //! every answer all along so that it is warm when it is needed.
@@ -80,7 +80,7 @@ impl RedisBudget {
 
     async fn spend_shared(&self, family: Family) -> Option<Result<(), Paused>> {
         let key = self.key(family);
-        let now = millis(self.now());
+        let now = super::link::script_now(self.alone.clock());
         let answer: Vec<i64> = self
             .link
             .run("budget spend", |mut connection| async move {
@@ -107,12 +107,13 @@ impl RedisBudget {
         // (a Retry-After without a reset, an implausible reset, a default pause).
         let said = Window::default().after(seen, now);
         let key = self.key(family);
+        let clock = self.alone.clock().clone();
         let answer: Vec<i64> = self
             .link
             .run("budget record", |mut connection| async move {
                 record_script()
                     .key(key)
-                    .arg(millis(now))
+                    .arg(super::link::script_now(&clock))
                     .arg(known(said.limit))
                     .arg(known(said.remaining))
                     .arg(said.reset.map_or(-1, millis))

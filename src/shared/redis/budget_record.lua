@@ -1,7 +1,8 @@
 -- Merges what one upstream answer said into an endpoint family's shared window.
 -- KEYS[1]: the family's window, a hash of limit, remaining, reset and paused
 --          (times in epoch milliseconds; a field is absent while unknown)
--- ARGV[1]: now, by the calling replica's clock, in epoch milliseconds
+-- ARGV[1]: now in epoch milliseconds by the calling replica's clock, or -1 for
+--          Redis's own TIME (replicas on real time)
 -- ARGV[2..5]: the answer's limit, remaining, reset and pause as the replica read
 --          them (-1: not said)
 -- ARGV[6]: how long past its reset (or pause) a window is kept, in milliseconds
@@ -11,6 +12,11 @@
 -- window brings only its pause.
 -- Returns {limit, remaining, reset, paused}, -1 standing for unknown.
 local now = tonumber(ARGV[1])
+if now < 0 then
+  -- Real time: every replica decides on Redis's clock, whatever skew theirs have.
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function said(v)
   v = tonumber(v)
   if v and v >= 0 then return v end

@@ -20,6 +20,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, RedisResult, Script};
 
+use crate::clock::Clock;
 use crate::config::ClusterConfig;
 
 /// How often a replica that lost Redis asks again, and beats its heartbeat.
@@ -206,6 +207,18 @@ fn spawn_probe(link: std::sync::Weak<RedisLink>) {
             }
         }
     });
+}
+
+/// "Now" as the Lua scripts take it: on real time, -1, which has them read Redis's
+/// own `TIME`, so every replica decides on one clock whatever skew theirs have; on
+/// an injected clock (tests, a demo running fast), that clock's now in epoch ms, so
+/// a replica with Redis follows the rules it follows alone and tests can move time.
+pub fn script_now(clock: &Clock) -> i64 {
+    if clock.is_real_time() {
+        -1
+    } else {
+        clock.now().timestamp_millis()
+    }
 }
 
 /// Notes this replica as serving, by Redis's own clock, forgets replicas not heard
