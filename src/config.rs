@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 use crate::connections::ConnectionLimits;
+use crate::trusted_proxies::{BadCidr, TrustedProxies};
 
 /// The default X API v2 base.
 pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
@@ -139,6 +140,11 @@ pub struct ServeArgs {
         value_name = "PER_MINUTE"
     )]
     pub upstream_budget: u32,
+    /// Load balancers in front of earshot, as comma-separated CIDRs
+    /// (`10.0.0.0/8,::1`): from these, the client is the address they forward in
+    /// X-Forwarded-For or Forwarded. Elsewhere those headers are ignored.
+    #[arg(long, env = "EARSHOT_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -285,6 +291,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Upstream calls a minute (`--upstream-budget`); 0 is unlimited.
     pub upstream_budget: u32,
+    /// Whose forwarding headers name the client (`--trusted-proxies`); none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -305,6 +313,8 @@ pub enum ConfigError {
         "--bind {0} listens on every address, so the public URL cannot be guessed: pass --public-url (or set EARSHOT_PUBLIC_URL) to the URL visitors use"
     )]
     GuessedPublicUrl(SocketAddr),
+    #[error("--trusted-proxies takes comma-separated CIDRs: {0}")]
+    BadTrustedProxies(#[from] BadCidr),
 }
 
 impl ServeArgs {
@@ -330,6 +340,7 @@ impl ServeArgs {
             .public_url
             .map(|raw| parse_base_url("--public-url", &raw))
             .transpose()?;
+        let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))?;
         // Canonical, OpenGraph and oEmbed URLs would name 0.0.0.0, which no visitor
         // can open.
         if public_url.is_none() && self.bind.ip().is_unspecified() {
@@ -350,6 +361,7 @@ impl ServeArgs {
             metrics_bind: self.metrics_bind,
             connections: ConnectionLimits::default(),
             upstream_budget: self.upstream_budget,
+            trusted_proxies,
         })
     }
 }
@@ -375,6 +387,7 @@ impl Config {
             connections: ConnectionLimits::default(),
             // Unlimited, as the rate limit: tests look up many ids from one address.
             upstream_budget: 0,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -511,6 +524,24 @@ mod tests {
         let config = parse(&["--shutdown-grace", "0", "--metrics-bind", "127.0.0.1:9100"]).unwrap();
         assert_eq!(config.shutdown_grace, Duration::ZERO);
         assert_eq!(config.metrics_bind.unwrap().to_string(), "127.0.0.1:9100");
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_and_none_by_default() {
+        assert!(parse(&[]).unwrap().trusted_proxies.is_empty());
+        let config = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"]).unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(
+            !config
+                .trusted_proxies
+                .contains("192.0.2.1".parse().unwrap())
+        );
+        let err = parse(&["--trusted-proxies", "10.0.0.0/8,10.0.0.0/40"]).unwrap_err();
+        assert_eq!(
+            err,
+            "--trusted-proxies takes comma-separated CIDRs: \"10.0.0.0/40\" is not an address or a CIDR: an IPv4 prefix length is at most 32"
+        );
     }
 
     #[test]
