@@ -11,6 +11,7 @@ pub mod embed;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod home;
 pub mod layout;
 pub mod links;
