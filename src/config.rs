@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 use crate::connections::ConnectionLimits;
+use crate::trusted_proxies::{BadCidr, TrustedProxies};
 
 /// The default X API v2 base.
 pub const X_API_DEFAULT_URL: &str = "https://api.x.com";
@@ -156,6 +157,11 @@ pub struct ServeArgs {
         value_name = "PREFIX"
     )]
     pub redis_prefix: String,
+    /// Load balancers in front of earshot, as comma-separated CIDRs
+    /// (`10.0.0.0/8,::1`): from these, the client is the address they forward in
+    /// X-Forwarded-For or Forwarded. Elsewhere those headers are ignored.
+    #[arg(long, env = "EARSHOT_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -304,6 +310,8 @@ pub struct Config {
     pub upstream_budget: u32,
     /// Cluster mode, when a Redis is configured.
     pub cluster: Option<ClusterConfig>,
+    /// Whose forwarding headers name the client (`--trusted-proxies`); none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Where replicas share their state (`--redis-url`, `--redis-prefix`).
@@ -404,6 +412,8 @@ pub enum ConfigError {
     BadRedisUrl { value: String, reason: String },
     #[error("--redis-prefix must not be empty")]
     EmptyRedisPrefix,
+    #[error("--trusted-proxies takes comma-separated CIDRs: {0}")]
+    BadTrustedProxies(#[from] BadCidr),
 }
 
 impl ServeArgs {
@@ -429,6 +439,7 @@ impl ServeArgs {
             .public_url
             .map(|raw| parse_base_url("--public-url", &raw))
             .transpose()?;
+        let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))?;
         // Canonical, OpenGraph and oEmbed URLs would name 0.0.0.0, which no visitor
         // can open.
         if public_url.is_none() && self.bind.ip().is_unspecified() {
@@ -462,6 +473,7 @@ impl ServeArgs {
             connections: ConnectionLimits::default(),
             upstream_budget: self.upstream_budget,
             cluster,
+            trusted_proxies,
         })
     }
 }
@@ -488,6 +500,7 @@ impl Config {
             // Unlimited, as the rate limit: tests look up many ids from one address.
             upstream_budget: 0,
             cluster: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -624,6 +637,24 @@ mod tests {
         let config = parse(&["--shutdown-grace", "0", "--metrics-bind", "127.0.0.1:9100"]).unwrap();
         assert_eq!(config.shutdown_grace, Duration::ZERO);
         assert_eq!(config.metrics_bind.unwrap().to_string(), "127.0.0.1:9100");
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_and_none_by_default() {
+        assert!(parse(&[]).unwrap().trusted_proxies.is_empty());
+        let config = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"]).unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(
+            !config
+                .trusted_proxies
+                .contains("192.0.2.1".parse().unwrap())
+        );
+        let err = parse(&["--trusted-proxies", "10.0.0.0/8,10.0.0.0/40"]).unwrap_err();
+        assert_eq!(
+            err,
+            "--trusted-proxies takes comma-separated CIDRs: \"10.0.0.0/40\" is not an address or a CIDR: an IPv4 prefix length is at most 32"
+        );
     }
 
     #[test]

@@ -82,7 +82,14 @@ where
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    // Over the cap, dropping the stream closes it at once.
+                    // Over the cap, dropping the stream closes it at once. Keyed on
+                    // the peer, never on a client a proxy forwards (web/client.rs):
+                    // the cap applies here, before a byte of a request is read, and
+                    // a connection (a descriptor, a task) is the peer's to hold,
+                    // whoever its requests are for: a proxy's keep-alive connection
+                    // carries many clients' requests in turn. Behind a load
+                    // balancer the cap is the balancer's, which must keep fewer
+                    // connections open to one replica than `per_address`.
                     let Some(slot) = slots.take(peer.ip()) else {
                         tracing::debug!(%peer, "connection refused: too many from this address");
                         continue;

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod server;
 pub mod shared;
+pub mod trusted_proxies;
 pub mod upstream;
 pub mod web;
 

@@ -136,6 +136,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
     let protection = Protection {
         clients,
         max_concurrency: config.max_concurrency,
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     let (stop, stopping) = watch::channel(false);
     let mut servers = Vec::new();

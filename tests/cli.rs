@@ -58,6 +58,27 @@ fn bad_configuration_is_one_clear_line() {
     assert_one_line_failure(&["--upstream", "ftp"], "--upstream");
     assert_one_line_failure(&["--bind", "localhost"], "--bind");
     assert_one_line_failure(&["--public-url", "javascript:alert(1)"], "--public-url");
+    assert_one_line_failure(&["--trusted-proxies", "10.0.0.0/33"], "--trusted-proxies");
+    assert_one_line_failure(&["--trusted-proxies", "proxy.lan"], "\"proxy.lan\"");
+}
+
+#[test]
+fn bad_trusted_proxies_exit_2_from_the_flag_and_the_environment() {
+    let (code, _, stderr) = earshot(&["--trusted-proxies", "127.0.0.1/32,nginx"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "earshot: --trusted-proxies takes comma-separated CIDRs: \"nginx\" is not an address or a CIDR: the address is neither IPv4 nor IPv6"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .env_clear()
+        .env("EARSHOT_TRUSTED_PROXIES", "::1/200")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("at most 128"), "{stderr}");
 }
 
 #[test]
@@ -117,6 +138,8 @@ fn help_lists_every_documented_flag() {
         "--redis-prefix",
         "EARSHOT_REDIS_PREFIX",
         "healthcheck",
+        "--trusted-proxies",
+        "EARSHOT_TRUSTED_PROXIES",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");
     }

@@ -22,7 +22,7 @@ use futures::future::BoxFuture;
 
 use crate::web::Route;
 use crate::web::cache_policy::Conditional;
-use crate::web::client;
+use crate::web::client::Clients;
 use crate::web::encoding::Encoding;
 use crate::web::protect::Guard;
 use crate::web::request_log::{self, RequestLine, RequestLog};
@@ -58,6 +58,7 @@ impl tower::Service<Request> for Site {
 pub struct Edge {
     pub state: AppState,
     pub routes: Routes,
+    pub clients: Clients,
     pub guard: Guard,
     pub log: RequestLog,
 }
@@ -93,23 +94,20 @@ impl Edge {
     /// through the router), gives the answer its caching and security headers, then
     /// logs and counts it, refusals included.
     async fn answer(&self, request: Request, router: Router) -> Response {
-        // The clock, the method and the client only for the log line, when it is
-        // written: with it off they were a per cent of a cached page's time.
-        let logged =
-            tracing::enabled!(target: request_log::TARGET, tracing::Level::INFO).then(|| {
-                (
-                    Instant::now(),
-                    request.method().clone(),
-                    client::address(&request),
-                )
-            });
+        // Read once for the limit, the upstream share and the log. With no trusted
+        // proxies, that is the peer the connection recorded: no header is read.
+        let client = self.clients.address(&request);
+        // The clock and the method only for the log line, when it is written: with
+        // it off they were a per cent of a cached page's time.
+        let logged = tracing::enabled!(target: request_log::TARGET, tracing::Level::INFO)
+            .then(|| (Instant::now(), request.method().clone()));
         let matched = self.routes.at(request.uri().path());
         let route = matched.map_or("unmatched", |(route, _)| route.pattern);
         let framable = matched.is_some_and(|(route, _)| route.framable);
         let state = &self.state;
         state.metrics.request_started();
         let conditional = Conditional::of(&request);
-        let response = match self.guard.admit(&request) {
+        let response = match self.guard.admit(&request, client) {
             Ok(slot) => {
                 let reused = matched
                     .and_then(|(route, id)| reuse_ahead(state, route, id, &request, &conditional));
@@ -118,10 +116,10 @@ impl Edge {
                     None => {
                         // Boxed: inline, the router's future would make every
                         // request's future, reuses included, that much bigger to move.
-                        let client = client_of(&request);
                         let routed = Box::pin(tower::ServiceExt::oneshot(router, request));
                         // Upstream calls made for it are charged to its client.
-                        let Ok(response) = crate::client::acting_for(client, routed).await;
+                        let charged = client.map(crate::client::ClientKey::of);
+                        let Ok(response) = crate::client::acting_for(charged, routed).await;
                         crate::web::finish(conditional, framable, response)
                     }
                 };
@@ -132,7 +130,7 @@ impl Edge {
         };
         let status = response.status().as_u16();
         state.metrics.request_finished(route, status);
-        if let Some((started, method, client)) = logged {
+        if let Some((started, method)) = logged {
             let cache = response
                 .headers()
                 .get(X_CACHE)
@@ -150,11 +148,6 @@ impl Edge {
         }
         response
     }
-}
-
-/// The client a request comes from, as per-client shares count it.
-fn client_of(request: &Request) -> Option<crate::client::ClientKey> {
-    client::address(request).map(crate::client::ClientKey::of)
 }
 
 /// The whole answer to `request`, when it is a GET (a HEAD goes through the router,

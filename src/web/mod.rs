@@ -11,6 +11,7 @@ pub mod embed;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod home;
 pub mod layout;
 pub mod links;
@@ -104,6 +105,8 @@ pub fn finish(request: Conditional, framable: bool, response: Response) -> Respo
 pub struct Protection {
     pub clients: Option<std::sync::Arc<protect::ClientLimiter>>,
     pub max_concurrency: usize,
+    /// Proxies whose word on who the client is is believed (`--trusted-proxies`).
+    pub trusted_proxies: crate::trusted_proxies::TrustedProxies,
 }
 
 /// How the edge finds the page a request asks for from the route's `{id}` as written
@@ -283,6 +286,7 @@ pub fn site(state: AppState, protection: Protection, with_metrics: bool) -> edge
     let edge = std::sync::Arc::new(edge::Edge {
         state,
         routes: edge::Routes::new(ROUTES),
+        clients: client::Clients::new(protection.trusted_proxies),
         guard: protect::Guard::new(protection.clients, protection.max_concurrency),
         log: request_log::RequestLog::new(request_log::REFUSAL_LINES_PER_SECOND),
     });

@@ -60,11 +60,16 @@ impl Guard {
         }
     }
 
-    /// Lets a request in, holding a slot until it is answered, or answers it at once:
-    /// 414 for an address too long to read, 413 for a body announced too large, 429 for a client over its rate, and 503
-    /// when every slot is taken (shedding rather than queueing, so overload costs the
-    /// client a retry, not a timeout).
-    pub fn admit(&self, request: &Request) -> Result<OwnedSemaphorePermit, AppError> {
+    /// Lets a request from `client` in, holding a slot until it is answered, or
+    /// answers it at once: 414 for an address too long to read, 413 for a body
+    /// announced too large, 429 for a client over its rate, and 503 when every slot
+    /// is taken (shedding rather than queueing, so overload costs the client a retry,
+    /// not a timeout).
+    pub fn admit(
+        &self,
+        request: &Request,
+        client: Option<IpAddr>,
+    ) -> Result<OwnedSemaphorePermit, AppError> {
         let uri = request.uri();
         if uri.path().len() > MAX_PATH || uri.query().is_some_and(|q| q.len() > MAX_QUERY) {
             return Err(AppError::UriTooLong);
@@ -77,14 +82,14 @@ impl Guard {
         if announced.is_some_and(|n| n > MAX_BODY) {
             return Err(AppError::PayloadTooLarge);
         }
-        self.check_client(request)?;
+        self.check_client(request, client)?;
         self.slots
             .clone()
             .try_acquire_owned()
             .map_err(|_| AppError::Overloaded)
     }
 
-    fn check_client(&self, request: &Request) -> Result<(), AppError> {
+    fn check_client(&self, request: &Request, client: Option<IpAddr>) -> Result<(), AppError> {
         let Some(limiter) = &self.clients else {
             return Ok(());
         };
@@ -92,7 +97,7 @@ impl Guard {
         if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
             return Ok(());
         }
-        if let Some(key) = client::address(request).map(client::key)
+        if let Some(key) = client.map(client::key)
             && let Err(not_until) = limiter.limiter.check_key(&key)
         {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
