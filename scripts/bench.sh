@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # earshot benchmarks: speed, memory and the upstream budget. One command:
 #
-#   scripts/bench.sh                 # everything (~15–20 min), rewrites BENCHMARKS.md
+#   scripts/bench.sh                 # everything (~20–25 min), rewrites BENCHMARKS.md
 #   scripts/bench.sh budget memory   # a subset; other sections keep their last results
 #   scripts/bench.sh report          # only reassemble BENCHMARKS.md from the kept results
 #
-# Sections: throughput latency render memory weight coalescing budget coldstart abuse
+# Sections: throughput latency render memory weight coalescing budget coldstart abuse cluster
 #
-# Loopback only. Installs what it needs (apt: wrk nginx; cargo install: oha), builds
+# Loopback only. Installs what it needs (apt: wrk nginx redis-server; cargo install: oha), builds
 # the release binary and the load tool (examples/loadgen.rs) itself, and stops every
 # process it started. Results of each section are kept under $RESULTS (in the cargo
 # target dir) and BENCHMARKS.md is assembled from them.
@@ -19,7 +19,10 @@
 # BENCH_SCALE (32: demo world copies for the budget, ~18 live Spaces each),
 # BENCH_ABUSE_SECS (30: each random-id flood), BENCH_ABUSE_RSS_SECS (60: the memory flood),
 # BENCH_ABUSE_LORIS (1000: slowloris connections), BENCH_ABUSE_OHA_SECS (10) and
-# BENCH_ABUSE_RATE (200 req/s): the cached page's latency with and without the loris.
+# BENCH_ABUSE_RATE (200 req/s): the cached page's latency with and without the loris,
+# BENCH_CLUSTER_SECS (120: each economy window), BENCH_CLUSTER_BROWSERS (1000),
+# BENCH_CLUSTER_SPACES (150) and BENCH_CLUSTER_COLD (30: cold pages per case): the
+# cluster section (1 replica, then 3 behind nginx with Redis; scripts/cluster.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,12 +49,22 @@ ABUSE_RSS_SECS=${BENCH_ABUSE_RSS_SECS:-60}
 ABUSE_LORIS=${BENCH_ABUSE_LORIS:-1000}
 ABUSE_OHA_SECS=${BENCH_ABUSE_OHA_SECS:-10}
 ABUSE_RATE=${BENCH_ABUSE_RATE:-200}
+CLUSTER_SECS=${BENCH_CLUSTER_SECS:-120}
+CLUSTER_BROWSERS=${BENCH_CLUSTER_BROWSERS:-1000}
+CLUSTER_SPACES=${BENCH_CLUSTER_SPACES:-150}
+CLUSTER_COLD=${BENCH_CLUSTER_COLD:-30}
 FLOOD=$TARGET/release/examples/flood
-ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart abuse"
+ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart abuse cluster"
 mkdir -p "$RESULTS"
 
 PIDS=()
+CLUSTERS=() # run directories of scripts/cluster.sh topologies still up
 cleanup() {
+    local dir
+    for dir in "${CLUSTERS[@]}"; do
+        CLUSTER_DIR=$dir "$ROOT/scripts/cluster.sh" stop 2>/dev/null || true
+    done
+    CLUSTERS=()
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -949,6 +962,253 @@ PY
     stop "$SITE_PID" "$DEMO_PID"
 }
 
+# ------------------------------------------------------------------ 10. cluster mode
+
+# free_ports N -> the first of N consecutive free loopback ports (scripts/cluster.sh
+# numbers its replicas from one port).
+free_ports() {
+    python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randint(20000, 32000 - n)  # below Linux's ephemeral ports (free_port's)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    break
+else:
+    sys.exit("no free ports")
+PY
+}
+
+# cluster_up REPLICAS REDIS(0|1) DIALECT -> LB, R1, R2 (base URLs of the balancer and the
+# first two replicas), CLUSTER_RUN: the topology of scripts/cluster.sh (nginx in front,
+# its config and process handling) on free ports, against the running demo (DEMO_PORT),
+# configured as start_earshot configures one earshot.
+cluster_up() {
+    local replicas=$1 redis=$2 dialect=$3 base lb
+    base=$(free_ports "$replicas")
+    lb=$(free_port)
+    CLUSTER_RUN=$WORK/cluster.$lb
+    CLUSTERS+=("$CLUSTER_RUN")
+    CLUSTER_DIR=$CLUSTER_RUN CLUSTER_BIN=$BIN CLUSTER_PORT=$lb CLUSTER_REPLICAS=$replicas \
+        CLUSTER_REPLICA_PORT=$base CLUSTER_REDIS=$redis CLUSTER_REDIS_PORT=$(free_port) \
+        CLUSTER_DEMO_URL="http://127.0.0.1:$DEMO_PORT/" CLUSTER_API_KEY=$KEY CLUSTER_UPSTREAM=$dialect \
+        CLUSTER_EARSHOT_ARGS="--rate-limit 0 --upstream-budget 0 --live-ttl 15 --cache-ttl 180" \
+        EARSHOT_LOG=warn "$ROOT/scripts/cluster.sh" start >/dev/null
+    LB=http://127.0.0.1:$lb
+    R1=http://127.0.0.1:$base
+    R2=http://127.0.0.1:$((base + 1))
+}
+
+cluster_down() {
+    CLUSTER_DIR=$CLUSTER_RUN "$ROOT/scripts/cluster.sh" stop 2>/dev/null
+    local keep=() d
+    for d in "${CLUSTERS[@]}"; do [ "$d" = "$CLUSTER_RUN" ] || keep+=("$d"); done
+    CLUSTERS=("${keep[@]}")
+}
+
+cluster_gauges() { # replicas -> "connected/replicas, lease holders" from each replica's /metrics
+    local n=$1 i m c l connected=0 leases=0 base=${R1##*:}
+    for i in $(seq 0 $((n - 1))); do
+        m=$(curl -fsS "http://127.0.0.1:$((base + i))/metrics")
+        c=$(awk '$1 == "earshot_cluster_connected" {print $2}' <<<"$m")
+        l=$(awk '$1 == "earshot_cluster_lease_held" {print $2}' <<<"$m")
+        [ "${c:-0}" != 1 ] || connected=$((connected + 1))
+        [ "${l:-0}" != 1 ] || leases=$((leases + 1))
+    done
+    echo "$connected/$n connected, $leases holding the lease"
+}
+
+# cold_pages LABEL FIRST SITE [WARM_SITE] -> one table row: CLUSTER_COLD Space pages
+# (ids FIRST… of $WORK/cold-ids.txt, each asked once here and nowhere before), one at a
+# time, by curl's time_total; with WARM_SITE, each is first fetched there (another
+# replica), so SITE's L1 is cold but Redis holds it. Upstream calls counted meanwhile.
+cold_pages() {
+    local label=$1 first=$2 site=$3 warm=${4:-} id before after
+    sed -n "$((first + 1)),$((first + CLUSTER_COLD))p" "$WORK/cold-ids.txt" >"$WORK/cold-batch.txt"
+    if [ -n "$warm" ]; then
+        while read -r id; do curl -fsS -o /dev/null "$warm/spaces/$id"; done <"$WORK/cold-batch.txt"
+        sleep 0.5
+    fi
+    before=$(calls)
+    while read -r id; do
+        curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' "$site/spaces/$id"
+    done <"$WORK/cold-batch.txt" >"$WORK/cold.txt"
+    sleep 0.5
+    after=$(calls)
+    python3 - "$WORK/cold.txt" "$label" "$((after - before))" <<'PY'
+import collections, statistics, sys
+path, label, calls = sys.argv[1:]
+rows = [line.split() for line in open(path) if line.strip()]
+ms = sorted(float(t) * 1000 for _, t in rows)
+codes = collections.Counter(c for c, _ in rows)
+q = lambda p: ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]
+st = ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
+print(f"| {label} | {len(ms)} ({st}) | {statistics.median(ms):.2f} | {q(0.9):.2f} | {ms[-1]:.2f} | {calls} |")
+PY
+}
+
+bench_cluster() {
+    log "10. cluster mode: 1 replica, then 3 behind nginx with Redis"
+    command -v redis-server >/dev/null || {
+        log "installing redis-server (apt)"
+        if [ "$(id -u)" = 0 ]; then apt-get install -y redis-server; else sudo apt-get install -y redis-server; fi
+    }
+    local f out1 out3 gauges
+    f=$(section_file 10-cluster)
+
+    log "economy, 1 replica without Redis behind nginx, ${CLUSTER_SECS}s"
+    start_demo "$SCALE" 300
+    cluster_up 1 0 x
+    out1=$("$LOADGEN" budget --site "$LB" --demo "http://127.0.0.1:$DEMO_PORT" --key "$KEY" \
+        --browsers "$CLUSTER_BROWSERS" --spaces "$CLUSTER_SPACES" --secs "$CLUSTER_SECS" --every 15 --warmup 30)
+    echo "$out1" >"$RESULTS/cluster-economy-1.json"
+    cluster_down
+    stop "$DEMO_PID"
+
+    log "economy, 3 replicas with Redis behind nginx, ${CLUSTER_SECS}s"
+    start_demo "$SCALE" 300
+    cluster_up 3 1 x
+    out3=$("$LOADGEN" budget --site "$LB" --demo "http://127.0.0.1:$DEMO_PORT" --key "$KEY" \
+        --browsers "$CLUSTER_BROWSERS" --spaces "$CLUSTER_SPACES" --secs "$CLUSTER_SECS" --every 15 --warmup 30)
+    echo "$out3" >"$RESULTS/cluster-economy-3.json"
+    gauges=$(cluster_gauges 3)
+    cluster_down
+    stop "$DEMO_PID"
+
+    {
+        echo "## 10. Cluster mode"
+        echo
+        echo "_Run $(stamp)._ The economy of section 7 (\`examples/loadgen.rs budget\`: $CLUSTER_BROWSERS browsers polling"
+        echo "\`/spaces/{id}/live\` every 15 s as htmx does, over $CLUSTER_SPACES live Spaces, for $CLUSTER_SECS s) on X API v2, against"
+        echo "a fresh \`earshot demo-upstream --demo-scale $SCALE --x-rate-limit 300\` per case (X's real budget: 300 lookups per"
+        echo "15 minutes, advertised in \`x-rate-limit-*\`, 429 past it), first with 1 replica without Redis, then with 3"
+        echo "replicas sharing one \`redis-server\`, each time behind nginx (\`scripts/cluster.sh\`: round robin, keep-alive to"
+        echo "the replicas, \`X-Forwarded-For\`), so the only differences are the replicas and Redis. The replicas run as in"
+        echo "section 7 (\`--rate-limit 0 --upstream-budget 0 --live-ttl 15 --cache-ttl 180\`). Upstream calls are counted"
+        echo "by the demo upstream. A poll is served when it is answered 200, 304 or 286 (the Space ended; that browser then"
+        echo "stops, as htmx does, so the polls sent vary a little with how many of the watched Spaces end). Targets: with"
+        echo "3 replicas, upstream calls a minute within 1.1× of 1 replica's, and live polls served not below: as large a"
+        echo "share of the polls sent served, and at least 98 % as many polls sent (a poll kept waiting is a poll not sent on time)."
+        echo
+        echo "| replicas | Redis | polls (statuses) | polls served | poll p50 ms | poll p99 ms | upstream calls | calls/min | by endpoint | cluster gauges at the end |"
+        echo "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        python3 - "$out1" "$out3" "$gauges" <<'PY'
+import json, sys
+one, three, gauges = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+def served(d):
+    return sum(v for k, v in d["statuses"].items() if k in ("200", "304", "286"))
+def share(d):
+    return served(d) / (d["requests"] + d["errors"]) if d["requests"] + d["errors"] else 0.0
+ms = lambda v: f"{v:.2f}" if isinstance(v, (int, float)) else "n/a"  # serde_json writes NaN as null
+for n, redis, d, g in ((1, "no", one, "–"), (3, "yes", three, gauges)):
+    st = ", ".join(f"{k}: {v}" for k, v in d["statuses"].items())
+    if d["errors"]:
+        st += f", errors: {d['errors']}"
+    by = ", ".join(f"{k} {v}" for k, v in d["by_endpoint"].items())
+    print(f"| {n} | {redis} | {d['requests']:,} ({st}) | {served(d):,} ({100 * share(d):.1f} %) | {ms(d['poll_p50_ms'])} | {ms(d['poll_p99_ms'])} | "
+          f"{d['upstream_calls']} | {d['calls_per_min']:.1f} | {by or '–'} | {g} |")
+print()
+print("| target | 1 replica | 3 replicas | 3 ÷ 1 | met |")
+print("| --- | ---: | ---: | ---: | --- |")
+c1, c3 = one["calls_per_min"], three["calls_per_min"]
+ratio = c3 / c1 if c1 else float("inf")
+print(f"| upstream calls a minute, 3 replicas within 1.1× | {c1:.1f} | {c3:.1f} | {ratio:.2f}× | {'**met**' if ratio <= 1.1 else '**missed**'} |")
+s1, s3 = served(one), served(three)
+ratio = s3 / s1 if s1 else float("inf")
+ok = share(three) >= share(one) and three["requests"] >= 0.98 * one["requests"]
+print(f"| live polls served, 3 replicas not below | {s1:,} ({100 * share(one):.1f} %) | {s3:,} ({100 * share(three):.1f} %) | "
+      f"{ratio:.2f}× | {'**met**' if ok else '**missed**'} |")
+PY
+    } >"$f"
+
+    # Pages: 3 replicas with Redis and one earshot without, side by side on one demo
+    # upstream (the gateway dialect, which paces nothing, so a cold page's time is
+    # earshot's and the upstream's, not a wait for the budget).
+    log "pages: a cached page and cold pages, with and without Redis"
+    start_demo 1
+    cluster_up 3 1 gateway
+    start_earshot gateway
+    local id page_r page_s r ratio url
+    id=$(live_ids 1 | head -1)
+    page_r=$R1/spaces/$id
+    page_s=$SITE/spaces/$id
+    for url in "$page_r" "$page_s" "$LB/spaces/$id"; do
+        curl -fsS -o /dev/null "$url"
+        curl -fsS -o /dev/null "$url"
+    done
+    local accept='Accept-Encoding: gzip, deflate, br, zstd'
+    log "wrk: replica with Redis vs earshot without, $WRK_ROUNDS rounds"
+    read -r -a r <<<"$(wrk_alternate "$page_r" "$page_s" -H "$accept")"
+    ratio=$(python3 -c "print(f'{${r[0]}/${r[4]}:.2f}')")
+    local alone=${r[4]} lb_runs lb
+    log "wrk: through nginx"
+    : >"$WORK/lb.runs"
+    for _ in $(seq "$WRK_ROUNDS"); do wrk_run nginx "$LB/spaces/$id" -H "$accept" >>"$WORK/lb.runs"; done
+    lb=$(sort -n "$WORK/lb.runs" | sed -n "$(((WRK_ROUNDS + 1) / 2))p")
+    lb_runs=$(sort -n "$WORK/lb.runs" | awk '{print $1}' | paste -sd/)
+    {
+        echo
+        echo "**A cached page.** The Space page \`/spaces/{id}\` (gateway dialect, cache warm), \`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s\`"
+        echo "with a browser's \`$accept\`, on replica 1 of the 3 (directly: cluster mode, answered from its"
+        echo "own memory, L1) and on one earshot without \`--redis-url\`, taking turns $WRK_ROUNDS times (median run shown,"
+        echo "every run's req/s last); then the same page through nginx in front of the 3, for what a visitor gets. Target:"
+        echo "cluster mode serves it as fast as without Redis (≥ 0.9×, this machine's run-to-run spread)."
+        echo
+        echo "| server | req/s | p50 ms | p99 ms | non-2xx | vs without Redis | met | runs req/s |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        echo "| replica in cluster mode (Redis) | ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | ${ratio}× | $(python3 -c "print('**met**' if $ratio >= 0.9 else '**missed**')") | ${r[8]} |"
+        echo "| earshot without Redis | ${r[4]} | ${r[5]} | ${r[6]} | ${r[7]} | 1.00× | (reference) | ${r[9]} |"
+        read -r -a r <<<"$lb"
+        echo "| nginx in front of the 3 replicas | ${r[0]} | ${r[1]} | ${r[2]} | ${r[3]} | $(python3 -c "print(f'{${r[0]}/$alone:.2f}')")× | (reference) | $lb_runs |"
+    } >>"$f"
+
+    log "cold pages: $CLUSTER_COLD each"
+    demo_json "/__demo/ids?state=ended&limit=$((3 * CLUSTER_COLD))" |
+        python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["ids"]))' >"$WORK/cold-ids.txt"
+    {
+        echo
+        echo "**Cold pages.** $CLUSTER_COLD Space pages (ended Spaces of the demo world) nobody asked for before, one at a time"
+        echo "(\`curl -w %{time_total}\`, a new connection each), on the same servers: each needs the Space, its participants, tweets"
+        echo "and recording, 4 upstream calls on a miss. With Redis, a miss also reads Redis, takes the fill lock and stores the"
+        echo "answers: the extra latency below. The last row asks replica 1 for pages replica 2 already fetched: cold in its"
+        echo "memory, warm in Redis, so no upstream call is needed."
+        echo
+        echo "| case | pages (statuses) | median ms | p90 ms | max ms | upstream calls |"
+        echo "| --- | --- | ---: | ---: | ---: | ---: |"
+        cold_pages "without Redis (one earshot)" 0 "$SITE" | tee "$WORK/cold-alone.row"
+        cold_pages "cluster mode, cold everywhere (replica 1)" "$CLUSTER_COLD" "$R1" | tee "$WORK/cold-redis.row"
+        cold_pages "cluster mode, fetched by replica 2 first (replica 1)" $((2 * CLUSTER_COLD)) "$R1" "$R2"
+        python3 - "$WORK/cold-alone.row" "$WORK/cold-redis.row" <<'PY'
+import sys
+alone, redis = (float(open(p).read().split("|")[3]) for p in sys.argv[1:])
+print(f"\nThe extra latency of Redis on a cold page: {redis - alone:+.2f} ms at the median ({redis:.2f} vs {alone:.2f} ms).")
+PY
+    } >>"$f"
+    {
+        echo
+        echo "Commands: \`earshot demo-upstream --bind 127.0.0.1:D --api-key K --demo-scale $SCALE --x-rate-limit 300\` (economy; \`--demo-scale 1\` for the pages);"
+        echo "\`CLUSTER_REPLICAS=1|3 CLUSTER_REDIS=0|1 CLUSTER_DEMO_URL=http://127.0.0.1:D/ CLUSTER_UPSTREAM=x|gateway scripts/cluster.sh start\`"
+        echo "(replicas: \`earshot --bind 127.0.0.1:Rn --public-url http://127.0.0.1:B --upstream x --upstream-url http://127.0.0.1:D/ --api-key K --rate-limit 0 --upstream-budget 0 --live-ttl 15 --cache-ttl 180\`,"
+        echo "with \`EARSHOT_REDIS_URL=redis://127.0.0.1:P/0\` and \`EARSHOT_TRUSTED_PROXIES=127.0.0.1/32\`);"
+        echo "\`loadgen budget --site http://127.0.0.1:B --browsers $CLUSTER_BROWSERS --spaces $CLUSTER_SPACES --secs $CLUSTER_SECS --every 15 --warmup 30\`;"
+        echo "\`wrk -t$WRK_THREADS -c$WRK_CONN -d${WRK_SECS}s --latency -H '$accept' URL\`. Timelines: \`\$CARGO_TARGET_DIR/bench-results/cluster-economy-*.json\`."
+    } >>"$f"
+    stop "$SITE_PID"
+    cluster_down
+    stop "$DEMO_PID"
+}
+
 # ------------------------------------------------------------------ report
 
 machine() {
@@ -968,6 +1228,7 @@ machine() {
         echo "| wrk | $(wrk -v 2>&1 | head -1) |"
         echo "| nginx | $("$NGINX" -v 2>&1 | head -1) |"
         echo "| oha | $(oha --version 2>&1 | head -1) |"
+        echo "| redis-server | $(redis-server --version 2>/dev/null | awk '{print $3}' || echo 'not installed') |"
     } >"$f"
 }
 
@@ -978,7 +1239,8 @@ summary() { # every row that carries a verdict, section by section
     echo "| --- | --- | --- |"
     python3 - "$RESULTS" <<'PY'
 import glob, os, re, sys
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "[1-9]-*.md"))):
+paths = glob.glob(os.path.join(sys.argv[1], "[1-9]-*.md")) + glob.glob(os.path.join(sys.argv[1], "[1-9][0-9]-*.md"))
+for path in sorted(paths, key=lambda p: int(os.path.basename(p).split("-")[0])):
     lines = open(path).read().splitlines()
     title = lines[0].lstrip("# ").strip() if lines else path
     for line in lines:
@@ -1005,7 +1267,7 @@ report() {
         echo
         summary
         echo
-        for s in "$RESULTS"/0-machine.md "$RESULTS"/[1-9]-*.md; do
+        for s in "$RESULTS"/0-machine.md "$RESULTS"/[1-9]-*.md "$RESULTS"/[1-9][0-9]-*.md; do
             [ -f "$s" ] || continue
             cat "$s"
             echo
