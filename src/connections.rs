@@ -30,6 +30,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::trusted_proxies::TrustedProxies;
+
 /// How long connections may take and how many one address may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -66,6 +68,7 @@ pub async fn serve<S>(
     listener: TcpListener,
     service: S,
     limits: ConnectionLimits,
+    uncapped: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
@@ -86,11 +89,16 @@ where
                     // the peer, never on a client a proxy forwards (web/client.rs):
                     // the cap applies here, before a byte of a request is read, and
                     // a connection (a descriptor, a task) is the peer's to hold,
-                    // whoever its requests are for: a proxy's keep-alive connection
-                    // carries many clients' requests in turn. Behind a load
-                    // balancer the cap is the balancer's, which must keep fewer
-                    // connections open to one replica than `per_address`.
-                    let Some(slot) = slots.take(peer.ip()) else {
+                    // whoever its requests are for. The trusted load balancers are
+                    // not capped: each of their connections carries visitors'
+                    // requests in turn, and nginx opens one per request in flight
+                    // beyond its keep-alive pool, so a cap would turn a busy minute
+                    // into 502s for everyone behind it.
+                    let slot = if uncapped.contains(peer.ip()) {
+                        None
+                    } else if let Some(slot) = slots.take(peer.ip()) {
+                        Some(slot)
+                    } else {
                         tracing::debug!(%peer, "connection refused: too many from this address");
                         continue;
                     };
@@ -134,7 +142,7 @@ async fn serve_connection<S>(
     service: S,
     limits: ConnectionLimits,
     mut stopping: watch::Receiver<bool>,
-    _slot: Slot,
+    _slot: Option<Slot>,
 ) where
     S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,

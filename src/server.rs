@@ -18,6 +18,7 @@ use crate::demo::{self, DemoConfig, DemoUpstream, Faults};
 use crate::metrics::Metrics;
 use crate::shared::Backends;
 use crate::shared::budget::RateBudget;
+use crate::trusted_proxies::TrustedProxies;
 use crate::upstream::DynUpstream;
 use crate::upstream::circuit::Circuit;
 use crate::upstream::gateway::GatewayClient;
@@ -148,6 +149,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
                 listener,
                 metrics,
                 config.connections,
+                TrustedProxies::default(),
                 &stopping,
             ));
             Some(addr)
@@ -155,7 +157,13 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         None => None,
     };
     let site = crate::web::site(state.clone(), protection, metrics_addr.is_none());
-    servers.push(spawn_server(listener, site, config.connections, &stopping));
+    servers.push(spawn_server(
+        listener,
+        site,
+        config.connections,
+        config.trusted_proxies.clone(),
+        &stopping,
+    ));
     Ok(Running {
         addr,
         url: format!("http://{addr}/"),
@@ -187,6 +195,7 @@ fn spawn_server<S>(
     listener: TcpListener,
     service: S,
     limits: ConnectionLimits,
+    uncapped: TrustedProxies,
     stopping: &watch::Receiver<bool>,
 ) -> JoinHandle<std::io::Result<()>>
 where
@@ -200,9 +209,15 @@ where
     S::Future: Send + 'static,
 {
     let mut stopping = stopping.clone();
-    tokio::spawn(connections::serve(listener, service, limits, async move {
-        let _ = stopping.wait_for(|stop| *stop).await;
-    }))
+    tokio::spawn(connections::serve(
+        listener,
+        service,
+        limits,
+        uncapped,
+        async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        },
+    ))
 }
 
 /// Refreshes the live Spaces people are watching together (in batches, or from the

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use earshot::clock::Clock;
 use earshot::connections::ConnectionLimits;
+use earshot::trusted_proxies::TrustedProxies;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
@@ -189,6 +190,38 @@ async fn one_address_holds_at_most_its_share_of_connections() {
     })
     .await;
     assert!(served.is_ok(), "the freed slot is never reused");
+}
+
+#[tokio::test]
+async fn a_trusted_load_balancer_is_not_held_to_one_address_share() {
+    let fixture = Fixture::start().await;
+    let mut config = config_for(&fixture.url);
+    config.connections = ConnectionLimits {
+        header_read_timeout: NEVER,
+        idle_timeout: NEVER,
+        per_address: 2,
+        ..ConnectionLimits::default()
+    };
+    config.trusted_proxies = TrustedProxies::parse("127.0.0.2/32").unwrap();
+    let app = TestApp::start(config, Clock::fixed(t0())).await;
+    // The balancer carries every visitor's requests: far more connections than one
+    // address's share, each served.
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        let mut connection = connect_from("127.0.0.2", app.addr()).await;
+        assert_eq!(healthz_on(&mut connection).await, "HTTP/1.1 200 OK");
+        held.push(connection);
+    }
+    // Anyone else still gets their share and no more.
+    let _first = connect_from("127.0.0.1", app.addr()).await;
+    let _second = connect_from("127.0.0.1", app.addr()).await;
+    let mut over = connect_from("127.0.0.1", app.addr()).await;
+    assert!(
+        closed_within(&mut over, Duration::from_secs(5))
+            .await
+            .is_some(),
+        "an untrusted address is still capped"
+    );
 }
 
 #[tokio::test]
