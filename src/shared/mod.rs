@@ -64,7 +64,11 @@ impl Backends {
     pub fn shared(config: &Config, clock: &Clock, link: Arc<RedisLink>) -> Self {
         let alone = Self::in_process(config, clock);
         Self {
-            answers: Arc::new(self::redis::answers::RedisAnswers::new(link.clone())),
+            answers: Arc::new(self::redis::answers::RedisAnswers::new(
+                link.clone(),
+                clock.clone(),
+                config.upstream_timeout,
+            )),
             budget: Arc::new(self::redis::budget::RedisBudget::new(
                 link.clone(),
                 InProcessBudget::new(clock.clone()),
