@@ -73,10 +73,7 @@ impl Backends {
                 link.clone(),
                 InProcessBudget::new(clock.clone()),
             )),
-            watched: Arc::new(self::redis::watched::RedisWatched::new(
-                link.clone(),
-                InProcessWatched::default(),
-            )),
+            watched: Arc::new(self::redis::watched::RedisWatched::new(link.clone())),
             // Listener history joins the cluster with 4/7; until then each replica
             // keeps its own.
             samples: alone.samples,
