@@ -59,12 +59,14 @@ impl RedisAnswers {
     /// `upstream_timeout` bounds one upstream call: the fill claims and the waits
     /// for another replica's fill are sized from it.
     pub fn new(link: Arc<RedisLink>, clock: Clock, upstream_timeout: Duration) -> Self {
-        let claim_for = upstream_timeout * 2 + Duration::from_secs(1);
+        let claim_for = upstream_timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(1));
         Self {
             link,
             clock,
             claim_for,
-            wait_for: claim_for + POLL_EVERY * 10,
+            wait_for: claim_for.saturating_add(POLL_EVERY * 10),
             claims: AtomicU64::new(0),
         }
     }
@@ -139,7 +141,7 @@ impl RedisAnswers {
         // is not worth serving stale.
         let keep = match answer.data {
             UpstreamData::NotFound => answer.ttl,
-            _ => answer.ttl + STALE_HORIZON,
+            _ => answer.ttl.saturating_add(STALE_HORIZON),
         };
         let keep_ms = millis(keep).max(1);
         self.link
@@ -307,10 +309,21 @@ fn encode(answer: &SharedAnswer) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The longest freshness a stored answer may claim: longer is garbage (or a lifetime
+/// no cache here would keep), and taken for a miss.
+const LONGEST_TTL: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// The answer in a stored record; `None` (a miss) for anything else.
 fn decode(bytes: &[u8]) -> Option<SharedAnswer> {
     let record: RecordIn = serde_json::from_slice(bytes).ok()?;
-    if record.format != FORMAT {
+    let ttl = Duration::from_millis(record.ttl_ms);
+    // Freshness is `fetched_at + ttl`, in chrono, whose arithmetic panics past its
+    // range: such a record is no answer.
+    let lasts = chrono::Duration::from_std(ttl).ok()?;
+    if record.format != FORMAT
+        || ttl > LONGEST_TTL
+        || record.fetched_at.checked_add_signed(lasts).is_none()
+    {
         return None;
     }
     let data = match record.data {
@@ -325,7 +338,7 @@ fn decode(bytes: &[u8]) -> Option<SharedAnswer> {
     Some(SharedAnswer {
         data,
         fetched_at: record.fetched_at,
-        ttl: Duration::from_millis(record.ttl_ms),
+        ttl,
     })
 }
 
@@ -455,9 +468,24 @@ mod tests {
             b"\xff\xfe",
             br#"{"format":1,"fetched_at":"yesterday","ttl_ms":1,"data":"NotFound"}"#,
             br#"{"format":1,"fetched_at":"2026-01-01T00:00:00Z","ttl_ms":1,"data":{"Space":{"id":"../x"}}}"#,
+            // Fresh for longer than any cache here keeps anything.
+            br#"{"format":1,"fetched_at":"2026-01-01T00:00:00Z","ttl_ms":4611686018427387904,"data":"NotFound"}"#,
         ] {
             assert!(decode(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn a_record_fresh_past_the_end_of_time_is_a_miss_not_a_panic() {
+        let mut record = answer(UpstreamData::NotFound);
+        record.fetched_at = DateTime::<Utc>::MAX_UTC - chrono::Duration::days(10);
+        record.ttl = Duration::from_secs(300 * 24 * 3600);
+        let bytes = encode(&record).unwrap();
+        assert!(
+            serde_json::from_slice::<RecordIn>(&bytes).is_ok(),
+            "well-formed"
+        );
+        assert!(decode(&bytes).is_none());
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl RedisWatched {
             self.link.status().set_lease_held(false);
             return true;
         }
-        let lasts = millis(every.max(SHORTEST_INTERVAL) * 2);
+        let lasts = millis(every.max(SHORTEST_INTERVAL).saturating_mul(2));
         let key = self.link.key("lease");
         let token = format!("{:016x}", self.link.replica());
         let held = self
