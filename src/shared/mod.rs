@@ -48,7 +48,7 @@ pub struct Backends {
 
 impl Backends {
     /// The backends the configuration asks for: the one place they are chosen.
-    /// In cluster mode each Redis backend wraps the in-process one it falls back to
+    /// In cluster mode each Redis backend falls back to what the in-process one does
     /// while Redis is down.
     pub async fn from_config(config: &Config, clock: &Clock) -> Self {
         match &config.cluster {
