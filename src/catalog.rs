@@ -116,7 +116,7 @@ const RENEW_AHEAD: Duration = Duration::from_secs(1);
 const LISTED_MAX: u64 = 100_000;
 
 /// How long an answer is kept past its freshness, to serve if the upstream fails.
-const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const STALE_HORIZON: Duration = Duration::from_secs(6 * 3600);
 
 /// The site's concurrency limit unless told otherwise ([`Catalog::with_concurrency`]).
 const DEFAULT_CONCURRENCY: usize = 1024;

@@ -1,19 +1,22 @@
 //! Domain types: what earshot knows about Spaces, whichever upstream said it.
 //!
 //! Wire formats live in `upstream::*`; everything here is already validated.
+//! The serde derives are for one purpose: replicas share answers through Redis
+//! (`shared::redis::answers`), which stores these types as they are. Upstream
+//! payloads are never parsed into them directly.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A Space id: 1–32 ASCII letters and digits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct SpaceId(String);
 
 /// A user id: 1–20 ASCII digits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct UserId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,7 +71,7 @@ id_common!(SpaceId);
 id_common!(UserId);
 
 /// Where a Space is in its life. Unknown states are kept, not rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SpaceState {
     Scheduled,
     Live,
@@ -115,7 +118,7 @@ impl SpaceState {
 }
 
 /// The seven topics the gateway documents, with their X topic ids.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TopicSlug {
     Technology,
     Gaming,
@@ -185,7 +188,7 @@ impl TopicSlug {
 }
 
 /// A topic as the upstream gave it; `slug` is set when it is one of the known seven.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Topic {
     pub name: String,
     pub slug: Option<TopicSlug>,
@@ -206,7 +209,7 @@ impl Topic {
 }
 
 /// A person as far as the upstream described them.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct User {
     pub id: Option<UserId>,
     pub username: Option<String>,
@@ -240,7 +243,7 @@ impl User {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Space {
     pub id: SpaceId,
     pub state: SpaceState,
@@ -294,7 +297,7 @@ impl Space {
 }
 
 /// A list of Spaces with whatever totals the upstream gave.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpaceList {
     pub spaces: Vec<Space>,
     /// Items the upstream sent that could not be understood and were left out.
@@ -303,7 +306,7 @@ pub struct SpaceList {
 }
 
 /// The part someone plays in a Space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     Host,
     Speaker,
@@ -329,14 +332,14 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Participant {
     pub user: User,
     /// When they were invited (speakers) or joined (listeners).
     pub since: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Participants {
     pub hosts: Vec<Participant>,
     pub speakers: Vec<Participant>,
@@ -347,7 +350,7 @@ pub struct Participants {
     pub listener_count: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Recording {
     pub available: bool,
     pub duration_ms: Option<u64>,
@@ -356,7 +359,7 @@ pub struct Recording {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tweet {
     pub id: Option<String>,
     pub text: String,
@@ -365,7 +368,7 @@ pub struct Tweet {
 }
 
 /// A Space in a user's list, with the part they played.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserSpace {
     pub space: Space,
     pub role: Option<Role>,

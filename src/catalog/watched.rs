@@ -37,7 +37,7 @@ impl Catalog {
     /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
         let ids = self.watched_ids().await;
-        if ids.is_empty() || !self.watched.may_refresh().await {
+        if ids.is_empty() || !self.watched.may_refresh(self.refresh_every()).await {
             return 0;
         }
         if self.upstream.has_batch_lookup() {

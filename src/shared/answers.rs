@@ -14,8 +14,8 @@
 //! any replica stored, served as stale.
 //!
 //! One process shares with nobody: [`NothingShared`] misses, grants every fill and
-//! stores nothing, so the catalog behaves exactly as with L1 alone. A Redis store
-//! (cluster mode) will be the real L2.
+//! stores nothing, so the catalog behaves exactly as with L1 alone. In cluster mode
+//! the L2 is Redis (`shared::redis::answers`).
 
 use std::time::Duration;
 

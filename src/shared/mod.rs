@@ -48,7 +48,7 @@ pub struct Backends {
 
 impl Backends {
     /// The backends the configuration asks for: the one place they are chosen.
-    /// In cluster mode each Redis backend wraps the in-process one it falls back to
+    /// In cluster mode each Redis backend falls back to what the in-process one does
     /// while Redis is down.
     pub async fn from_config(config: &Config, clock: &Clock) -> Self {
         match &config.cluster {
@@ -64,15 +64,16 @@ impl Backends {
     pub fn shared(config: &Config, clock: &Clock, link: Arc<RedisLink>) -> Self {
         let alone = Self::in_process(config, clock);
         Self {
-            answers: Arc::new(self::redis::answers::RedisAnswers::new(link.clone())),
+            answers: Arc::new(self::redis::answers::RedisAnswers::new(
+                link.clone(),
+                clock.clone(),
+                config.upstream_timeout,
+            )),
             budget: Arc::new(self::redis::budget::RedisBudget::new(
                 link.clone(),
                 InProcessBudget::new(clock.clone()),
             )),
-            watched: Arc::new(self::redis::watched::RedisWatched::new(
-                link.clone(),
-                InProcessWatched::default(),
-            )),
+            watched: Arc::new(self::redis::watched::RedisWatched::new(link.clone())),
             // Listener history joins the cluster with 4/7; until then each replica
             // keeps its own.
             samples: alone.samples,

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt};
@@ -32,8 +33,10 @@ pub trait WatchedSet: Send + Sync {
     fn watched_after(&self, since: DateTime<Utc>) -> BoxFuture<'_, Vec<SpaceId>>;
 
     /// May this replica run the refresh now? One replica at a time holds the lease
-    /// (renewed by asking again, taken over when its holder stops asking).
-    fn may_refresh(&self) -> BoxFuture<'_, bool>;
+    /// (renewed by asking again, taken over when its holder stops asking). `every` is
+    /// how far apart this replica's runs start now: a shared lease outlives the gap
+    /// between its holder's runs, and lapses soon after the holder stops.
+    fn may_refresh(&self, every: Duration) -> BoxFuture<'_, bool>;
 }
 
 /// One process: its own views, and always its own refresh.
@@ -68,7 +71,7 @@ impl WatchedSet for InProcessWatched {
         futures::future::ready(ids).boxed()
     }
 
-    fn may_refresh(&self) -> BoxFuture<'_, bool> {
+    fn may_refresh(&self, _: Duration) -> BoxFuture<'_, bool> {
         futures::future::ready(true).boxed()
     }
 }
@@ -103,6 +106,6 @@ mod tests {
         assert_eq!(watched.watched_after(t0()).await, [id("1a")]);
         // Forgotten for good, not just left out.
         assert_eq!(watched.watched_after(t0() - minute).await, [id("1a")]);
-        assert!(watched.may_refresh().await);
+        assert!(watched.may_refresh(Duration::from_secs(15)).await);
     }
 }

@@ -1,7 +1,7 @@
 //! Cluster mode: the shared state of [`super`] kept in Redis (or Valkey), so that
 //! replicas behind one load balancer spend the upstream budget one replica would.
 //!
-//! Every backend here wraps the in-process one it replaces and falls back to it while
+//! Every backend here falls back to what the in-process one it replaces does while
 //! Redis is down ([`link::RedisLink`]): a replica cut off from Redis keeps serving
 //! from its own cache, with its own refresh and a conservative share of the budget,
 //! and rejoins by itself when Redis returns.
