@@ -369,6 +369,72 @@ async fn a_hundred_and_fifty_watched_spaces_over_three_replicas_cost_two_calls_a
 }
 
 #[tokio::test]
+async fn replicas_without_the_lease_show_the_holders_counts_at_its_next_run() {
+    let Some(redis) = RedisServer::start("adopt_refresh").await else {
+        return;
+    };
+    let fixture = Fixture::start().await;
+    let ids: Vec<String> = (0..3).map(|i| format!("1adopt{i}")).collect();
+    x_fixture(&fixture, &ids);
+    let live_ttl = Duration::from_secs(600);
+    let clock = Clock::fixed(t0());
+    let apps = cluster(&redis, "t-adopt:", x_config(&fixture, live_ttl), &clock).await;
+    // Every replica holds every Space, with 7 listening.
+    for app in &apps {
+        for id in &ids {
+            assert_eq!(app.fetch(&format!("/spaces/{id}")).await.0, 200);
+        }
+    }
+    refresh_round(&apps).await;
+    let holder = holders(&apps).await[0];
+
+    // The audience grows; the holder's next run reads it, well within the others'
+    // own copies' freshness.
+    fixture.reply(
+        "/2/spaces",
+        Reply::ByQuery(Arc::new(|query: &str| {
+            let data: Vec<String> = ids_of(query)
+                .iter()
+                .map(|id| {
+                    x_live(id).replace(r#""participant_count":7"#, r#""participant_count":7777"#)
+                })
+                .collect();
+            (
+                200,
+                format!(r#"{{"data":[{}]}}"#, data.join(",")).into_bytes(),
+            )
+        })),
+    );
+    clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(
+        apps[holder]
+            .running
+            .state
+            .catalog
+            .refresh_watched_live()
+            .await,
+        1
+    );
+    let spent = fixture.total_calls();
+    for (i, app) in apps.iter().enumerate().filter(|(i, _)| *i != holder) {
+        assert_eq!(app.running.state.catalog.refresh_watched_live().await, 0);
+        for id in &ids {
+            let (status, _, body) = app.fetch(&format!("/spaces/{id}/live")).await;
+            assert_eq!(status, 200, "{id}: {body}");
+            assert!(
+                body.contains("7,777"),
+                "replica {i}, {id}: the holder's count: {body}"
+            );
+        }
+    }
+    assert_eq!(
+        fixture.total_calls(),
+        spent,
+        "read from Redis, not the upstream"
+    );
+}
+
+#[tokio::test]
 async fn when_the_lease_holder_dies_another_replica_takes_over_within_three_live_ttls() {
     let Some(redis) = RedisServer::start("lease_takeover").await else {
         return;

@@ -37,7 +37,11 @@ impl Catalog {
     /// Returns the number of upstream calls made.
     pub async fn refresh_watched_live(&self) -> usize {
         let ids = self.watched_ids().await;
-        if ids.is_empty() || !self.watched.may_refresh(self.refresh_every()).await {
+        if ids.is_empty() {
+            return 0;
+        }
+        if !self.watched.may_refresh(self.refresh_every()).await {
+            self.adopt_shared_refresh(&ids).await;
             return 0;
         }
         if self.upstream.has_batch_lookup() {
@@ -211,6 +215,28 @@ impl Catalog {
             refreshed.push(id.clone());
         }
         (calls, refreshed)
+    }
+
+    /// On a replica without the lease: takes the lease holder's latest answers for
+    /// the watched Spaces this replica holds, so that its viewers see counts as
+    /// fresh as the holder's rather than its own copy's until that expires. Reads
+    /// L2 only (at most one GET per watched Space a tick, sent together), and never
+    /// calls the upstream.
+    async fn adopt_shared_refresh(&self, ids: &[SpaceId]) {
+        let now = self.clock.now();
+        let adopt = ids.iter().map(|id| async move {
+            let key = UpstreamRequest::Space(id.clone());
+            let held = self.cache.peek(&key).await?;
+            let shared = self.answers.get(&key).await?;
+            if !shared.is_fresh(now) || shared.data == held {
+                return None;
+            }
+            self.cache
+                .insert_as_of(key, shared.data, shared.fetched_at, shared.ttl)
+                .await;
+            Some(())
+        });
+        futures::future::join_all(adopt).await;
     }
 
     /// The answer held for `key`, fresh or not: this replica's, or another's.

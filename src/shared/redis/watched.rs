@@ -2,7 +2,9 @@
 //!
 //! - **The set** is a sorted set at `watched`: each Space scored by its last view
 //!   (milliseconds of the app's clock, which replicas share: the wall clock). A view
-//!   is noted here at once, without I/O, and published on this replica's next
+//!   is noted here at once, without I/O; a Space's first view here is also
+//!   announced at once, in the background, so the lease holder's next run covers it;
+//!   every view is published on this replica's next
 //!   refresh tick ([`WatchedSet::watched_after`]), which every replica runs once per
 //!   interval, lease or not: `ZADD GT` (a late publication never moves a view back),
 //!   then Spaces not viewed within the window are dropped and the rest read, in one
@@ -138,6 +140,42 @@ impl RedisWatched {
         Some(ids)
     }
 
+    /// Publishes a Space the cluster does not watch yet at once, in the background,
+    /// rather than at this replica's next tick: the lease holder's run may come
+    /// first, and would leave it to expire here and be looked up again by this
+    /// replica alone. Only a Space's first view here costs this; the tick still
+    /// publishes it too (`ZADD GT` makes that harmless).
+    fn announce(&self, id: &SpaceId, at: DateTime<Utc>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if !self.link.is_connected() {
+            return;
+        }
+        let link = self.link.clone();
+        let key = link.key("watched");
+        let member = id.as_str().to_owned();
+        let at = at.timestamp_millis();
+        runtime.spawn(async move {
+            link.run("watched.announce", move |mut redis| async move {
+                redis::pipe()
+                    .cmd("ZADD")
+                    .arg(&key)
+                    .arg("GT")
+                    .arg(at)
+                    .arg(member)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(KEEP_SET_MS)
+                    .ignore()
+                    .query_async::<()>(&mut redis)
+                    .await
+            })
+            .await;
+        });
+    }
+
     /// The Spaces viewed here after `since`, forgetting the rest: the set while
     /// this replica watches alone.
     fn seen_here_after(&self, since: DateTime<Utc>) -> Vec<SpaceId> {
@@ -196,6 +234,10 @@ impl WatchedSet for RedisWatched {
                         published: false,
                     },
                 );
+                if !notes.shared.contains(id) {
+                    drop(notes);
+                    self.announce(id, at);
+                }
             }
         }
     }
