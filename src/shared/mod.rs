@@ -90,9 +90,10 @@ impl Backends {
             answers: Arc::new(NothingShared),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
-            samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(
-                config.live_ttl,
-            ))),
+            samples: Arc::new(InProcessSamples::new(
+                SampleLimits::for_live_ttl(config.live_ttl).retaining(config.history_retention),
+                clock.clone(),
+            )),
             allowance: Arc::new(InProcessAllowance::new(
                 clock.clone(),
                 config.upstream_budget,
