@@ -262,3 +262,88 @@ async fn samples_older_than_the_retention_are_dropped() {
     later(&app, TTL + 1);
     assert!(counts(&app, "1r0").await.is_empty());
 }
+
+#[tokio::test]
+async fn history_json_gives_the_samples_and_peak_and_costs_only_the_spaces_lookup() {
+    let fixture = Fixture::start().await;
+    fixture.reply("/space/1j0", Reply::Json(space("1j0", "live", 10)));
+    fixture.reply("/space/1j1", Reply::Json(space("1j1", "live", 4)));
+    let app = gateway_app(&fixture).await;
+    let catalog = &app.running.state.catalog;
+    catalog.space(&id("1j0")).await.unwrap();
+    fixture.reply("/space/1j0", Reply::Json(space("1j0", "live", 30)));
+    later(&app, TTL + 1);
+    catalog.space(&id("1j0")).await.unwrap();
+    app.settled().await;
+    fixture.reply("/space/1j0", Reply::Json(space("1j0", "live", 20)));
+    later(&app, TTL + 1);
+    catalog.space(&id("1j0")).await.unwrap();
+    app.settled().await;
+    let calls = fixture.total_calls();
+
+    let (status, headers, body) = app.fetch("/spaces/1j0/history.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        header(&headers, "content-type"),
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(header(&headers, "cache-control"), "no-cache");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "space_id": "1j0",
+            "state": "live",
+            "samples": [
+                {"at": "2026-11-22T12:00:00Z", "participants": 10},
+                {"at": "2026-11-22T12:10:01Z", "participants": 30},
+                {"at": "2026-11-22T12:20:02Z", "participants": 20},
+            ],
+            "peak": {"at": "2026-11-22T12:10:01Z", "participants": 30},
+        })
+    );
+    assert_eq!(fixture.total_calls(), calls, "answered from what is held");
+    // Unchanged: a 304 to the tag the client has.
+    let etag = header(&headers, "etag").to_owned();
+    let again = app
+        .http
+        .get(app.url("/spaces/1j0/history.json"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // A Space not seen yet costs its own lookup, once, and nothing more.
+    let (status, _, body) = app.fetch("/spaces/1j1/history.json").await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["samples"].as_array().unwrap().len(), 1);
+    assert_eq!(fixture.calls("/space/1j1"), 1);
+    assert_eq!(fixture.total_calls(), calls + 1);
+    assert_eq!(app.fetch("/spaces/1j1").await.0, 200);
+    assert_eq!(
+        fixture.calls("/space/1j1"),
+        1,
+        "the page shares that lookup"
+    );
+}
+
+#[tokio::test]
+async fn history_json_of_an_unknown_or_invalid_id_is_a_404() {
+    let fixture = Fixture::start().await;
+    fixture.reply("/space/1unknown", Reply::Status(404, b"{}".to_vec()));
+    let app = gateway_app(&fixture).await;
+    let (status, headers, _) = app.fetch("/spaces/1unknown/history.json").await;
+    assert_eq!(status, 404);
+    assert_eq!(header(&headers, "cache-control"), "no-store");
+    for bad in ["not%20an%20id", "%F0%9F%99%82", &"a".repeat(40)] {
+        let (status, _, _) = app.fetch(&format!("/spaces/{bad}/history.json")).await;
+        assert_eq!(status, 404, "{bad}");
+    }
+    assert_eq!(
+        fixture.total_calls(),
+        1,
+        "only the real-looking id was looked up"
+    );
+}

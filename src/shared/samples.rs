@@ -27,6 +27,17 @@ pub struct Sample {
     pub participants: u64,
 }
 
+/// The highest count in `samples`, the first time it was reached.
+pub fn peak(samples: &[Sample]) -> Option<Sample> {
+    samples.iter().copied().reduce(|best, s| {
+        if s.participants > best.participants {
+            s
+        } else {
+            best
+        }
+    })
+}
+
 /// How much history is kept, and how finely.
 #[derive(Clone, Copy, Debug)]
 pub struct SampleLimits {

@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod forwarded;
+pub mod history;
 pub mod home;
 pub mod layout;
 pub mod links;
@@ -235,6 +236,7 @@ pub static ROUTES: &[Route] = &[
         get(participants::participants)
     }),
     Route::other("/spaces/{id}/calendar.ics", || get(calendar::calendar)),
+    Route::other("/spaces/{id}/history.json", || get(history::history)),
     Route::other("/spaces/{id}/card.png", || get(card::card)),
     Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
     Route::other("/users/{id}", || get(users::user)),
