@@ -347,3 +347,56 @@ async fn history_json_of_an_unknown_or_invalid_id_is_a_404() {
         "only the real-looking id was looked up"
     );
 }
+
+#[tokio::test]
+async fn the_space_page_draws_the_history_and_the_live_partial_refreshes_it() {
+    let fixture = Fixture::start().await;
+    fixture.reply("/space/1s0", Reply::Json(space("1s0", "live", 10)));
+    let app = gateway_app(&fixture).await;
+    // One sample: the peak, no line yet.
+    let (status, headers, body) = app.fetch("/spaces/1s0").await;
+    assert_eq!(status, 200);
+    let csp = header(&headers, "content-security-policy").to_owned();
+    assert_eq!(
+        select(&body, "#live-status .history figcaption"),
+        ["Peak 10 listening at 12:00 UTC"]
+    );
+    assert_eq!(
+        attrs(&body, "#live-status .history time", "datetime"),
+        ["2026-11-22T12:00:00Z"]
+    );
+    assert!(select(&body, ".history svg").is_empty());
+
+    fixture.reply("/space/1s0", Reply::Json(space("1s0", "live", 42)));
+    later(&app, TTL + 1);
+    let (_, _, _) = app.fetch_settled("/spaces/1s0").await;
+    later(&app, 1);
+    let (status, headers, body) = app.fetch("/spaces/1s0").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        csp,
+        "as strict"
+    );
+    assert_eq!(attrs(&body, "#live-status svg", "role"), ["img"]);
+    assert_eq!(
+        attrs(&body, "#live-status svg", "aria-label"),
+        ["Listeners over time: 10 at 12:00 UTC, 42 at 12:10 UTC; peak 42 at 12:10 UTC"]
+    );
+    assert_eq!(
+        attrs(&body, "#live-status svg polyline", "stroke"),
+        ["currentColor"]
+    );
+    assert!(!body.contains(" style=\"stroke"), "no inline style");
+    assert_eq!(
+        select(&body, "#live-status .history figcaption"),
+        ["Peak 42 listening at 12:10 UTC"]
+    );
+    // The polled partial carries the same drawing, so it refreshes while live.
+    let (status, _, partial) = app.fetch("/spaces/1s0/live").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        attrs(&partial, "svg", "aria-label"),
+        attrs(&body, "#live-status svg", "aria-label")
+    );
+}

@@ -28,6 +28,7 @@ pub mod respond;
 pub mod search;
 pub mod space;
 pub mod space_lookup;
+pub mod sparkline;
 pub mod state;
 pub mod users;
 pub mod views;
