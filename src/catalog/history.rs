@@ -19,10 +19,11 @@ pub(super) async fn record_counts(
 ) {
     match data {
         UpstreamData::Space(space) => record_space(samples, space, at).await,
+        // Together: in cluster mode each is a Redis round trip, and a live list
+        // holds up to a hundred Spaces.
         UpstreamData::Spaces(list) => {
-            for space in &list.spaces {
-                record_space(samples, space, at).await;
-            }
+            let each = list.spaces.iter().map(|s| record_space(samples, s, at));
+            futures::future::join_all(each).await;
         }
         _ => {}
     }
