@@ -90,8 +90,7 @@ pub fn svg(samples: &[Sample]) -> Option<String> {
          aria-label=\"{label}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" \
          height=\"{HEIGHT}\">\
          <polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" \
-         stroke-linejoin=\"round\" stroke-linecap=\"round\" \
-         vector-effect=\"non-scaling-stroke\" points=\"{points}\"/>\
+         stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"{points}\"/>\
          <circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"2.5\" fill=\"currentColor\"/></svg>"
     ))
 }
