@@ -32,11 +32,19 @@ fn render(c: &mut Criterion) {
         now,
         live_every_secs: 15,
     };
+    // Two hours of history at a 30 s live TTL: the sparkline the issue budgets for.
+    let history: Vec<earshot::shared::samples::Sample> = (0..240u64)
+        .map(|i| earshot::shared::samples::Sample {
+            at: now - chrono::Duration::seconds(30 * (240 - i as i64)),
+            participants: 800 + (i * 37 % 400),
+        })
+        .collect();
     let data = SpaceData {
         space: &space,
         people: Some(&people),
         tweets: &tweets,
         recording: None,
+        samples: &history,
     };
     let html = build_space_page(&ctx, &data, CacheStatus::Hit)
         .render()

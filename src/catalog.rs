@@ -18,6 +18,7 @@ mod draw;
 mod error;
 mod fill;
 mod held_search;
+mod history;
 mod watched;
 
 pub use error::{Failure, LookupError, Missing, Until};
@@ -188,6 +189,7 @@ impl Catalog {
             metrics: metrics.clone(),
             clock: clock.clone(),
             refresh_every_ms: AtomicU64::new(millis(ttls.live)),
+            samples: backends.samples.clone(),
         };
         Self {
             source: Arc::new(source),
@@ -225,7 +227,7 @@ impl Catalog {
         self.ttls
     }
 
-    /// Listener history (recorded and read from issue 4/7 on).
+    /// Listener history: recorded as counts arrive (`catalog/history.rs`).
     pub fn samples(&self) -> &dyn SampleStore {
         &*self.samples
     }

@@ -162,6 +162,11 @@ pub struct ServeArgs {
     /// X-Forwarded-For or Forwarded. Elsewhere those headers are ignored.
     #[arg(long, env = "EARSHOT_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
+    /// How long participant-count history is kept: minutes, hours or days, as `30m`,
+    /// `24h` or `7d` (X v2: never past the Space's end).
+    #[arg(long, env = "EARSHOT_HISTORY_RETENTION", default_value = "7d",
+          value_name = "SPAN", value_parser = parse_retention)]
+    pub history_retention: Duration,
     #[command(flatten)]
     pub demo: DemoWorldArgs,
 }
@@ -312,6 +317,8 @@ pub struct Config {
     pub cluster: Option<ClusterConfig>,
     /// Whose forwarding headers name the client (`--trusted-proxies`); none by default.
     pub trusted_proxies: TrustedProxies,
+    /// How long listener history is kept (`--history-retention`).
+    pub history_retention: Duration,
 }
 
 /// Where replicas share their state (`--redis-url`, `--redis-prefix`).
@@ -474,6 +481,7 @@ impl ServeArgs {
             upstream_budget: self.upstream_budget,
             cluster,
             trusted_proxies,
+            history_retention: self.history_retention,
         })
     }
 }
@@ -501,8 +509,40 @@ impl Config {
             upstream_budget: 0,
             cluster: None,
             trusted_proxies: TrustedProxies::default(),
+            history_retention: DEFAULT_HISTORY_RETENTION,
         }
     }
+}
+
+/// `--history-retention` unless told otherwise: a week.
+pub const DEFAULT_HISTORY_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The longest retention accepted: a year (a longer one is surely a typo).
+const MAX_HISTORY_RETENTION: Duration = Duration::from_secs(366 * 86_400);
+
+/// A span as `--history-retention` takes it: a whole number and a unit, `m`, `h` or
+/// `d` (`30m`, `24h`, `7d`).
+pub fn parse_retention(raw: &str) -> Result<Duration, String> {
+    let bad = || format!("“{raw}” is not a span like 30m, 24h or 7d");
+    let raw = raw.trim();
+    let unit = raw.chars().last().ok_or_else(bad)?;
+    let secs_per_unit: u64 = match unit {
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    let digits = &raw[..raw.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let span = n
+        .checked_mul(secs_per_unit)
+        .map(Duration::from_secs)
+        .filter(|d| !d.is_zero() && *d <= MAX_HISTORY_RETENTION)
+        .ok_or_else(|| format!("“{raw}” must be more than nothing and at most 366d"))?;
+    Ok(span)
 }
 
 fn require_key(key: Option<String>, kind: &'static str) -> Result<ApiKey, ConfigError> {
@@ -550,6 +590,34 @@ mod tests {
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
         cli.serve.validate().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn history_retention_is_a_number_of_minutes_hours_or_days() {
+        assert_eq!(
+            parse(&[]).unwrap().history_retention,
+            DEFAULT_HISTORY_RETENTION
+        );
+        for (raw, secs) in [("30m", 1800), ("24h", 86_400), ("7d", 604_800), ("1m", 60)] {
+            let config = parse(&["--history-retention", raw]).unwrap();
+            assert_eq!(config.history_retention, Duration::from_secs(secs), "{raw}");
+        }
+        for raw in [
+            "",
+            "7",
+            "d",
+            "7w",
+            "-1h",
+            "1.5h",
+            "0d",
+            "7 d",
+            "+7d",
+            "367d",
+            "99999999999999999999d",
+            "7д",
+        ] {
+            assert!(parse(&["--history-retention", raw]).is_err(), "{raw:?}");
+        }
     }
 
     #[test]

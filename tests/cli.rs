@@ -60,6 +60,25 @@ fn bad_configuration_is_one_clear_line() {
     assert_one_line_failure(&["--public-url", "javascript:alert(1)"], "--public-url");
     assert_one_line_failure(&["--trusted-proxies", "10.0.0.0/33"], "--trusted-proxies");
     assert_one_line_failure(&["--trusted-proxies", "proxy.lan"], "\"proxy.lan\"");
+    assert_one_line_failure(&["--history-retention", "7w"], "--history-retention");
+    assert_one_line_failure(&["--history-retention", "0m"], "--history-retention");
+}
+
+#[test]
+fn a_bad_history_retention_exits_2_from_the_flag_and_the_environment() {
+    let (code, _, stderr) = earshot(&["--history-retention", "a week"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("EARSHOT_HISTORY_RETENTION", "36x")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("36x"), "{stderr}");
 }
 
 #[test]
@@ -140,6 +159,8 @@ fn help_lists_every_documented_flag() {
         "healthcheck",
         "--trusted-proxies",
         "EARSHOT_TRUSTED_PROXIES",
+        "--history-retention",
+        "EARSHOT_HISTORY_RETENTION",
     ] {
         assert!(stdout.contains(flag), "--help lacks {flag}");
     }

@@ -38,9 +38,15 @@ async fn space_page_renders_the_reference_payload_then_hits_the_cache() {
         Some("523")
     );
     assert!(select(&body, ".people .person-text a").contains(&"Tech Host".to_owned()));
+    // The Space's start, in its "when" line; beside it now, the listener history's
+    // peak: the count this lookup brought, sampled when it arrived.
     assert_eq!(
-        attrs(&body, "#live-status time", "datetime"),
+        attrs(&body, "#live-status .space-when time", "datetime"),
         ["2024-10-01T12:05:00Z"]
+    );
+    assert_eq!(
+        select(&body, "#live-status .history figcaption"),
+        ["Peak 523 listening at 12:00 UTC"]
     );
     assert_eq!(select(&body, ".chips a"), ["Technology"]);
     assert_eq!(

@@ -18,6 +18,7 @@ use crate::model::SpaceId;
 use crate::shared::allowance::CallAllowance;
 use crate::shared::answers::{AnswerStore, FillTurn, SharedAnswer};
 use crate::shared::budget::RateBudget;
+use crate::shared::samples::SampleStore;
 use crate::upstream::batcher::BatchError;
 use crate::upstream::{DynUpstream, UpstreamData, UpstreamError, UpstreamRequest};
 
@@ -46,6 +47,8 @@ pub(super) struct Source {
     /// How far apart the watched refresh runs now (milliseconds): the live TTL, or
     /// longer where the upstream's budget asks for it.
     pub(super) refresh_every_ms: AtomicU64,
+    /// Where the counts answers carry are kept as listener history.
+    pub(super) samples: Arc<dyn SampleStore>,
 }
 
 impl Source {
@@ -128,6 +131,7 @@ impl Source {
                 (data, ttl)
             });
             if let Ok((data, ttl)) = &outcome {
+                super::history::record_counts(&*self.samples, data, fetched_at).await;
                 let answer = SharedAnswer {
                     data: data.clone(),
                     fetched_at,
@@ -290,7 +294,10 @@ mod tests {
             answers: l2.clone(),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
-            samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(TTL))),
+            samples: Arc::new(InProcessSamples::new(
+                SampleLimits::for_live_ttl(TTL),
+                clock.clone(),
+            )),
             allowance: Arc::new(InProcessAllowance::new(clock.clone(), 0)),
             cluster: None,
         };

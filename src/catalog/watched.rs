@@ -256,6 +256,7 @@ impl Catalog {
         fetched_at: chrono::DateTime<chrono::Utc>,
         ttl: Duration,
     ) {
+        super::history::record_counts(&*self.samples, &data, fetched_at).await;
         let shared = SharedAnswer {
             data: data.clone(),
             fetched_at,
@@ -273,9 +274,12 @@ impl Catalog {
         self.watched.unwatch(id);
     }
 
-    /// The platform says the Space is gone: drop everything held about it.
+    /// The platform says the Space is gone: drop everything held about it, its
+    /// listener history too (X v2 forgets ended Spaces; the gateway keeps them, and
+    /// their history stays until the retention).
     pub(super) async fn gone(&self, id: &SpaceId) {
         self.unwatch(id);
+        self.samples.forget(id).await;
         for request in [
             UpstreamRequest::Participants(id.clone()),
             UpstreamRequest::Recording(id.clone()),

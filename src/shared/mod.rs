@@ -62,7 +62,6 @@ impl Backends {
 
     /// Shared through Redis with the other replicas.
     pub fn shared(config: &Config, clock: &Clock, link: Arc<RedisLink>) -> Self {
-        let alone = Self::in_process(config, clock);
         Self {
             answers: Arc::new(self::redis::answers::RedisAnswers::new(
                 link.clone(),
@@ -74,9 +73,11 @@ impl Backends {
                 InProcessBudget::new(clock.clone()),
             )),
             watched: Arc::new(self::redis::watched::RedisWatched::new(link.clone())),
-            // Listener history joins the cluster with 4/7; until then each replica
-            // keeps its own.
-            samples: alone.samples,
+            samples: Arc::new(self::redis::samples::RedisSamples::new(
+                link.clone(),
+                sample_limits(config),
+                clock.clone(),
+            )),
             allowance: Arc::new(self::redis::allowance::RedisAllowance::new(
                 link.clone(),
                 InProcessAllowance::new(clock.clone(), config.upstream_budget),
@@ -91,9 +92,7 @@ impl Backends {
             answers: Arc::new(NothingShared),
             budget: Arc::new(InProcessBudget::new(clock.clone())),
             watched: Arc::new(InProcessWatched::default()),
-            samples: Arc::new(InProcessSamples::new(SampleLimits::for_live_ttl(
-                config.live_ttl,
-            ))),
+            samples: Arc::new(InProcessSamples::new(sample_limits(config), clock.clone())),
             allowance: Arc::new(InProcessAllowance::new(
                 clock.clone(),
                 config.upstream_budget,
@@ -101,4 +100,9 @@ impl Backends {
             cluster: None,
         }
     }
+}
+
+/// How much listener history is kept, and how finely, as configured.
+fn sample_limits(config: &Config) -> SampleLimits {
+    SampleLimits::for_live_ttl(config.live_ttl).retaining(config.history_retention)
 }

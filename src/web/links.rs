@@ -43,6 +43,11 @@ pub fn calendar(id: &SpaceId) -> String {
     format!("/spaces/{id}/calendar.ics")
 }
 
+/// The Space's participant-count history, as JSON.
+pub fn history(id: &SpaceId) -> String {
+    format!("/spaces/{id}/history.json")
+}
+
 /// The share image.
 pub fn card(id: &SpaceId) -> String {
     format!("/spaces/{id}/card.png")
@@ -171,6 +176,7 @@ mod tests {
         assert_eq!(space(&id), "/spaces/1abc");
         assert_eq!(space_live(&id), "/spaces/1abc/live");
         assert_eq!(calendar(&id), "/spaces/1abc/calendar.ics");
+        assert_eq!(history(&id), "/spaces/1abc/history.json");
         assert_eq!(card(&id), "/spaces/1abc/card.png");
         assert_eq!(embed(&id), "/embed/spaces/1abc");
         assert_eq!(embed_live(&id), "/embed/spaces/1abc/live");

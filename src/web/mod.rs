@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod forwarded;
+pub mod history;
 pub mod home;
 pub mod layout;
 pub mod links;
@@ -27,6 +28,7 @@ pub mod respond;
 pub mod search;
 pub mod space;
 pub mod space_lookup;
+pub mod sparkline;
 pub mod state;
 pub mod users;
 pub mod views;
@@ -235,6 +237,7 @@ pub static ROUTES: &[Route] = &[
         get(participants::participants)
     }),
     Route::other("/spaces/{id}/calendar.ics", || get(calendar::calendar)),
+    Route::other("/spaces/{id}/history.json", || get(history::history)),
     Route::other("/spaces/{id}/card.png", || get(card::card)),
     Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
     Route::other("/users/{id}", || get(users::user)),

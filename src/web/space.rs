@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use crate::cache::CacheStatus;
 use crate::catalog::{LookupError, Missing};
 use crate::model::{Participants, Recording, Space, SpaceId, SpaceState};
+use crate::shared::samples::Sample;
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
@@ -19,6 +20,7 @@ use crate::web::layout::{PageMeta, ShareMeta};
 use crate::web::links;
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::page_context::PageContext;
+use crate::web::sparkline::SparklineView;
 use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TweetView};
 pub use live_status::live_status;
@@ -35,6 +37,7 @@ pub struct SpacePage {
     live: LiveRefresh,
     counts: Vec<(String, &'static str)>,
     join_url: Option<String>,
+    history: Option<SparklineView>,
     hosts: Vec<PersonView>,
     speakers: Vec<PersonView>,
     listeners: Vec<PersonView>,
@@ -88,6 +91,8 @@ async fn render_space(
         state.catalog.tweets(&id),
         recording,
     );
+    // Read after the Space's lookup, which records its count first.
+    let samples = state.catalog.samples().samples(&id).await;
     let mut inputs = render.inputs();
     inputs.record(&found);
     let people = inputs.record_optional(participants).flatten();
@@ -100,6 +105,7 @@ async fn render_space(
             people: people.as_deref(),
             tweets: tweets.as_deref().map(Vec::as_slice).unwrap_or_default(),
             recording: recording.as_deref(),
+            samples: &samples,
         };
         build_space_page(&PageContext::at(state, now), &data, status)
     })
@@ -111,6 +117,8 @@ pub struct SpaceData<'a> {
     pub people: Option<&'a Participants>,
     pub tweets: &'a [crate::model::Tweet],
     pub recording: Option<&'a Recording>,
+    /// Its listener history, oldest first.
+    pub samples: &'a [Sample],
 }
 
 /// Builds the Space page from its data, without I/O (the render benchmark uses it too).
@@ -147,6 +155,7 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         live: LiveRefresh::new(ctx.live_every_secs, space),
         counts: counts(space),
         join_url: join_url(space),
+        history: SparklineView::new(data.samples, now),
         hosts: hosts(space, data.people),
         speakers: speakers(space, data.people),
         listeners,

@@ -13,6 +13,7 @@ pub mod allowance;
 pub mod answers;
 pub mod budget;
 pub mod link;
+pub mod samples;
 pub mod watched;
 
 pub use link::{ClusterStatus, RedisLink};

@@ -9,6 +9,7 @@ use crate::model::SpaceId;
 use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
 use crate::web::respond::{Gone, poll_status};
+use crate::web::sparkline::SparklineView;
 use crate::web::state::AppState;
 use crate::web::views::SpaceView;
 
@@ -20,6 +21,7 @@ pub struct LiveStatus {
     live: LiveRefresh,
     counts: Vec<(String, &'static str)>,
     join_url: Option<String>,
+    history: Option<SparklineView>,
 }
 
 /// `/spaces/{id}/live`: the status block for htmx polling, from the cache.
@@ -34,9 +36,13 @@ pub async fn live_status(
     };
     let every = state.live_every_secs();
     let now = state.now();
+    // Samples arrive with refreshes, which run in the background of a poll anyway:
+    // read first, a new one shows on the next poll.
+    let samples = state.catalog.samples().samples(&id).await;
     poll_status(&state, &id, gone, |space| LiveStatus {
         counts: counts(space),
         join_url: join_url(space),
+        history: SparklineView::new(&samples, now),
         live: LiveRefresh::new(every, space),
         space: SpaceView::new(space, now),
     })
