@@ -274,12 +274,41 @@ where
         Fut: Future<Output = Result<Loaded<V>, E>> + Send + 'static,
         E: Send + Sync + 'static,
     {
+        self.get_or_renew_after(key, ahead, |_, _| Duration::ZERO, enter, load)
+            .await
+    }
+
+    /// As `get_or_renew`, except that an answer less than `renewed_elsewhere(key, value)`
+    /// past its freshness is served as it is ([`CacheStatus::Updating`]) and not
+    /// renewed: someone else renews it in its turn (the watched-live refresh), and a
+    /// request renewing it too would spend a call that one saves. Past that, as
+    /// `get_or_renew`, in case the other never comes.
+    pub async fn get_or_renew_after<F, Fut, E, G>(
+        &self,
+        key: K,
+        ahead: Duration,
+        renewed_elsewhere: impl FnOnce(&K, &V) -> Duration,
+        enter: impl FnOnce() -> Result<G, E>,
+        load: F,
+    ) -> Result<Cached<V>, Arc<E>>
+    where
+        F: FnOnce(Fill) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Loaded<V>, E>> + Send + 'static,
+        E: Send + Sync + 'static,
+    {
         if let Some(slot) = self.held(&key).await {
             let now = self.clock.now();
             let fresh = slot.is_fresh(now);
-            let due = !fresh
-                || chrono::Duration::from_std(ahead)
-                    .is_ok_and(|ahead| !ahead.is_zero() && now + ahead >= slot.fresh_until);
+            let due = if fresh {
+                chrono::Duration::from_std(ahead)
+                    .is_ok_and(|ahead| !ahead.is_zero() && now + ahead >= slot.fresh_until)
+            } else {
+                // Asked only of an expired answer: rare, so it may take a lock.
+                let left_to_others =
+                    chrono::Duration::from_std(renewed_elsewhere(&key, &slot.value))
+                        .is_ok_and(|grace| now < slot.fresh_until + grace);
+                !left_to_others
+            };
             if due {
                 self.refresh_in_background(key, load);
             }
@@ -308,6 +337,18 @@ where
         {
             return Ok(cached(slot, CacheStatus::Hit));
         }
+        self.load_now(key, Fill::Refresh, load).await
+    }
+
+    /// A new value for `key`, loaded now whatever is held, and waited for: for the
+    /// watched-live refresh's own turns at a key, which keep answers fresh ahead of
+    /// their expiry.
+    pub async fn reload<F, Fut, E>(&self, key: K, load: F) -> Result<Cached<V>, Arc<E>>
+    where
+        F: FnOnce(Fill) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Loaded<V>, E>> + Send + 'static,
+        E: Send + Sync + 'static,
+    {
         self.load_now(key, Fill::Refresh, load).await
     }
 
@@ -613,6 +654,39 @@ mod tests {
         let got = c.get_or_load("k", load_ok(&calls, 99)).await.unwrap();
         assert_eq!((got.value, got.status), (2, CacheStatus::Hit));
         assert_eq!(calls.load(Ordering::SeqCst), 2, "one refresh");
+    }
+
+    #[tokio::test]
+    async fn an_answer_renewed_elsewhere_is_served_past_expiry_without_a_call_for_a_while() {
+        let clock = Clock::fixed(t0());
+        let c = cache(&clock);
+        let calls = Calls::default();
+        let grace = |_: &&str, _: &u32| Duration::from_secs(30);
+        c.get_or_load("k", load_ok(&calls, 1)).await.unwrap();
+        // Expired 10 s after it was fetched; left to the other for 30 s more.
+        clock.advance(chrono::Duration::seconds(39));
+        let got = c
+            .get_or_renew_after("k", Duration::ZERO, grace, no_entry, load_ok(&calls, 2))
+            .await
+            .unwrap();
+        assert_eq!((got.value, got.status), (1, CacheStatus::Updating));
+        settled(&c).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "no renewal");
+        // The other's own turn: a new value whatever is held.
+        let renewed = c.reload("k", load_ok(&calls, 3)).await.unwrap();
+        assert_eq!((renewed.value, renewed.status), (3, CacheStatus::Miss));
+        let fresh = c.reload("k", load_ok(&calls, 4)).await.unwrap();
+        assert_eq!(fresh.value, 4, "reloaded though fresh");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Past the grace, a request renews it after all, in case the other stopped.
+        clock.advance(chrono::Duration::seconds(41));
+        let got = c
+            .get_or_renew_after("k", Duration::ZERO, grace, no_entry, load_ok(&calls, 5))
+            .await
+            .unwrap();
+        assert_eq!((got.value, got.status), (4, CacheStatus::Updating));
+        settled(&c).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ mod error;
 mod fill;
 mod held_search;
 mod history;
+mod turns;
 mod watched;
 
 pub use error::{Failure, LookupError, Missing, Until};
@@ -163,6 +164,8 @@ pub struct Catalog {
     /// Requests waiting on a Space's answer now (nearly all of them on a cold lookup:
     /// hits take microseconds). Cold lookups stop pacing when too many wait.
     space_requests: Arc<AtomicUsize>,
+    /// Whose turn it is among the watched Spaces the live directory does not carry.
+    turns: turns::Turns,
 }
 
 impl Catalog {
@@ -203,6 +206,7 @@ impl Catalog {
             clock,
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
+            turns: turns::Turns::new(),
         }
     }
 
@@ -257,9 +261,23 @@ impl Catalog {
         } else {
             RENEW_AHEAD
         };
+        // On the gateway a live Space's answer past its freshness is left to the
+        // watched refresh for a while, once a run has it in hand: the refresh renews
+        // it in its turn from a directory or by a single lookup within its budget; a
+        // visitor's poll renewing it too would spend a call for each.
+        let renewed_elsewhere = |key: &UpstreamRequest, data: &UpstreamData| match key {
+            UpstreamRequest::Space(id) if data.is_live() => self.left_to_refresh(id),
+            _ => Duration::ZERO,
+        };
         let result = self
             .cache
-            .get_or_renew(key, ahead, || Ok(self.cold.enter()?), self.loader(request))
+            .get_or_renew_after(
+                key,
+                ahead,
+                renewed_elsewhere,
+                || Ok(self.cold.enter()?),
+                self.loader(request),
+            )
             .await;
         self.counted(result)
     }
@@ -272,6 +290,14 @@ impl Catalog {
     ) -> Result<Fetched<UpstreamData>, LookupError> {
         let key = request.clone();
         let result = self.cache.refresh(key, self.loader(request)).await;
+        self.counted(result)
+    }
+
+    /// A new answer to `request`, loaded now whatever is held (the watched refresh's
+    /// own turn at a Space).
+    async fn reload(&self, request: UpstreamRequest) -> Result<Fetched<UpstreamData>, LookupError> {
+        let key = request.clone();
+        let result = self.cache.reload(key, self.loader(request)).await;
         self.counted(result)
     }
 

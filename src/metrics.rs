@@ -45,6 +45,8 @@ pub struct Metrics {
     lookups_waiting: Arc<AtomicUsize>,
     /// How far apart watched live Spaces are refreshed now, in milliseconds.
     live_refresh_every_ms: AtomicU64,
+    /// How long a watched live Space waits at most between renewals, in milliseconds.
+    live_refresh_revisit_ms: AtomicU64,
     /// Upstream calls not made for want of room in `--upstream-budget` (or in the
     /// pace of first searches), by whose share it was.
     budget_refused: Mutex<BTreeMap<&'static str, u64>>,
@@ -107,6 +109,11 @@ impl Metrics {
     pub fn set_live_refresh_interval(&self, every: std::time::Duration) {
         let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
         self.live_refresh_every_ms.store(ms, Ordering::Relaxed);
+    }
+
+    pub fn set_live_refresh_revisit(&self, within: std::time::Duration) {
+        let ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+        self.live_refresh_revisit_ms.store(ms, Ordering::Relaxed);
     }
 
     pub fn cache_outcome(&self, status: CacheStatus) {
@@ -196,6 +203,13 @@ impl Metrics {
             out,
             "earshot_live_refresh_interval_seconds {:.3}",
             self.live_refresh_every_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
+        out.push_str("# HELP earshot_live_refresh_revisit_seconds How long a watched live Space waits at most between renewals: the refresh interval where every one is refreshed each run, longer on the gateway for those its live directory does not carry, renewed one by one in turns within the budget.\n");
+        out.push_str("# TYPE earshot_live_refresh_revisit_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "earshot_live_refresh_revisit_seconds {:.3}",
+            self.live_refresh_revisit_ms.load(Ordering::Relaxed) as f64 / 1000.0
         );
         if let Some(cluster) = self.cluster.get() {
             out.push_str("# HELP earshot_cluster_connected Whether this replica reaches the cluster's Redis (1) or serves alone (0).\n");
@@ -309,6 +323,11 @@ mod tests {
         assert!(
             m.render(0, 0)
                 .contains("earshot_live_refresh_interval_seconds 20.500")
+        );
+        m.set_live_refresh_revisit(std::time::Duration::from_secs(90));
+        assert!(
+            m.render(0, 0)
+                .contains("earshot_live_refresh_revisit_seconds 90.000")
         );
     }
 }

@@ -224,3 +224,141 @@ async fn five_hundred_watched_live_spaces_cost_at_most_sixty_calls_a_minute() {
     let metrics = app.fetch("/metrics").await.2;
     assert!(metrics.contains("earshot_live_refresh_interval_seconds 15.000"));
 }
+
+/// Upstream calls by endpoint since `before`.
+fn calls_since(
+    demo: &earshot::demo::DemoUpstream,
+    before: &earshot::demo::DemoStats,
+) -> std::collections::BTreeMap<String, u64> {
+    demo.stats()
+        .by_endpoint
+        .into_iter()
+        .map(|(endpoint, n)| {
+            let was = before.by_endpoint.get(&endpoint).copied().unwrap_or(0);
+            (endpoint, n - was)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The benchmark's case (BENCHMARKS.md, section 7): 500 of the ~575 live Spaces of a
+/// demo world at scale 32, taken in the world's order rather than from the
+/// directories, so that some are in no directory answer (each carries 100 at most,
+/// without paging); every one polled by a browser every live TTL; and refresh runs
+/// that start late, after the answers they renew expired. Those no directory carries
+/// are renewed in turns within the budget, not each by a visitor's poll at its
+/// expiry: steady state costs at most 60 gateway calls a simulated minute.
+#[tokio::test]
+async fn watched_spaces_no_directory_carries_stay_within_the_budget_when_runs_lag() {
+    use earshot::demo::{DemoConfig, DemoUpstream};
+    use earshot::model::TopicSlug;
+
+    const LAG: chrono::Duration = chrono::Duration::seconds(4);
+    let clock = Clock::fixed(t0());
+    let demo = DemoUpstream::with_scale(
+        DemoConfig {
+            seed: 2026,
+            clock: clock.clone(),
+            api_key: KEY.to_owned(),
+            faults: Default::default(),
+        },
+        32,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let demo_url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(earshot::demo::serve(listener, demo.clone()));
+
+    let ids: Vec<String> = demo_json(&demo_url, "/__demo/ids?state=live&limit=500").await["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 500);
+    // The directories overflow: some watched Spaces are in none of their answers.
+    let mut listed = std::collections::HashSet::new();
+    for topic in std::iter::once(None).chain(TopicSlug::ALL.into_iter().map(Some)) {
+        let query = topic.map_or(String::new(), |t| format!("topic={}&", t.topic_id()));
+        let answer = demo_json(&demo_url, &format!("/spaces/live?{query}limit=100")).await;
+        for item in answer["data"].as_array().unwrap() {
+            listed.insert(item["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let unlisted = ids.iter().filter(|id| !listed.contains(*id)).count();
+    assert!(
+        unlisted >= 20,
+        "{unlisted} watched Spaces in no directory answer"
+    );
+
+    let mut config = config_for(&demo_url);
+    config.live_ttl = Duration::from_secs(15);
+    let app = TestApp::start(config, clock.clone()).await;
+    let catalog = &app.running.state.catalog;
+    // Browsers stop polling a Space that has ended (286), as htmx does.
+    let ended = std::sync::Mutex::new(std::collections::HashSet::new());
+    let poll_all = || async {
+        for id in &ids {
+            if ended.lock().unwrap().contains(id) {
+                continue;
+            }
+            let response = app.get(&format!("/spaces/{id}/live")).await;
+            assert!(
+                response.status().is_success(),
+                "{id}: {}",
+                response.status()
+            );
+            if response.status() == 286 {
+                ended.lock().unwrap().insert(id.clone());
+            }
+        }
+        app.settled().await;
+    };
+    // First views, then a first run: the cold start, outside the steady state.
+    poll_all().await;
+    let mut every = catalog.plan_next_refresh(catalog.refresh_watched_live().await);
+    app.settled().await;
+
+    let before = demo.stats();
+    let started = clock.now();
+    for _ in 0..16 {
+        // The run is due: browsers poll on the planned beat, but the run starts late,
+        // after the answers it would renew expired.
+        clock.advance(chrono::Duration::from_std(every).unwrap());
+        poll_all().await;
+        clock.advance(LAG);
+        poll_all().await;
+        every = catalog.plan_next_refresh(catalog.refresh_watched_live().await);
+        app.settled().await;
+    }
+    let minutes = (clock.now() - started).num_milliseconds() as f64 / 60_000.0;
+    let by_endpoint = calls_since(&demo, &before);
+    let calls: u64 = by_endpoint.values().sum();
+    let per_minute = calls as f64 / minutes;
+    eprintln!(
+        "{unlisted} of 500 watched in no directory: {calls} calls in {minutes:.1} simulated \
+         minutes ({per_minute:.1} a minute), {by_endpoint:?}, runs every {every:?}"
+    );
+    assert!(
+        per_minute <= 60.0,
+        "{per_minute:.1} calls a minute: {by_endpoint:?}"
+    );
+    assert!(
+        by_endpoint.get("live").copied().unwrap_or(0) >= 16,
+        "the directories are read each run: {by_endpoint:?}"
+    );
+
+    // Each Space is renewed within a round of runs; the metrics say how long.
+    let metrics = app.fetch("/metrics").await.2;
+    let gauge = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let interval = gauge("earshot_live_refresh_interval_seconds");
+    let revisit = gauge("earshot_live_refresh_revisit_seconds");
+    assert_eq!(interval, every.as_secs_f64());
+    assert!(revisit >= interval, "{revisit} < {interval}");
+}

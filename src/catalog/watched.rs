@@ -13,14 +13,37 @@ use crate::shared::answers::SharedAnswer;
 use crate::upstream::{BATCH_LIMIT, UpstreamData, UpstreamError, UpstreamRequest};
 
 /// Watched live Spaces no live directory listed that a refresh run looks up one by
-/// one; the rest keep what is held until a later run reaches them.
+/// one at least (more where the run's share of the budget has room); the rest keep
+/// what is held until a later run reaches them (see `turns.rs`).
 const SINGLES_PER_RUN: usize = 4;
+
+/// Gateway calls a minute the watched refresh spends at most, directories and single
+/// lookups together: issue 2/7's target is 60 a minute for 500 watched Spaces; a fifth
+/// of that is left to first views and the pages' own lists. Runs that need more calls
+/// are spaced further apart.
+const DIRECTORY_REFRESH_CALLS_PER_MINUTE: u32 = 48;
+
+/// The most items one live directory answer carries (the gateway's `limit` maximum):
+/// an answer with fewer is the whole of its slice.
+const DIRECTORY_LIMIT: usize = 100;
 
 /// How long a live Space stays "watched" after its last view or poll.
 fn watch_window(ttls: Ttls) -> chrono::Duration {
     chrono::Duration::from_std(ttls.live * 4)
         .unwrap_or(chrono::Duration::minutes(1))
         .max(chrono::Duration::seconds(60))
+}
+
+/// What one live directory answer did for a refresh run.
+#[derive(Default)]
+struct Listing {
+    /// Upstream calls made for it (0 when a fresh answer was held, or on a failure).
+    calls: usize,
+    /// The watched Spaces it carried, refreshed.
+    refreshed: Vec<SpaceId>,
+    /// It holds the whole of its slice (fewer than the limit): a watched Space of the
+    /// slice it does not carry has likely ended.
+    whole: bool,
 }
 
 impl Catalog {
@@ -59,13 +82,51 @@ impl Catalog {
     /// take 5 `ids=` calls a run, its whole budget at a 15 s TTL). What is refreshed
     /// stays fresh until the next run ([`Self::watched_ttl`]), so viewers keep
     /// reading the cache meanwhile instead of falling into single lookups.
+    ///
+    /// On the gateway, runs are spaced to spend at most
+    /// [`DIRECTORY_REFRESH_CALLS_PER_MINUTE`]; Spaces no directory carries are renewed
+    /// in turns, so each waits a round of runs ([`Self::revisit_within`]).
     pub fn plan_next_refresh(&self, calls: usize) -> Duration {
-        let every = self.ttls.live.max(self.upstream.refresh_spacing(calls));
+        let mut every = self.ttls.live.max(self.upstream.refresh_spacing(calls));
+        if self.refreshes_from_directory() {
+            let calls = u32::try_from(calls).unwrap_or(u32::MAX);
+            every = every.max(Duration::from_secs(60) * calls / DIRECTORY_REFRESH_CALLS_PER_MINUTE);
+        }
         self.source
             .refresh_every_ms
             .store(millis(every), Ordering::Relaxed);
         self.metrics.set_live_refresh_interval(every);
+        self.metrics.set_live_refresh_revisit(self.revisit_within());
         every
+    }
+
+    /// Whether watched live Spaces are refreshed from a live directory (the gateway),
+    /// not in batches (X v2).
+    pub(super) fn refreshes_from_directory(&self) -> bool {
+        self.upstream.has_live_directory() && !self.upstream.has_batch_lookup()
+    }
+
+    /// How long a watched live Space waits at most between two renewals: a run's
+    /// interval (as planned, or as the last runs kept it if later), times the runs a
+    /// round of the Spaces renewed in turns takes.
+    pub(super) fn revisit_within(&self) -> Duration {
+        self.refresh_every()
+            .max(self.turns.runs_apart())
+            .saturating_mul(self.turns.runs_per_round())
+    }
+
+    /// How long past its freshness the answer for `id`, a live Space, is left to the
+    /// refresh, which renews it in its turn, before a visitor's request renews it
+    /// (then the refresh is not doing its work): twice its round, as the round may
+    /// grow and runs start late; waiting too long costs only when the refresh has
+    /// stopped, not waiting enough costs a call per Space. None for a Space the last
+    /// run did not have in hand (watched since).
+    pub(super) fn left_to_refresh(&self, id: &SpaceId) -> Duration {
+        if self.refreshes_from_directory() && self.turns.in_hand(id) {
+            self.revisit_within().saturating_mul(2)
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// How long a refreshed live Space stays fresh: a little past the next run, so a
@@ -135,7 +196,9 @@ impl Catalog {
     /// The live directory refreshes the counts of every watched Space it lists: first
     /// unfiltered, then per topic, only for the topics of watched Spaces not listed
     /// yet (up to 100 a call, so one call carries many counts); single lookups only
-    /// for those no directory listed, at most [`SINGLES_PER_RUN`] a run.
+    /// for those no directory listed, in turns (`turns.rs`): at least
+    /// [`SINGLES_PER_RUN`] a run, more where the run's share of the budget has room,
+    /// those a whole slice left out (likely ended) first.
     ///
     /// Done here rather than as the gateway's `fetch_many`: directory items are thin
     /// (no hosts, speakers, topics…), so they are merged into the full Spaces the
@@ -143,6 +206,10 @@ impl Catalog {
     /// is not gone (the directory holds 100 at most). The directory answers are the
     /// ones the live pages show, read through the cache, so a fresh one costs nothing.
     async fn refresh_from_directory(&self, ids: &[SpaceId]) -> usize {
+        self.turns.run_starts(self.clock.now());
+        // Taken in hand before the run's calls, so visitors' polls meanwhile leave
+        // them to it.
+        self.turns.take_in_hand(ids);
         let mut left: Vec<(SpaceId, Arc<Space>)> = Vec::new();
         for id in ids {
             if let Some(UpstreamData::Space(held)) =
@@ -153,6 +220,8 @@ impl Catalog {
             }
         }
         let mut calls = 0;
+        // Missing from an answer that holds the whole of its slice: likely ended.
+        let mut likely_ended: Vec<SpaceId> = Vec::new();
         let directories = std::iter::once(None).chain(TopicSlug::ALL.into_iter().map(Some));
         for topic in directories {
             let wanted = |space: &Space| {
@@ -161,12 +230,24 @@ impl Catalog {
             if !left.iter().any(|(_, held)| wanted(held)) {
                 continue;
             }
-            let (made, listed) = self.refresh_from_listing(topic, &left).await;
-            calls += made;
-            left.retain(|(id, _)| !listed.contains(id));
+            let listing = self.refresh_from_listing(topic, &left).await;
+            calls += listing.calls;
+            left.retain(|(id, _)| !listing.refreshed.contains(id));
+            if listing.whole {
+                for (id, held) in &left {
+                    if wanted(held) && !likely_ended.contains(id) {
+                        likely_ended.push(id.clone());
+                    }
+                }
+            }
         }
-        for (id, _) in left.iter().take(SINGLES_PER_RUN) {
-            if let Ok(got) = self.get_fresh(UpstreamRequest::Space(id.clone())).await {
+        // The rest in turns, as many as the run's share of the budget leaves room for.
+        let share =
+            DIRECTORY_REFRESH_CALLS_PER_MINUTE as usize * millis(self.ttls.live) as usize / 60_000;
+        let singles = SINGLES_PER_RUN.max(share.saturating_sub(calls));
+        let waiting: Vec<SpaceId> = left.into_iter().map(|(id, _)| id).collect();
+        for id in self.turns.pick(&waiting, &likely_ended, singles) {
+            if let Ok(got) = self.reload(UpstreamRequest::Space(id)).await {
                 calls += usize::from(got.status == CacheStatus::Miss);
             }
         }
@@ -174,24 +255,29 @@ impl Catalog {
     }
 
     /// Lays one directory answer's counts over the held Spaces in `watched` it lists.
-    /// Gives the calls made (0 or 1) and the ids refreshed.
     async fn refresh_from_listing(
         &self,
         topic: Option<TopicSlug>,
         watched: &[(SpaceId, Arc<Space>)],
-    ) -> (usize, Vec<SpaceId>) {
+    ) -> Listing {
         let Ok(directory) = self.get_fresh(UpstreamRequest::Live { topic }).await else {
             // Failed or refused (rate limit, open circuit): the Spaces held keep their
             // own freshness.
-            return (0, Vec::new());
+            return Listing::default();
         };
         let calls = usize::from(directory.status == CacheStatus::Miss);
         let UpstreamData::Spaces(list) = &directory.value else {
-            return (calls, Vec::new());
+            return Listing {
+                calls,
+                ..Listing::default()
+            };
         };
         if matches!(directory.status, CacheStatus::Stale | CacheStatus::Updating) {
             // Old counts must not be passed off as fresh ones.
-            return (calls, Vec::new());
+            return Listing {
+                calls,
+                ..Listing::default()
+            };
         }
         // Fresh until a little past the next run, as with batches, counted from when
         // the directory answered (a reused answer is up to a TTL old).
@@ -214,7 +300,11 @@ impl Catalog {
             .await;
             refreshed.push(id.clone());
         }
-        (calls, refreshed)
+        Listing {
+            calls,
+            refreshed,
+            whole: list.spaces.len() < DIRECTORY_LIMIT,
+        }
     }
 
     /// On a replica without the lease: takes the lease holder's latest answers for
