@@ -224,9 +224,12 @@ where
 /// live directory), once per live TTL or as far apart as the upstream's budget needs.
 fn spawn_live_refresher(state: AppState) {
     let weak = std::sync::Arc::downgrade(&state.shared());
+    // The first run one interval after start, not at once: nothing is watched yet,
+    // and a run racing the first views would take them in hand unpredictably.
+    let first = state.catalog.plan_next_refresh(0);
     drop(state);
     tokio::spawn(async move {
-        let mut next = tokio::time::Instant::now();
+        let mut next = tokio::time::Instant::now() + first;
         loop {
             tokio::time::sleep_until(next).await;
             // Stops when the app is gone (tests start many).

@@ -64,6 +64,9 @@ impl Catalog {
             return 0;
         }
         if !self.watched.may_refresh(self.refresh_every()).await {
+            // Another replica refreshes them: its visitors leave them to that run
+            // as the holder's do, and take its answers from L2.
+            self.turns.take_in_hand(&ids);
             self.adopt_shared_refresh(&ids).await;
             return 0;
         }
