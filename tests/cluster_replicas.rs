@@ -19,7 +19,7 @@ use std::time::Duration;
 use common::*;
 use earshot::clock::Clock;
 use earshot::config::{ApiKey, Config, UpstreamConfig};
-use redis_server::RedisServer;
+use redis_server::{RedisServer, within};
 
 const REPLICAS: usize = 3;
 
@@ -37,22 +37,6 @@ async fn cluster(
         apps.push(Arc::new(app));
     }
     apps
-}
-
-/// Waits until `done` answers true; the deadline only turns a hang into a failure.
-async fn within<F, Fut>(what: &str, limit: Duration, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not within {limit:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A gauge's value on `/metrics`, asked over HTTP.

@@ -19,26 +19,10 @@ use earshot::shared::redis::answers::RedisAnswers;
 use earshot::shared::redis::watched::RedisWatched;
 use earshot::shared::watched::WatchedSet;
 use earshot::upstream::{UpstreamData, UpstreamRequest};
-use redis_server::RedisServer;
+use redis_server::{RedisServer, within};
 
 const FILL_RELEASE: &str = include_str!("../src/shared/redis/fill_release.lua");
 const LEASE: &str = include_str!("../src/shared/redis/lease.lua");
-
-/// Waits until `done` answers true; the deadline only turns a hang into a failure.
-async fn within<F, Fut>(what: &str, limit: Duration, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not within {limit:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 async fn get(redis: &RedisServer, key: &str) -> Option<String> {
     let mut connection = redis.connect().await.unwrap();

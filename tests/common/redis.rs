@@ -147,13 +147,7 @@ impl RedisServer {
                     .arg(&key)
                     .query_async::<Vec<Vec<u8>>>(&mut connection)
                     .await
-                    .map(|parts| {
-                        parts
-                            .iter()
-                            .map(|b| String::from_utf8_lossy(b).into_owned())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
+                    .map(|parts| joined(&parts))
                     .unwrap_or_default(),
                 "zset" | "set" | "list" => {
                     let command = match kind.as_str() {
@@ -164,13 +158,7 @@ impl RedisServer {
                     command
                         .query_async::<Vec<Vec<u8>>>(&mut connection)
                         .await
-                        .map(|parts| {
-                            parts
-                                .iter()
-                                .map(|b| String::from_utf8_lossy(b).into_owned())
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        })
+                        .map(|parts| joined(&parts))
                         .unwrap_or_default()
                 }
                 _ => String::new(),
@@ -200,6 +188,32 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Waits until `done` answers true, for what runs on Redis's own real time (a
+/// lease's expiry, a reconnection); the deadline only turns a hang into a failure.
+pub async fn within<F, Fut>(what: &str, limit: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A reply's parts as one line of text.
+fn joined(parts: &[Vec<u8>]) -> String {
+    parts
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn installed() -> bool {
