@@ -11,6 +11,17 @@ use std::sync::{Arc, Mutex};
 use crate::cache::CacheStatus;
 use crate::shared::redis::ClusterStatus;
 
+/// Writes one gauge with its HELP and TYPE lines.
+fn gauge(out: &mut String, name: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "{name} {value}");
+}
+
+fn millis_as_secs(ms: &AtomicU64) -> f64 {
+    ms.load(Ordering::Relaxed) as f64 / 1000.0
+}
+
 /// After this many upstream faults in a row, `/readyz` says not ready.
 const UNHEALTHY_AFTER: u32 = 3;
 
@@ -197,38 +208,37 @@ impl Metrics {
             "earshot_upstream_lookups_waiting {}",
             self.lookups_waiting.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP earshot_live_refresh_interval_seconds How far apart watched live Spaces are refreshed: the live TTL, or longer when the upstream's budget needs it.\n");
-        out.push_str("# TYPE earshot_live_refresh_interval_seconds gauge\n");
-        let _ = writeln!(
-            out,
-            "earshot_live_refresh_interval_seconds {:.3}",
-            self.live_refresh_every_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        gauge(
+            &mut out,
+            "earshot_live_refresh_interval_seconds",
+            "How far apart watched live Spaces are refreshed: the live TTL, or longer when the upstream's budget needs it.",
+            format_args!("{:.3}", millis_as_secs(&self.live_refresh_every_ms)),
         );
-        out.push_str("# HELP earshot_live_refresh_revisit_seconds How long a watched live Space waits at most between renewals: the refresh interval where every one is refreshed each run, longer on the gateway for those its live directory does not carry, renewed one by one in turns within the budget.\n");
-        out.push_str("# TYPE earshot_live_refresh_revisit_seconds gauge\n");
-        let _ = writeln!(
-            out,
-            "earshot_live_refresh_revisit_seconds {:.3}",
-            self.live_refresh_revisit_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        gauge(
+            &mut out,
+            "earshot_live_refresh_revisit_seconds",
+            "How long a watched live Space waits at most between renewals: the refresh interval where every one is refreshed each run, longer on the gateway for those its live directory does not carry, renewed one by one in turns within the budget.",
+            format_args!("{:.3}", millis_as_secs(&self.live_refresh_revisit_ms)),
         );
         if let Some(cluster) = self.cluster.get() {
-            out.push_str("# HELP earshot_cluster_connected Whether this replica reaches the cluster's Redis (1) or serves alone (0).\n");
-            out.push_str("# TYPE earshot_cluster_connected gauge\n");
-            let _ = writeln!(
-                out,
-                "earshot_cluster_connected {}",
-                u8::from(cluster.connected())
+            gauge(
+                &mut out,
+                "earshot_cluster_connected",
+                "Whether this replica reaches the cluster's Redis (1) or serves alone (0).",
+                u8::from(cluster.connected()),
             );
-            out.push_str("# HELP earshot_cluster_lease_held Whether this replica holds the lease to refresh the watched live Spaces for all.\n");
-            out.push_str("# TYPE earshot_cluster_lease_held gauge\n");
-            let _ = writeln!(
-                out,
-                "earshot_cluster_lease_held {}",
-                u8::from(cluster.lease_held())
+            gauge(
+                &mut out,
+                "earshot_cluster_lease_held",
+                "Whether this replica holds the lease to refresh the watched live Spaces for all.",
+                u8::from(cluster.lease_held()),
             );
-            out.push_str("# HELP earshot_cluster_replicas Replicas serving, as Redis last counted their heartbeats.\n");
-            out.push_str("# TYPE earshot_cluster_replicas gauge\n");
-            let _ = writeln!(out, "earshot_cluster_replicas {}", cluster.replicas());
+            gauge(
+                &mut out,
+                "earshot_cluster_replicas",
+                "Replicas serving, as Redis last counted their heartbeats.",
+                cluster.replicas(),
+            );
         }
         out.push_str("# HELP earshot_cache_lookups_total Cache lookups, by result.\n");
         out.push_str("# TYPE earshot_cache_lookups_total counter\n");
