@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 use crate::cache::{CacheStatus, Cached, Fill, Loaded, StaleCache};
@@ -143,6 +144,9 @@ pub type Fetched<T> = Cached<T>;
 /// Gathers cold lookups of different Spaces into batch calls.
 type SpaceLookups = Batcher<SpaceId, Arc<Space>, UpstreamError>;
 
+/// "Not found" answers remembered as already acted on (an id and a time each).
+const FORGOTTEN_KEPT: u64 = 10_000;
+
 pub struct Catalog {
     upstream: DynUpstream,
     /// This replica's answers (L1): every page's lookups are answered from here.
@@ -166,6 +170,10 @@ pub struct Catalog {
     space_requests: Arc<AtomicUsize>,
     /// Whose turn it is among the watched Spaces the live directory does not carry.
     turns: turns::Turns,
+    /// Spaces already forgotten for the "not found" answer fetched at this time: a
+    /// cached "not found" read again (a made-up id polled, a crawler) must not
+    /// forget them again, which in cluster mode costs Redis round trips per request.
+    forgotten: moka::sync::Cache<SpaceId, DateTime<Utc>>,
 }
 
 impl Catalog {
@@ -207,6 +215,10 @@ impl Catalog {
             watched: backends.watched.clone(),
             samples: backends.samples.clone(),
             turns: turns::Turns::new(),
+            forgotten: moka::sync::Cache::builder()
+                .max_capacity(FORGOTTEN_KEPT)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
         }
     }
 
@@ -353,7 +365,14 @@ impl Catalog {
         match &fetched.value {
             Some(space) if space.is_live() => self.watch(id),
             Some(_) => self.unwatch(id),
-            None => self.gone(id).await,
+            // Once per "not found" answer: a newer one (the Space came back and went
+            // again) is forgotten again, and an id pushed out of this bounded memory
+            // only costs the forgetting once more.
+            None if self.forgotten.get(id) != Some(fetched.fetched_at) => {
+                self.gone(id).await;
+                self.forgotten.insert(id.clone(), fetched.fetched_at);
+            }
+            None => {}
         }
         Ok(fetched)
     }

@@ -75,6 +75,29 @@ async fn redis_calls(redis: &RedisServer, command: &str) -> u64 {
         .unwrap_or(0)
 }
 
+#[tokio::test]
+async fn a_cached_not_found_read_again_costs_redis_nothing() {
+    let Some(redis) = RedisServer::start("not_found_again").await else {
+        return;
+    };
+    let fixture = Fixture::start().await;
+    let clock = Clock::fixed(t0());
+    let apps = cluster(&redis, "t-gone:", config_for(&fixture.url), &clock).await;
+    let app = &apps[0];
+    assert_eq!(app.fetch("/spaces/1nothere").await.0, 404);
+    let (dels, calls) = (redis_calls(&redis, "del").await, fixture.total_calls());
+    assert!(
+        dels >= 1,
+        "the first answer forgets what was held of the Space"
+    );
+    // A made-up id polled: answered from the cache, with nothing more to forget.
+    for _ in 0..10 {
+        assert_eq!(app.fetch("/spaces/1nothere").await.0, 404);
+    }
+    assert_eq!(redis_calls(&redis, "del").await, dels, "no DEL per read");
+    assert_eq!(fixture.total_calls(), calls, "and no call");
+}
+
 fn scheduled_space(id: &str) -> Vec<u8> {
     format!(
         r#"{{"id":"{id}","state":"scheduled","title":"Planned {id}","scheduled_start":"2026-11-22T14:30:00.000Z","subscriber_count":36,
