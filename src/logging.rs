@@ -1,14 +1,17 @@
-//! Where log lines go: to stderr, through a writer thread, coloured only on a terminal.
+//! Where log lines go: to stderr, in batches written by a thread of their own,
+//! coloured only on a terminal.
 //!
-//! A request never waits on stderr: lines are queued for a writer thread
-//! (`tracing-appender`), and past its bound they are dropped rather than blocking, so
-//! a slow terminal or a full pipe cannot slow the site down. Colour codes are for
-//! people at a terminal; in a file or a log collector they are noise.
+//! A request never waits on stderr: lines are gathered for a writer thread
+//! ([`batched`]), and past its bound they are dropped rather than blocking, so a slow
+//! terminal or a full pipe cannot slow the site down. Colour codes are for people at a
+//! terminal; in a file or a log collector they are noise.
+
+mod batched;
 
 use std::io::IsTerminal;
 
+pub use batched::FlushGuard;
 use tracing::Dispatch;
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -17,13 +20,19 @@ use crate::config::LogFormat;
 
 /// Sends this process's log lines to stderr as `format`, filtered by `EARSHOT_LOG`
 /// (default `info`). Keep the guard until the process exits: dropping it writes out
-/// the lines still queued, so the last ones before a shutdown are not lost.
+/// the lines still pending, so the last ones before a shutdown are not lost. Where
+/// no writer thread can be started, lines go to stderr directly (and there is no
+/// guard).
 #[must_use = "dropping the guard stops the log writer"]
-pub fn init(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+pub fn init(format: LogFormat) -> Option<FlushGuard> {
     let filter = EnvFilter::try_from_env("EARSHOT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = colour(&std::io::stderr());
+    let (logger, guard) = match batched::batched(std::io::stderr()) {
+        Ok((writer, guard)) => (dispatch(format, filter, writer, ansi), Some(guard)),
+        Err(_) => (dispatch(format, filter, std::io::stderr, ansi), None),
+    };
     // Fails only if a logger is already set; that one keeps the lines.
-    let _ = dispatch(format, filter, writer, colour(&std::io::stderr())).try_init();
+    let _ = logger.try_init();
     guard
 }
 
