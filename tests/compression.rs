@@ -110,3 +110,60 @@ async fn other_routes_are_compressed_on_the_way_out() {
         assert_eq!(decode(expected, &body), plain);
     }
 }
+
+/// A browser's own header, as the benchmarks send it.
+const BROWSER: &str = "gzip, deflate, br, zstd";
+
+#[tokio::test]
+async fn a_polled_fragment_is_compressed_once_for_the_crowd_and_still_revalidates() {
+    let demo = DemoApp::start(3).await;
+    let app = &demo.app;
+    let (_, _, home) = app.fetch("/").await;
+    let space = attrs(&home, "a[href^='/spaces/']", "href").remove(0);
+    let fragment = format!("{space}/live");
+    let (status, plain_headers, plain) = get(app, &fragment, "").await;
+    assert!(status == 200 || status == 286, "{status}");
+    assert_eq!(plain_headers["vary"], "accept-encoding");
+    let (status_br, headers, first) = get(app, &fragment, BROWSER).await;
+    assert_eq!(status_br, status);
+    assert_eq!(encoding_of(&headers), "br");
+    assert_eq!(headers["vary"], "accept-encoding");
+    assert_eq!(
+        headers["content-length"].to_str().unwrap(),
+        first.len().to_string()
+    );
+    assert_eq!(decode("br", &first), plain);
+    assert_eq!(
+        headers["etag"], plain_headers["etag"],
+        "one tag for the answer"
+    );
+    // The next browser gets the very bytes kept for the tag.
+    let (_, _, again) = get(app, &fragment, BROWSER).await;
+    assert_eq!(again, first);
+    let revalidated = app
+        .http
+        .get(app.url(&fragment))
+        .header("accept-encoding", BROWSER)
+        .header("if-none-match", headers["etag"].clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+}
+
+#[tokio::test]
+async fn untagged_answers_are_compressed_and_tiny_ones_are_not() {
+    let demo = DemoApp::start(3).await;
+    let app = &demo.app;
+    let (status, headers, plain) = get(app, "/users/not-a-number", "").await;
+    assert_eq!(status, 404);
+    assert!(headers.get("etag").is_none());
+    let (status, headers, body) = get(app, "/users/not-a-number", BROWSER).await;
+    assert_eq!(status, 404);
+    assert_eq!(encoding_of(&headers), "br");
+    assert_eq!(decode("br", &body), plain);
+    let (status, headers, body) = get(app, "/healthz", BROWSER).await;
+    assert_eq!(status, 200);
+    assert!(body.len() < 256, "a tiny answer: {}", body.len());
+    assert_eq!(encoding_of(&headers), "", "not worth compressing");
+}
