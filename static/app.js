@@ -1,6 +1,225 @@
-// earshot: small progressive enhancements. Pages are complete without this file.
+// earshot: small progressive enhancements. Pages are complete without this file:
+// the server writes every time in UTC, with relative words ("in 5 min"), and groups
+// /upcoming by UTC days. This script shows those times in the viewer's own zone and
+// language, keeps the relative words current, regroups the days, keeps keyboard
+// focus through live polling and announces what changed.
 (function () {
   "use strict";
+
+  var MINUTE = 60000;
+
+  // ---- Times in the viewer's zone and language -----------------------------------
+
+  var absoluteFormat = new Intl.DateTimeFormat(navigator.languages, {
+    weekday: "short", day: "numeric", month: "short", year: "numeric",
+    hour: "numeric", minute: "2-digit", timeZoneName: "short"
+  });
+  var clockFormat = new Intl.DateTimeFormat(navigator.languages, {
+    hour: "numeric", minute: "2-digit", timeZoneName: "short"
+  });
+  var dayFormat = new Intl.DateTimeFormat(navigator.languages, {
+    weekday: "long", day: "numeric", month: "long"
+  });
+  var locale = absoluteFormat.resolvedOptions().locale;
+  var zone = absoluteFormat.resolvedOptions().timeZone;
+
+  // The server's clock is the truth ("live for 95 min" is the server's count): a
+  // viewer's clock may be off, and a demo world may run on a clock of its own. The
+  // offset is read from the minute-precise relative words the server wrote.
+  var offset = 0;
+  function now() { return Date.now() + offset; }
+
+  // The words of src/web/views.rs `relative` and `span`, mirrored.
+  function span(secs) {
+    if (secs < 60) return secs + " s";
+    if (secs < 6000) return Math.floor(secs / 60) + " min";
+    if (secs < 172800) {
+      var hours = Math.floor(secs / 3600);
+      var minutes = Math.floor((secs % 3600) / 60);
+      return hours < 10 && minutes > 0 ? hours + " h " + minutes + " min" : hours + " h";
+    }
+    return Math.floor(secs / 86400) + " days";
+  }
+  function relative(t) {
+    var secs = Math.trunc((t - now()) / 1000);
+    if (Math.abs(secs) < 45) return "just now";
+    return secs > 0 ? "in " + span(secs) : span(-secs) + " ago";
+  }
+
+  // What a time's text says, read once from the server's words.
+  var KINDS = [
+    ["live", /^live for /, function (t) { return "live for " + span(Math.max(0, Math.trunc((now() - t) / 1000))); }],
+    ["starts", /^(starts |starting now$)/, function (t) { return t > now() ? "starts " + relative(t) : "starting now"; }],
+    ["ended", /^ended /, function (t) { return "ended " + relative(t); }],
+    ["relative", /^(in .+|.+ ago|just now)$/, relative],
+    ["clock", /^\d{1,2}:\d{2}$/, function (t) { return clockFormat.format(t); }],
+    ["absolute", /UTC$/, function (t) { return absoluteFormat.format(t); }]
+  ];
+  function kindOf(text) {
+    for (var i = 0; i < KINDS.length; i++) if (KINDS[i][1].test(text)) return KINDS[i];
+    return null;
+  }
+  function kindNamed(name) {
+    for (var i = 0; i < KINDS.length; i++) if (KINDS[i][0] === name) return KINDS[i];
+    return null;
+  }
+
+  // The range of server "now"s that a minute-precise word allows, or null.
+  function serverNowRange(text, t) {
+    var m = /(?:^|for |in |ended )(\d+) min( ago)?$/.exec(text);
+    if (!m) return null;
+    var n = Number(m[1]) * MINUTE;
+    if (/^(live for|ended)|ago$/.test(text)) return [t + n, t + n + MINUTE];
+    return [t - n - MINUTE, t - n];
+  }
+  function calibrate(times) {
+    var lo = -Infinity, hi = Infinity;
+    times.forEach(function (el) {
+      var r = serverNowRange(el.textContent.trim(), Date.parse(el.dateTime));
+      if (r) { lo = Math.max(lo, r[0]); hi = Math.min(hi, r[1]); }
+    });
+    if (!isFinite(lo) || !isFinite(hi) || lo > hi + MINUTE) return;
+    var real = Date.now();
+    // Within the words' precision (and a little for the trip): the clocks agree.
+    if (real >= lo - 5000 && real <= hi + 5000) { offset = 0; return; }
+    offset = (lo + hi) / 2 - real;
+  }
+
+  // The text node after a time, when it carries a word about the same moment:
+  // " UTC" after a clock (dropped: the clock names its zone), " (in 17 h)" after a date.
+  function trailing(el) {
+    var next = el.nextSibling;
+    return next && next.nodeType === 3 ? next : null;
+  }
+
+  function localiseTime(el) {
+    var t = Date.parse(el.dateTime);
+    if (isNaN(t)) return;
+    if (!el.hasAttribute("data-kind")) {
+      var text = el.textContent.trim();
+      var kind = kindOf(text);
+      el.setAttribute("data-kind", kind ? kind[0] : "");
+      var after = trailing(el);
+      if (kind && kind[0] === "clock" && after && /^ UTC/.test(after.nodeValue)) {
+        after.nodeValue = after.nodeValue.slice(4);
+      }
+      if (kind && kind[0] === "absolute" && after && /^ \((.+)\)/.test(after.nodeValue)) {
+        el.setAttribute("data-then", "1");
+      }
+      if (el.title) el.title = absoluteFormat.format(t);
+      if (kind && (kind[0] === "clock" || kind[0] === "absolute")) el.lang = locale;
+    }
+    var k = kindNamed(el.getAttribute("data-kind"));
+    if (!k) return;
+    var words = k[2](t);
+    if (el.textContent !== words) el.textContent = words;
+    if (el.hasAttribute("data-then")) {
+      var node = trailing(el);
+      if (node) node.nodeValue = node.nodeValue.replace(/^ \((.+?)\)/, " (" + relative(t) + ")");
+    }
+  }
+
+  function localise(root) {
+    var fresh = Array.prototype.filter.call(root.querySelectorAll("time[datetime]"), function (el) {
+      return !el.hasAttribute("data-kind");
+    });
+    if (fresh.length) calibrate(fresh);
+    root.querySelectorAll("time[datetime]").forEach(localiseTime);
+    // "Times are in UTC." becomes the viewer's zone.
+    root.querySelectorAll("[data-tz]").forEach(function (el) {
+      el.textContent = el.textContent.replace(/\bUTC\b/, "your time zone (" + zone + ")");
+      el.removeAttribute("data-tz");
+    });
+  }
+
+  // /upcoming: the server groups by UTC day; the viewer's days can differ (a Space at
+  // 23:30 UTC is on the next day in Tokyo).
+  // The viewer's calendar day of a moment, as a sortable key.
+  var dayKeyFormat = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit"
+  });
+  function localDayKey(t) {
+    var parts = dayKeyFormat.formatToParts(t);
+    var get = function (type) {
+      for (var i = 0; i < parts.length; i++) if (parts[i].type === type) return parts[i].value;
+      return "";
+    };
+    return get("year") + "-" + get("month") + "-" + get("day");
+  }
+  function capitalise(text) { return text.charAt(0).toLocaleUpperCase(locale) + text.slice(1); }
+  function dayHeading(key, t) {
+    var today = localDayKey(now());
+    var tomorrow = localDayKey(now() + 86400000);
+    var rtf = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(locale, { numeric: "auto" }) : null;
+    if (key === today) return rtf ? capitalise(rtf.format(0, "day")) : "Today";
+    if (key === tomorrow) return rtf ? capitalise(rtf.format(1, "day")) : "Tomorrow";
+    return dayFormat.format(t);
+  }
+
+  function regroupDays() {
+    var sections = document.querySelectorAll("section.day");
+    if (!sections.length) return;
+    var first = sections[0];
+    var groups = [];
+    var byKey = {};
+    sections.forEach(function (section) {
+      section.querySelectorAll("li.card").forEach(function (card) {
+        var time = card.querySelector("time[datetime]");
+        var t = time ? Date.parse(time.dateTime) : NaN;
+        var key = isNaN(t) ? "unscheduled" : localDayKey(t);
+        if (!byKey[key]) {
+          byKey[key] = { key: key, t: t, heading: isNaN(t) ? section.querySelector("h2").textContent : dayHeading(key, t), cards: [] };
+          groups.push(byKey[key]);
+        }
+        byKey[key].cards.push(card);
+      });
+    });
+    var parent = first.parentNode;
+    var anchor = document.createComment("days");
+    parent.insertBefore(anchor, first);
+    sections.forEach(function (section) { section.remove(); });
+    groups.forEach(function (group, i) {
+      var section = document.createElement("section");
+      section.className = "day";
+      section.setAttribute("aria-labelledby", "day-" + (i + 1));
+      var h2 = document.createElement("h2");
+      h2.id = "day-" + (i + 1);
+      h2.textContent = group.heading;
+      if (!isNaN(group.t)) { h2.lang = locale; h2.setAttribute("data-day", group.key); }
+      var ul = document.createElement("ul");
+      ul.className = "cards";
+      group.cards.forEach(function (card) { ul.appendChild(card); });
+      section.appendChild(h2);
+      section.appendChild(ul);
+      parent.insertBefore(section, anchor);
+    });
+    anchor.remove();
+  }
+
+  // Content htmx swaps in (the live status, the live list) arrives in UTC words.
+  document.addEventListener("htmx:after:swap", function () { localise(document); });
+
+  // Relative words kept current: one cheap timer, stopped while the tab is hidden.
+  var ticker = null;
+  function tick() {
+    document.querySelectorAll("time[data-kind]").forEach(localiseTime);
+  }
+  function startTicker() {
+    if (ticker === null) ticker = setInterval(tick, 15000);
+  }
+  function stopTicker() {
+    if (ticker !== null) { clearInterval(ticker); ticker = null; }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      stopTicker();
+    } else {
+      tick();
+      startTicker();
+    }
+  });
+
+  // ---- Share and copy -----------------------------------------------------------
 
   // The share field selects its whole URL on focus, ready to copy.
   document.addEventListener("focusin", function (event) {
@@ -28,9 +247,16 @@
       setTimeout(function () { button.textContent = label; }, 2000);
     });
   });
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { enableCopyButtons(document); });
-  } else {
+
+  function start() {
     enableCopyButtons(document);
+    localise(document);
+    regroupDays();
+    startTicker();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
