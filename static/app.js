@@ -8,6 +8,23 @@
 
   var MINUTE = 60000;
 
+  // ---- One polite live region for the whole page --------------------------------
+
+  var announcer = null;
+  function announce(text) {
+    if (!announcer) {
+      announcer = document.createElement("p");
+      announcer.id = "announcer";
+      announcer.className = "visually-hidden";
+      announcer.setAttribute("role", "status");
+      announcer.setAttribute("aria-live", "polite");
+      (document.querySelector("main") || document.body).appendChild(announcer);
+    }
+    // Emptied first, so that the same words said twice are announced twice.
+    announcer.textContent = "";
+    setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
   // ---- Times in the viewer's zone and language -----------------------------------
 
   var absoluteFormat = new Intl.DateTimeFormat(navigator.languages, {
@@ -219,6 +236,142 @@
     }
   });
 
+  // ---- Live polling that keeps focus and says what changed ----------------------
+
+  // The regions pages poll (templates/partials/live_list.html, space.html).
+  var POLLED = { "live-list": true, "live-status": true };
+  var lastText = {};
+
+  function spaceIdOf(card) {
+    var link = card.querySelector('a[href^="/spaces/"]');
+    var m = link && /^\/spaces\/([A-Za-z0-9]+)/.exec(link.getAttribute("href"));
+    return m ? m[1] : null;
+  }
+  // Ids for the cards of a polled list, so that the morph moves a card rather than
+  // rewriting one card into another (a focused link must keep pointing at its Space).
+  function keyCards(root, regionId) {
+    root.querySelectorAll("li.card").forEach(function (card) {
+      var id = spaceIdOf(card);
+      if (id && !card.id) card.id = regionId + "-" + id;
+    });
+  }
+  function texts(nodes) {
+    return Array.prototype.map.call(nodes, function (n) { return n.textContent.trim(); });
+  }
+  // What a polled region says that is worth announcing.
+  function facts(region) {
+    if (!region) return null;
+    if (region.id === "live-status") {
+      var badge = region.querySelector(".badge");
+      return {
+        state: badge ? badge.textContent.trim() : "",
+        counts: texts(region.querySelectorAll("dl.stats dd")).map(function (n, i) {
+          var dt = region.querySelectorAll("dl.stats dt")[i];
+          return n + " " + (dt ? dt.textContent.trim() : "");
+        }).join(", ")
+      };
+    }
+    var cards = {};
+    region.querySelectorAll("li.card").forEach(function (card) {
+      var id = spaceIdOf(card);
+      if (!id) return;
+      var title = card.querySelector(".card-title");
+      var count = card.querySelector(".card-top .count");
+      cards[id] = { title: title ? title.textContent.trim() : "", count: count ? count.textContent.trim() : "" };
+    });
+    return { cards: cards };
+  }
+  function changes(before, after, focusedId) {
+    if (!before || !after) return "";
+    if (after.cards === undefined) {
+      if (before.state !== after.state) {
+        return "This Space is now " + after.state.toLowerCase() + (after.counts ? ": " + after.counts : "") + ".";
+      }
+      return before.counts !== after.counts && after.counts ? "Now " + after.counts + "." : "";
+    }
+    var ids = Object.keys(after.cards);
+    var started = ids.filter(function (id) { return !before.cards[id]; }).length;
+    var ended = Object.keys(before.cards).filter(function (id) { return !after.cards[id]; }).length;
+    var said = [];
+    if (started || ended) {
+      var parts = [];
+      if (started) parts.push(started + (started === 1 ? " Space joined" : " Spaces joined"));
+      if (ended) parts.push(ended + (ended === 1 ? " Space left" : " Spaces left"));
+      said.push("Live list: " + parts.join(", ") + "; " + ids.length + " shown.");
+    }
+    // The card the keyboard is on: its own count, said when it moves.
+    var mine = focusedId && after.cards[focusedId];
+    if (mine && before.cards[focusedId] && before.cards[focusedId].count !== mine.count && mine.count) {
+      said.push(mine.title + ": " + mine.count + ".");
+    }
+    return said.join(" ");
+  }
+
+  function focusKey(region) {
+    var active = document.activeElement;
+    if (!active || active === document.body || !region.contains(active)) return null;
+    var card = active.closest("li.card");
+    return {
+      href: active.getAttribute("href"),
+      id: active.id,
+      text: active.textContent,
+      tag: active.tagName,
+      spaceId: card ? spaceIdOf(card) : null
+    };
+  }
+  function restoreFocus(regionId, key) {
+    if (!key) return;
+    var region = document.getElementById(regionId);
+    if (!region || region.contains(document.activeElement)) return;
+    var candidates = region.querySelectorAll(key.tag);
+    var found = null;
+    for (var i = 0; i < candidates.length && !found; i++) {
+      var c = candidates[i];
+      if ((key.id && c.id === key.id) || (key.href && c.getAttribute("href") === key.href)) found = c;
+    }
+    if (!found) {
+      // The focused thing is gone (its Space left the list, the Space ended): the
+      // region itself keeps focus, so the next Tab carries on from here.
+      region.setAttribute("tabindex", "-1");
+      found = region;
+    }
+    found.focus({ preventScroll: true });
+  }
+
+  document.addEventListener("htmx:before:swap", function (event) {
+    var detail = event.detail || {};
+    var ctx = detail.ctx || {};
+    var task = (detail.tasks || []).filter(function (t) { return t.type === "main"; })[0];
+    var target = task && (typeof task.target === "string" ? document.querySelector(task.target) : task.target);
+    if (!target || !POLLED[target.id]) return;
+    var regionId = target.id;
+    // A byte-identical answer (a 304 the browser turned into its cached 200):
+    // nothing changed, so nothing moves and nothing is said.
+    if (typeof ctx.text === "string" && lastText[regionId] === ctx.text) {
+      event.preventDefault();
+      return;
+    }
+    lastText[regionId] = ctx.text;
+    var incoming = task.fragment && task.fragment.firstElementChild;
+    var before = facts(target);
+    var after = facts(incoming && incoming.id === regionId ? incoming : null);
+    var key = focusKey(target);
+    // While it still polls, morph: unchanged nodes (and the focused link) stay. The
+    // last answer (no trigger: the Space ended) replaces the region, which also
+    // stops its timer.
+    if (incoming && incoming.hasAttribute("data-hx-trigger") && task.swapSpec && typeof task.swapSpec === "object") {
+      keyCards(target, regionId);
+      keyCards(incoming, regionId);
+      task.swapSpec.style = "outerMorph";
+    }
+    var said = changes(before, after, key && key.spaceId);
+    document.addEventListener("htmx:after:swap", function done() {
+      document.removeEventListener("htmx:after:swap", done);
+      restoreFocus(regionId, key);
+      if (said) announce(said);
+    });
+  });
+
   // ---- Share and copy -----------------------------------------------------------
 
   // The share field selects its whole URL on focus, ready to copy.
@@ -242,8 +395,11 @@
     var source = document.querySelector(button.getAttribute("data-copy"));
     if (!source) return;
     navigator.clipboard.writeText(source.value || source.textContent || "").then(function () {
-      var label = button.textContent;
+      var label = button.getAttribute("data-label") || button.textContent;
+      button.setAttribute("data-label", label);
       button.textContent = "Copied";
+      // The button's new word is not read out by itself: the live region says it.
+      announce(source.tagName === "TEXTAREA" ? "Embed code copied." : "Link copied.");
       setTimeout(function () { button.textContent = label; }, 2000);
     });
   });
