@@ -168,6 +168,19 @@ test("a Space page's times in the viewer's zone; relative words kept current", a
       assert.ok(Math.abs(Number(m[1]) - (minutes - 10)) <= 1, `${before} → ${later}`);
     }
     assert.notEqual(later, before);
+
+    // A hidden tab's timer stops; shown again, the words catch up at once.
+    const setHidden = (hidden) =>
+      page.evaluate((hidden) => {
+        Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+        Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.clock.fastForward('05:00');
+    assert.equal(await when.innerText(), later, 'no update while hidden');
+    await setHidden(false);
+    assert.notEqual(await when.innerText(), later, 'updated as soon as shown');
     await page.screenshot({ path: join(shots, 'localtime-space-tokyo.png'), fullPage: false });
   } finally {
     await context.close();
