@@ -403,10 +403,15 @@ async fn participants_tweets_and_pagination() {
         select(&listeners, ".summary")[0].contains("250 of 298"),
         "the source names only some"
     );
-    let (status, _, _) = app
+    // Past the last page: the last page.
+    let (status, _, past) = app
         .fetch("/spaces/1many/participants?role=listener&page=4")
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 200);
+    assert_eq!(
+        select(&past, ".people-list li"),
+        select(&listeners, ".people-list li")
+    );
     let (status, _, _) = app.fetch("/spaces/1many/participants?role=janitor").await;
     assert_eq!(status, 400);
     let (status, _, _) = app.fetch("/spaces/1many/participants?page=0").await;
