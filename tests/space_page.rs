@@ -237,7 +237,15 @@ async fn ended_space_shows_duration_and_recording_or_its_absence() {
         select(&body, ".recording p")[0],
         "90 min recorded · 2,340 replays"
     );
-    assert_eq!(select(&body, ".recording a"), ["Play the recording"]);
+    // Listened to on X; the raw stream second, saying what it is.
+    assert_eq!(
+        select(&body, ".recording a"),
+        ["Listen on X", "The recording as an HLS stream (.m3u8)"]
+    );
+    assert_eq!(
+        attrs(&body, ".recording a.button", "href"),
+        ["https://x.com/i/spaces/1ended"]
+    );
     assert!(attrs(&body, "#live-status", "data-hx-get").is_empty());
 
     let (fixture, app) = fixture_with(

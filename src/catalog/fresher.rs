@@ -11,13 +11,13 @@ use crate::upstream::{UpstreamData, UpstreamRequest};
 
 impl Catalog {
     /// `spaces`, from a list fetched at `as_of`, each replaced by the Space's own held
-    /// answer where that was fetched since (at the same moment: it is the more complete).
+    /// answer where that was fetched later.
     pub async fn fresher(&self, spaces: &[Space], as_of: DateTime<Utc>) -> Vec<Space> {
         let mut out = Vec::with_capacity(spaces.len());
         for space in spaces {
             let key = UpstreamRequest::Space(space.id.clone());
             match self.cache.peek_as_of(&key).await {
-                Some((UpstreamData::Space(own), fetched_at)) if fetched_at >= as_of => {
+                Some((UpstreamData::Space(own), fetched_at)) if fetched_at > as_of => {
                     out.push((*own).clone());
                 }
                 _ => out.push(space.clone()),
