@@ -438,6 +438,13 @@ where
         self.held(key).await.map(|slot| slot.value)
     }
 
+    /// The value held for `key`, fresh or not, and when it was fetched; nothing loaded.
+    pub async fn peek_as_of(&self, key: &K) -> Option<(V, DateTime<Utc>)> {
+        self.held(key)
+            .await
+            .map(|slot| (slot.value, slot.fetched_at))
+    }
+
     /// Every value held, fresh or not, without loading anything (e.g. to search what
     /// is known when the upstream may not be asked).
     pub fn values(&self) -> impl Iterator<Item = V> + '_ {

@@ -18,6 +18,7 @@ mod cold;
 mod draw;
 mod error;
 mod fill;
+mod fresher;
 mod held_search;
 mod history;
 mod turns;

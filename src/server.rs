@@ -128,6 +128,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> Result<Running, S
         site: crate::web::links::SiteUrl::new(public_url),
         cards: crate::web::card::new_cache(),
         pages: crate::web::page_cache::RenderCache::new(),
+        simulated: matches!(config.upstream, UpstreamConfig::Demo(_)),
     });
     spawn_live_refresher(state.clone());
     let clients = ClientLimiter::new(config.rate_limit, config.rate_limit_burst);

@@ -390,14 +390,25 @@ async fn bad_query_values_get_a_400_page() {
         "/live?topic=gardening",
         "/live?verified=maybe",
         "/live?lang=%3Cscript%3E",
-        "/upcoming?from=yesterday",
-        "/upcoming?from=2026-01-02&to=2026-01-01",
-        "/search?q=x&state=sideways",
         "/users/42?role=janitor",
     ] {
         let (status, _, body) = app.fetch(path).await;
         assert_eq!(status, 400, "{path}");
         assert_eq!(select(&body, "h1"), ["Bad request"], "{path}");
+        assert!(!body.contains("<script>"), "{path}: input is escaped");
+    }
+    // Mistakes in a page's own form keep the form, what was typed, and the message
+    // beside the field (tests/new_user.rs has the details).
+    for (path, field) in [
+        ("/upcoming?from=yesterday", "#f-from"),
+        ("/upcoming?from=2026-01-02&to=2026-01-01", "#f-to"),
+        ("/search?q=x&state=sideways", "#state"),
+        ("/search?q=x&state=%3Cscript%3E", "#state"),
+        ("/upcoming?from=%3Cscript%3E", "#f-from"),
+    ] {
+        let (status, _, body) = app.fetch(path).await;
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(attrs(&body, field, "aria-invalid"), ["true"], "{path}");
         assert!(!body.contains("<script>"), "{path}: input is escaped");
     }
     // Unknown parameters are ignored.

@@ -4,6 +4,7 @@
 //! holds, and the page says so, rather than with an error.
 //!
 //! Runs against the demo world's X dialect, which enforces its own search budget.
+//! Searches name one state (`state=live`): one upstream call each, counted exactly.
 
 mod common;
 
@@ -56,7 +57,7 @@ async fn a_search_flood_is_paced_and_answered_from_the_spaces_held() {
     // One client floods distinct searches.
     let mut noted = 0;
     for i in 0..30 {
-        let (status, _, page) = app.fetch(&format!("/search?q=zq{i}")).await;
+        let (status, _, page) = app.fetch(&format!("/search?q=zq{i}&state=live")).await;
         assert_eq!(status, 200, "search {i}");
         if page.contains(NOTE) {
             noted += 1;
@@ -70,7 +71,7 @@ async fn a_search_flood_is_paced_and_answered_from_the_spaces_held() {
     assert!(noted >= 20, "{noted} answers said where they came from");
 
     // Past the pace, a search still finds the Spaces held, and says so.
-    let (status, _, page) = app.fetch(&format!("/search?q={word}")).await;
+    let (status, _, page) = app.fetch(&format!("/search?q={word}&state=live")).await;
     assert_eq!(status, 200);
     assert!(page.contains(NOTE));
     let found = attrs(&page, ".card-title a", "href");
@@ -82,7 +83,7 @@ async fn a_search_flood_is_paced_and_answered_from_the_spaces_held() {
 
     // The upstream's window moves on: searches go to it again.
     app.clock.advance(chrono::Duration::minutes(5));
-    let (status, _, page) = app.fetch("/search?q=zqlater").await;
+    let (status, _, page) = app.fetch("/search?q=zqlater&state=live").await;
     assert_eq!(status, 200);
     assert!(!page.contains(NOTE));
     assert_eq!(searches(), spent + 1);

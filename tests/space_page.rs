@@ -237,7 +237,15 @@ async fn ended_space_shows_duration_and_recording_or_its_absence() {
         select(&body, ".recording p")[0],
         "90 min recorded · 2,340 replays"
     );
-    assert_eq!(select(&body, ".recording a"), ["Play the recording"]);
+    // Listened to on X; the raw stream second, saying what it is.
+    assert_eq!(
+        select(&body, ".recording a"),
+        ["Listen on X", "The recording as an HLS stream (.m3u8)"]
+    );
+    assert_eq!(
+        attrs(&body, ".recording a.button", "href"),
+        ["https://x.com/i/spaces/1ended"]
+    );
     assert!(attrs(&body, "#live-status", "data-hx-get").is_empty());
 
     let (fixture, app) = fixture_with(
@@ -403,10 +411,15 @@ async fn participants_tweets_and_pagination() {
         select(&listeners, ".summary")[0].contains("250 of 298"),
         "the source names only some"
     );
-    let (status, _, _) = app
+    // Past the last page: the last page.
+    let (status, _, past) = app
         .fetch("/spaces/1many/participants?role=listener&page=4")
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 200);
+    assert_eq!(
+        select(&past, ".people-list li"),
+        select(&listeners, ".people-list li")
+    );
     let (status, _, _) = app.fetch("/spaces/1many/participants?role=janitor").await;
     assert_eq!(status, 400);
     let (status, _, _) = app.fetch("/spaces/1many/participants?page=0").await;

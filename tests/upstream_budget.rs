@@ -138,7 +138,8 @@ async fn searches_past_a_clients_share_are_answered_from_the_spaces_held() {
     let client = client_from(1);
     let mut noted = 0;
     for i in 0..20 {
-        let (status, _, page) = fetch_as(&client, app, &format!("/search?q=zq{i}")).await;
+        let (status, _, page) =
+            fetch_as(&client, app, &format!("/search?q=zq{i}&state=live")).await;
         assert_eq!(status, 200, "search {i}: a page, not an error");
         if page.contains("showing matches among Spaces we already know") {
             noted += 1;
@@ -147,7 +148,7 @@ async fn searches_past_a_clients_share_are_answered_from_the_spaces_held() {
     assert_eq!(demo.upstream_calls("search"), CLIENT_SHARE);
     assert_eq!(noted, 20 - CLIENT_SHARE);
     // Another client's searches go to the upstream.
-    let (_, _, page) = fetch_as(&client_from(2), app, "/search?q=zqother").await;
+    let (_, _, page) = fetch_as(&client_from(2), app, "/search?q=zqother&state=live").await;
     assert!(!page.contains("showing matches among Spaces we already know"));
     assert_eq!(demo.upstream_calls("search"), CLIENT_SHARE + 1);
 }

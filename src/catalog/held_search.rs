@@ -41,6 +41,7 @@ impl Catalog {
             ListState::Live => space.state == SpaceState::Live,
             ListState::Scheduled => space.state == SpaceState::Scheduled,
             ListState::Ended => space.state == SpaceState::Ended,
+            ListState::Cancelled => space.state == SpaceState::Cancelled,
         };
         let mut seen = HashSet::new();
         let mut spaces = Vec::new();

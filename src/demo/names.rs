@@ -62,6 +62,13 @@ pub fn topic_by_id_or_name(s: &str) -> Option<usize> {
         .position(|t| t.id == s || t.name.eq_ignore_ascii_case(s))
 }
 
+/// A second topic that a title about `topic` also fits.
+pub fn related_topic(topic: usize) -> usize {
+    // Technology, Gaming, Music, Sports, News, Business, Entertainment.
+    const RELATED: [usize; 7] = [5, 6, 6, 4, 5, 0, 2];
+    RELATED[topic % RELATED.len()]
+}
+
 /// Languages with their weights (per 100).
 const LANGS: [(&str, u32); 8] = [
     ("en", 62),

@@ -52,6 +52,8 @@ const LANE_SHIFT: u32 = 42;
 /// The most lanes a scaled world may have.
 pub const MAX_SCALE: u32 = 1 << 16;
 const TAG_LANE: u64 = 0x1A4E;
+/// The most listeners a ticketed Space draws.
+const TICKETED_PEAK: f64 = 120.0;
 /// X's snowflake epoch, for tweet ids.
 const TWEPOCH_MS: i64 = 1_288_834_974_657;
 
@@ -332,13 +334,21 @@ impl World {
         let d = Dice::new(self.lane_seed(key.lane), &[stream_tag, key.slot, 0xDE7A]);
         let topic = d.index(1, TOPICS.len());
         let mut topics = vec![topic];
+        // A second topic only where the title fits it too (a tech talk is business
+        // news as well; it is not sport).
         if d.chance(2, 0.35) {
-            let other = (topic + 1 + d.index(3, TOPICS.len() - 1)) % TOPICS.len();
-            topics.push(other);
+            topics.push(names::related_topic(topic));
         }
         let lang = names::pick_lang(&d, 4);
         let title = names::title(&d, topic, lang);
-        let topical: Vec<usize> = names::users_for_topic(topic).collect();
+        // A host speaks one language: their Spaces are all in it (every topic has a
+        // host in every language).
+        let mut topical: Vec<usize> = names::users_for_topic(topic)
+            .filter(|u| self.users.get(*u).is_some_and(|u| u.lang == lang))
+            .collect();
+        if topical.is_empty() {
+            topical = names::users_for_topic(topic).collect();
+        }
         let creator = topical.get(d.index(5, topical.len())).copied().unwrap_or(0);
         let mut taken = vec![creator];
         let pick_user = |tag: u64, taken: &mut Vec<usize>| -> usize {
@@ -374,6 +384,11 @@ impl World {
         if d.chance(31, 0.02) {
             peak *= 5.0;
         }
+        let is_ticketed = d.chance(32, 0.03);
+        // Paid seats sell in the dozens, not the thousands.
+        if is_ticketed {
+            peak = peak.min(TICKETED_PEAK);
+        }
         Space {
             key,
             id: self.space_id(key),
@@ -384,7 +399,7 @@ impl World {
             speakers,
             topics,
             lang,
-            is_ticketed: d.chance(32, 0.03),
+            is_ticketed,
             peak,
             recorded: key.stream == Stream::Main && d.chance(33, 0.6),
             replay_factor: 0.1 + 1.4 * d.unit(34),

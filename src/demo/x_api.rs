@@ -1,6 +1,7 @@
 //! The official X API v2 Spaces dialect over the same simulated world as the
 //! gateway dialect: `GET /2/spaces/{id}`, `GET /2/spaces?ids=`,
-//! `GET /2/spaces/by/creator_ids?user_ids=` and `GET /2/spaces/search`.
+//! `GET /2/spaces/by/creator_ids?user_ids=`, `GET /2/spaces/search` and, to find a
+//! host's Spaces by handle, `GET /2/users/by/username/{username}`.
 //!
 //! What v2 does, this does: bearer auth, only `id` and `state` unless more
 //! `space.fields` are asked for, `expansions` into `includes`, partial errors
@@ -98,6 +99,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/2/spaces/{id}", get(space))
         .route("/2/spaces/by/creator_ids", get(by_creator))
         .route("/2/spaces/search", get(search))
+        .route("/2/users/by/username/{username}", get(user_by_username))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared)
 }
@@ -185,6 +187,43 @@ async fn by_creator(
     hits.truncate(MAX_IDS);
     let refs: Vec<(&Space, State)> = hits.iter().map(|l| (&l.space, l.state)).collect();
     Ok(list_body(world, &sel, &refs, Vec::new(), true, now))
+}
+
+#[derive(Serialize)]
+struct UserData<'a> {
+    id: &'a str,
+    name: &'a str,
+    username: &'a str,
+}
+
+/// `GET /2/users/by/username/{username}`: `data` with the user, or v2's
+/// `resource-not-found` error beside no data.
+async fn user_by_username(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(username): Path<String>,
+) -> Response {
+    let found = shared
+        .world
+        .users
+        .iter()
+        .find(|u| u.username.eq_ignore_ascii_case(&username));
+    match found {
+        Some(u) => Json(serde_json::json!({
+            "data": UserData { id: &u.id, name: &u.name, username: &u.username },
+        }))
+        .into_response(),
+        None => Json(serde_json::json!({
+            "errors": [{
+                "value": username,
+                "detail": format!("Could not find user with username: [{username}]."),
+                "title": "Not Found Error",
+                "resource_type": "user",
+                "parameter": "username",
+                "type": NOT_FOUND,
+            }],
+        }))
+        .into_response(),
+    }
 }
 
 async fn search(

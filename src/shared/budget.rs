@@ -48,6 +48,8 @@ pub enum Family {
     LookupMany,
     /// X v2 `/2/spaces/by/creator_ids`.
     ByCreator,
+    /// X v2 `/2/users/by/username/:username`: a host's id, for their Spaces.
+    UserByName,
 }
 
 impl Family {
@@ -65,6 +67,7 @@ impl Family {
             Self::Lookup => "lookup",
             Self::LookupMany => "lookup_many",
             Self::ByCreator => "by_creator",
+            Self::UserByName => "user_by_name",
         }
     }
 }

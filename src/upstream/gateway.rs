@@ -72,7 +72,8 @@ impl GatewayClient {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         match request {
             UpstreamRequest::Search { q, state } => {
-                pairs.push(("q", q.clone()));
+                // The search matches hosts' handles as written, without the "@".
+                pairs.push(("q", q.strip_prefix('@').unwrap_or(q).to_owned()));
                 pairs.push(("state", state.as_str().to_owned()));
                 pairs.push(("limit", limit));
             }

@@ -33,6 +33,8 @@ pub enum ListState {
     Live,
     Scheduled,
     Ended,
+    /// Only searches ask for it: no directory lists cancelled Spaces.
+    Cancelled,
 }
 
 impl ListState {
@@ -41,6 +43,7 @@ impl ListState {
             Self::Live => "live",
             Self::Scheduled => "scheduled",
             Self::Ended => "ended",
+            Self::Cancelled => "cancelled",
         }
     }
 }

@@ -19,7 +19,7 @@ use super::{
     UpstreamRequest, x_wire,
 };
 use crate::config::ApiKey;
-use crate::model::{Role, Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserSpace};
+use crate::model::{Role, Space, SpaceId, SpaceList, SpaceState, TopicSlug, UserId, UserSpace};
 use crate::shared::budget::{Family, RateBudget};
 
 /// The Space fields earshot shows. `subscriber_count` is left out: v2 serves it only
@@ -54,7 +54,13 @@ pub struct XClient {
     budget: Arc<dyn RateBudget>,
     /// Live and scheduled Spaces seen in any answer, for the piecemeal lists.
     seen: Mutex<HashMap<SpaceId, Space>>,
+    /// Hosts' ids by handle (lowercase), once looked up: a handle searched in two
+    /// states costs one user lookup, not two.
+    handles: Mutex<HashMap<String, Option<UserId>>>,
 }
+
+/// How many handles' ids are remembered.
+const HANDLES_MAX: usize = 10_000;
 
 impl XClient {
     pub fn new(
@@ -70,6 +76,7 @@ impl XClient {
             base,
             budget,
             seen: Mutex::new(HashMap::new()),
+            handles: Mutex::new(HashMap::new()),
         })
     }
 
@@ -147,6 +154,71 @@ impl XClient {
         Ok(list)
     }
 
+    /// The id of the user with `handle`, by v2's user lookup (once per handle).
+    async fn user_id(&self, handle: &str) -> Result<Option<UserId>, UpstreamError> {
+        let key = handle.to_ascii_lowercase();
+        if let Some(known) = self.lock_handles().get(&key) {
+            return Ok(known.clone());
+        }
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty();
+            segments.extend(["2", "users", "by", "username", handle]);
+        }
+        let body = self.get(Family::UserByName, url).await?;
+        let id = x_wire::parse_user_id(&body)?;
+        let mut handles = self.lock_handles();
+        if handles.len() >= HANDLES_MAX {
+            handles.clear();
+        }
+        handles.insert(key, id.clone());
+        Ok(id)
+    }
+
+    fn lock_handles(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<UserId>>> {
+        self.handles.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Spaces `@handle` hosts, in `state`: v2 search matches titles only, so a
+    /// host is found by user lookup, then their Spaces by creator (two calls, one
+    /// for a handle already looked up). v2 has no ended Spaces by creator.
+    async fn host_spaces(
+        &self,
+        handle: &str,
+        state: ListState,
+    ) -> Result<SpaceList, UpstreamError> {
+        let want = match state {
+            ListState::Live => SpaceState::Live,
+            ListState::Scheduled => SpaceState::Scheduled,
+            ListState::Ended | ListState::Cancelled => return Err(UpstreamError::Unsupported),
+        };
+        let Some(user) = self.user_id(handle).await? else {
+            return Ok(SpaceList::default());
+        };
+        let list = self.by_creator(&user).await?;
+        let spaces = list
+            .spaces
+            .into_iter()
+            .filter(|s| s.state == want)
+            .collect();
+        Ok(SpaceList {
+            spaces,
+            dropped: list.dropped,
+            total: None,
+        })
+    }
+
+    async fn by_creator(&self, user: &UserId) -> Result<SpaceList, UpstreamError> {
+        let url = self.url(
+            &["spaces", "by", "creator_ids"],
+            &[("user_ids", user.as_str())],
+        );
+        let body = self.get(Family::ByCreator, url).await?;
+        let list = x_wire::parse_list(&body)?;
+        self.remember(&list.spaces);
+        Ok(list)
+    }
+
     /// A live or scheduled list pieced together from searches and what was seen.
     async fn pieced_list(
         &self,
@@ -169,6 +241,7 @@ impl XClient {
             ListState::Live => SpaceState::Live,
             ListState::Scheduled => SpaceState::Scheduled,
             ListState::Ended => SpaceState::Ended,
+            ListState::Cancelled => SpaceState::Cancelled,
         };
         {
             let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -213,9 +286,12 @@ impl XClient {
                     }
                 }
             }
-            UpstreamRequest::Search { q, state } => match state {
-                ListState::Ended => Err(UpstreamError::Unsupported),
-                state => Ok(UpstreamData::Spaces(Arc::new(
+            UpstreamRequest::Search { q, state } => match (handle_query(q), state) {
+                (Some(handle), state) => Ok(UpstreamData::Spaces(Arc::new(
+                    self.host_spaces(handle, *state).await?,
+                ))),
+                (None, ListState::Ended | ListState::Cancelled) => Err(UpstreamError::Unsupported),
+                (None, state) => Ok(UpstreamData::Spaces(Arc::new(
                     self.search(q, Some(*state)).await?,
                 ))),
             },
@@ -226,13 +302,7 @@ impl XClient {
                 self.pieced_list(ListState::Scheduled, *topic).await?,
             ))),
             UpstreamRequest::UserSpaces(user) => {
-                let url = self.url(
-                    &["spaces", "by", "creator_ids"],
-                    &[("user_ids", user.as_str())],
-                );
-                let body = self.get(Family::ByCreator, url).await?;
-                let list = x_wire::parse_list(&body)?;
-                self.remember(&list.spaces);
+                let list = self.by_creator(user).await?;
                 Ok(UpstreamData::UserSpaces(Arc::new(
                     list.spaces
                         .into_iter()
@@ -290,6 +360,17 @@ impl XClient {
 
 /// Whether v2 could have a Space by this id: it checks `^[a-zA-Z0-9]{1,13}$`, and
 /// earshot's own ids allow up to 32 letters and digits.
+/// The handle in a search for `@handle`.
+fn handle_query(q: &str) -> Option<&str> {
+    let handle = q.strip_prefix('@')?;
+    (!handle.is_empty()
+        && handle.len() <= 15
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    .then_some(handle)
+}
+
 fn is_v2_space_id(id: &SpaceId) -> bool {
     id.as_str().len() <= 13
 }

@@ -163,3 +163,18 @@ pub fn parse_list(body: &[u8]) -> Result<SpaceList, UpstreamError> {
 
 #[cfg(test)]
 mod tests;
+
+/// The user id in an answer of `/2/users/by/username/:username`; `None` when v2
+/// says there is no such user (`errors` without `data`).
+pub fn parse_user_id(body: &[u8]) -> Result<Option<crate::model::UserId>, UpstreamError> {
+    #[derive(serde::Deserialize)]
+    struct Found {
+        data: Option<Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        id: String,
+    }
+    let found: Found = serde_json::from_slice(body).map_err(|_| UpstreamError::Malformed)?;
+    Ok(found.data.and_then(|d| d.id.parse().ok()))
+}

@@ -3,18 +3,20 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::catalog::page_status;
 use crate::model::TopicSlug;
+use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::lists::{
-    DayGroup, LiveFilter, LiveList, LiveParams, TopicLink, group_by_day, live_sorted, time_param,
-    topic_param, upcoming_sorted,
+    DayGroup, LiveFilter, LiveList, LiveParams, TopicLink, group_by_day, languages, live_sorted,
+    time_param, topic_param, upcoming_sorted,
 };
 use crate::web::respond::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
@@ -52,8 +54,11 @@ pub struct LivePage {
     topic: Option<&'static str>,
     min_participants: String,
     verified: bool,
-    langs: Vec<String>,
+    /// The languages live now: (code, name).
+    langs: Vec<(String, String)>,
     lang: Option<String>,
+    /// Any filter set: offer to clear them.
+    filtered: bool,
 }
 
 pub async fn live(
@@ -63,14 +68,12 @@ pub async fn live(
     let mut filter = LiveFilter::parse(&params)?;
     filter.limit = None;
     let found = state.catalog.live(filter.topic).await?;
-    let mut langs: Vec<String> = found
-        .value
-        .spaces
-        .iter()
-        .filter_map(|s| s.lang.clone())
-        .collect();
-    langs.sort();
-    langs.dedup();
+    let spaces = state
+        .catalog
+        .fresher(&found.value.spaces, found.fetched_at)
+        .await;
+    let langs = languages(&spaces);
+    let filtered = filter != LiveFilter::default();
     Ok(Page {
         template: LivePage {
             meta: PageMeta::new("Live Spaces · earshot")
@@ -79,7 +82,8 @@ pub async fn live(
                 .canonical(state.site.absolute(links::LIVE))
                 .description("X Spaces live right now, by number of listeners.")
                 .cache(found.status),
-            list: LiveList::build(&state, &filter, &found.value.spaces, true),
+            list: LiveList::build(&state, &filter, &spaces, true),
+            filtered,
             topics: TopicLink::all(),
             topic: filter.topic.map(TopicSlug::slug),
             min_participants: filter
@@ -114,23 +118,56 @@ pub struct UpcomingPage {
     topic: Option<&'static str>,
     from: String,
     to: String,
+    /// What is wrong with `from` or `to`, shown beside the field.
+    from_error: Option<String>,
+    to_error: Option<String>,
+    filtered: bool,
 }
 
 pub async fn upcoming(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<UpcomingParams>,
-) -> AppResult<Page<UpcomingPage>> {
+) -> AppResult<Response> {
     let topic = topic_param(params.topic.as_deref())?;
-    let from = time_param("from", params.from.as_deref())?;
-    let to = time_param("to", params.to.as_deref())?;
-    if let (Some(f), Some(t)) = (from, to)
+    // A mistake in the dates keeps the form, with what was typed and the message
+    // beside its field, and asks nobody for anything.
+    let from = time_param("From", params.from.as_deref());
+    let mut to = time_param("Until", params.to.as_deref());
+    if let (Ok(Some(f)), Ok(Some(t))) = (&from, &to)
         && t <= f
     {
-        return Err(AppError::BadRequest("to must be after from.".into()));
+        to = Err("Until must be after From.".to_owned());
     }
+    let filtered = topic.is_some() || params.from.is_some() || params.to.is_some();
+    let (from, to) = match (from, to) {
+        (Ok(from), Ok(to)) => (from, to),
+        (from, to) => {
+            let page = UpcomingPage {
+                meta: PageMeta::new("Upcoming Spaces · earshot").nav(Nav::Upcoming),
+                days: Vec::new(),
+                total: 0,
+                topics: TopicLink::all(),
+                topic: topic.map(TopicSlug::slug),
+                from: params.from.unwrap_or_default(),
+                to: params.to.unwrap_or_default(),
+                from_error: from.err(),
+                to_error: to.err(),
+                filtered,
+            };
+            let page = Page {
+                template: page,
+                cache: crate::cache::CacheStatus::Hit,
+            };
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
     let list = state.catalog.scheduled(topic).await?;
     let now = state.now();
-    let spaces = upcoming_sorted(&list.value.spaces, now, from, to);
+    let fresh = state
+        .catalog
+        .fresher(&list.value.spaces, list.fetched_at)
+        .await;
+    let spaces = upcoming_sorted(&fresh, now, from, to);
     Ok(Page {
         template: UpcomingPage {
             meta: PageMeta::new("Upcoming Spaces · earshot")
@@ -145,9 +182,13 @@ pub async fn upcoming(
             topic: topic.map(TopicSlug::slug),
             from: params.from.unwrap_or_default(),
             to: params.to.unwrap_or_default(),
+            from_error: None,
+            to_error: None,
+            filtered,
         },
         cache: list.status,
-    })
+    }
+    .into_response())
 }
 
 #[derive(Template)]
@@ -164,16 +205,33 @@ pub struct TopicPage {
 pub async fn topic(
     State(state): State<AppState>,
     SitePath(slug): SitePath<String>,
-) -> AppResult<Page<TopicPage>> {
-    let topic = TopicSlug::ALL
-        .into_iter()
-        .find(|t| t.slug() == slug)
-        .ok_or(AppError::NotFound("topic"))?;
+    uri: Uri,
+) -> AppResult<Response> {
+    let Some(topic) = TopicSlug::ALL.into_iter().find(|t| t.slug() == slug) else {
+        // `/topics/Technology`: the same topic under its one address.
+        let topic = TopicSlug::ALL
+            .into_iter()
+            .find(|t| t.slug().eq_ignore_ascii_case(&slug))
+            .ok_or(AppError::NotFound("topic"))?;
+        let mut to = links::topic(topic);
+        if let Some(query) = uri.query() {
+            to.push('?');
+            to.push_str(query);
+        }
+        let moved = (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]);
+        return Ok(with_policy(CachePolicy::Public(86_400), moved).into_response());
+    };
     let (live, scheduled) = tokio::join!(
         state.catalog.live(Some(topic)),
         state.catalog.scheduled(Some(topic))
     );
     let (live, scheduled) = (live?, scheduled?);
+    let (live_spaces, scheduled_spaces) = tokio::join!(
+        state.catalog.fresher(&live.value.spaces, live.fetched_at),
+        state
+            .catalog
+            .fresher(&scheduled.value.spaces, scheduled.fetched_at)
+    );
     let now = state.now();
     let status = page_status([live.status, scheduled.status]);
     Ok(Page {
@@ -188,12 +246,12 @@ pub async fn topic(
                 .cache(status),
             name: topic.name(),
             slug: topic.slug(),
-            live: live_sorted(&live.value.spaces)
+            live: live_sorted(&live_spaces)
                 .into_iter()
                 .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
-            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+            soon: upcoming_sorted(&scheduled_spaces, now, None, None)
                 .into_iter()
                 .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
@@ -201,5 +259,6 @@ pub async fn topic(
             topics: TopicLink::all(),
         },
         cache: status,
-    })
+    }
+    .into_response())
 }

@@ -119,6 +119,7 @@ impl Edge {
                         let routed = Box::pin(tower::ServiceExt::oneshot(router, request));
                         // Upstream calls made for it are charged to its client.
                         let charged = client.map(crate::client::ClientKey::of);
+                        let routed = crate::web::layout::showing_simulated(state.simulated, routed);
                         let Ok(response) = crate::client::acting_for(charged, routed).await;
                         crate::web::finish(conditional, framable, response)
                     }

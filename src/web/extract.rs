@@ -30,12 +30,29 @@ pub struct SiteQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for SiteQuery<T> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = first_values(parts.uri.query().unwrap_or_default());
+        let uri: axum::http::Uri = format!("/?{query}")
+            .parse()
+            .map_err(|_| AppError::BadRequest(query_problem("it is not a valid query")))?;
+        Query::<T>::try_from_uri(&uri)
             .map(|q| SiteQuery(q.0))
             .map_err(|e| AppError::BadRequest(query_problem(&e.body_text())))
     }
+}
+
+/// The query with each parameter's first value only: a link that repeats one
+/// (`?state=live&state=ended`, as forms and hand-edited URLs do) reads as its first,
+/// the same way on every page, instead of failing.
+pub fn first_values(query: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if seen.insert(key.clone()) {
+            out.append_pair(&key, &value);
+        }
+    }
+    out.finish()
 }
 
 /// serde's message names the parameter; keep that and drop the rest.
@@ -74,5 +91,19 @@ pub fn parse_flag(name: &str, value: Option<&str>) -> Result<bool, AppError> {
         Some(_) => Err(AppError::BadRequest(format!(
             "{name} must be true or false."
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_values;
+
+    #[test]
+    fn a_repeated_parameter_keeps_its_first_value() {
+        assert_eq!(
+            first_values("q=a+b&state=live&state=ended&q=c"),
+            "q=a+b&state=live"
+        );
+        assert_eq!(first_values(""), "");
     }
 }

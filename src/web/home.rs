@@ -40,6 +40,12 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
     let now = render.now();
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
+    let (live_spaces, scheduled_spaces) = tokio::join!(
+        state.catalog.fresher(&live.value.spaces, live.fetched_at),
+        state
+            .catalog
+            .fresher(&scheduled.value.spaces, scheduled.fetched_at)
+    );
     let mut inputs = render.inputs();
     inputs.record(&live).record(&scheduled);
     let status = inputs.status();
@@ -48,7 +54,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
             limit: Some(LIVE_ON_HOME),
             ..LiveFilter::default()
         };
-        let list = LiveList::build(state, &filter, &live.value.spaces, false);
+        let list = LiveList::build(state, &filter, &live_spaces, false);
         let total = live
             .value
             .total
@@ -61,7 +67,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
                 .cache(status),
             list,
             live_total: count(total),
-            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+            soon: upcoming_sorted(&scheduled_spaces, now, None, None)
                 .iter()
                 .take(SOON_ON_HOME)
                 .map(|s| SpaceView::new(s, now))

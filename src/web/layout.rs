@@ -13,6 +13,22 @@ pub enum Nav {
     Search,
 }
 
+tokio::task_local! {
+    /// Whether the Spaces shown are the demo's simulated ones: set by the edge around
+    /// each request, read where pages are built, so every page can say so.
+    static SIMULATED: bool;
+}
+
+/// Runs `request` knowing whether its Spaces are simulated.
+pub async fn showing_simulated<F: std::future::Future>(simulated: bool, request: F) -> F::Output {
+    SIMULATED.scope(simulated, request).await
+}
+
+/// Whether the current request shows the demo's simulated Spaces.
+pub fn simulated() -> bool {
+    SIMULATED.try_with(|s| *s).unwrap_or(false)
+}
+
 /// OpenGraph and Twitter card tags for a shareable page. All URLs absolute.
 pub struct ShareMeta {
     pub title: String,
@@ -36,6 +52,8 @@ pub struct PageMeta {
     pub oembed: Option<String>,
     /// A plain word on where a list comes from, when it is not a full directory.
     pub source_note: Option<&'static str>,
+    /// The demo upstream: the page says its Spaces are simulated.
+    pub simulated: bool,
 }
 
 /// What list pages say when the upstream has no directory of live Spaces (X v2).
@@ -53,6 +71,7 @@ impl PageMeta {
             share: None,
             oembed: None,
             source_note: None,
+            simulated: simulated(),
         }
     }
 

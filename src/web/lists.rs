@@ -14,7 +14,7 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{blank_as_none, parse_flag, parse_param};
 use crate::web::links;
 use crate::web::state::AppState;
-use crate::web::views::{SpaceView, count};
+use crate::web::views::{SpaceView, count, lang_tag, language_name};
 
 #[derive(Clone, Debug)]
 pub struct TopicLink {
@@ -214,11 +214,31 @@ impl LiveList {
         summary: bool,
     ) -> AppResult<(Self, CacheStatus)> {
         let list = state.catalog.live(filter.topic).await?;
-        Ok((
-            Self::build(state, filter, &list.value.spaces, summary),
-            list.status,
-        ))
+        let spaces = state
+            .catalog
+            .fresher(&list.value.spaces, list.fetched_at)
+            .await;
+        Ok((Self::build(state, filter, &spaces, summary), list.status))
     }
+}
+
+/// The languages of `spaces`, as (code, name) for a filter's options, by name.
+pub fn languages(spaces: &[Space]) -> Vec<(String, String)> {
+    let mut codes: Vec<String> = spaces
+        .iter()
+        .filter_map(|s| s.lang.as_deref().and_then(lang_tag))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let mut named: Vec<(String, String)> = codes
+        .into_iter()
+        .map(|c| {
+            let name = language_name(&c);
+            (c, name)
+        })
+        .collect();
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    named
 }
 
 /// A day's heading and its Spaces.
@@ -227,14 +247,15 @@ pub struct DayGroup {
     pub spaces: Vec<SpaceView>,
 }
 
-/// A `from`/`to` parameter: a date or an RFC 3339 time.
-pub fn time_param(name: &str, value: Option<&str>) -> AppResult<Option<DateTime<Utc>>> {
+/// A `from`/`to` parameter: a date or an RFC 3339 time; the message goes beside
+/// its field.
+pub fn time_param(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, String> {
     value
         .map(|v| {
             parse_time(v).ok_or_else(|| {
-                AppError::BadRequest(format!(
+                format!(
                     "{name} must be a date like 2026-11-22 or a time like 2026-11-22T18:00:00Z."
-                ))
+                )
             })
         })
         .transpose()

@@ -153,10 +153,10 @@ pub async fn participants(
     .filter(|(r, _)| role.is_none_or(|want| want == *r))
     .flat_map(|(r, people)| people.iter().map(move |p| (p, r)))
     .collect();
+    // A page past the last (an old link, a list that shrank) shows the last one.
+    let last_page = all.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.min(last_page);
     let start = (page - 1) * PAGE_SIZE;
-    if start > 0 && start >= all.len() {
-        return Err(AppError::NotFound("page"));
-    }
     let rows: Vec<Row> = all
         .iter()
         .skip(start)

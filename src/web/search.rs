@@ -2,14 +2,15 @@
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::cache::CacheStatus;
 use crate::catalog::{LookupError, page_status};
-use crate::model::SpaceId;
+use crate::model::{Space, SpaceId, SpaceState};
 use crate::upstream::ListState;
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::extract::{SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
@@ -32,20 +33,20 @@ enum SearchScope {
 }
 
 impl SearchScope {
-    fn parse(s: Option<&str>) -> AppResult<Self> {
+    /// The `state` parameter; the message says what it may be.
+    fn parse(s: Option<&str>) -> Result<Self, &'static str> {
         Ok(match s.map(str::to_ascii_lowercase).as_deref() {
-            None | Some("live") => Self::One(ListState::Live),
+            None | Some("all") => Self::All,
+            Some("live") => Self::One(ListState::Live),
             Some("scheduled") => Self::One(ListState::Scheduled),
             Some("ended") => Self::One(ListState::Ended),
-            Some("all") => Self::All,
-            Some(_) => {
-                return Err(AppError::BadRequest(
-                    "state must be live, scheduled, ended or all.".into(),
-                ));
-            }
+            Some("cancelled" | "canceled") => Self::One(ListState::Cancelled),
+            Some(_) => return Err("Show must be all, live, scheduled, ended or cancelled."),
         })
     }
 
+    /// The states searched, in the order results are shown. Cancelled Spaces only
+    /// when asked for: a search of every state costs a call per state.
     fn states(self) -> Vec<ListState> {
         match self {
             Self::One(s) => vec![s],
@@ -61,17 +62,75 @@ impl SearchScope {
     }
 }
 
+/// The longest query searched.
+const MAX_QUERY_CHARS: usize = 200;
+
 #[derive(Template)]
 #[template(path = "search.html")]
 pub struct SearchPage {
     meta: PageMeta,
     q: String,
     state: &'static str,
+    /// What is wrong with the words typed, shown beside the field.
+    q_error: Option<String>,
+    /// What is wrong with the state asked for, shown beside its field.
+    state_error: Option<&'static str>,
     searched: bool,
     results: Vec<SpaceView>,
     unavailable: Option<String>,
     /// The upstream was not searched: results are among the Spaces already held.
     among_held: bool,
+    /// The host searched for by handle (`@name`), when the query is one.
+    host: Option<String>,
+}
+
+/// The handle in a query that names a host: `@name`, one word of the characters X
+/// allows in handles (letters, digits, underscore; at most 15).
+pub fn handle_in(q: &str) -> Option<&str> {
+    let handle = q.trim().strip_prefix('@')?;
+    (!handle.is_empty()
+        && handle.len() <= 15
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    .then_some(handle)
+}
+
+/// Whether `handle` hosts `space` (its creator, or one of its hosts by name).
+fn hosted_by(space: &Space, handle: &str) -> bool {
+    let named = |user: &crate::model::User| {
+        user.username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(handle))
+    };
+    space.creator.as_ref().is_some_and(named)
+        || space
+            .users
+            .iter()
+            .filter(|u| u.id.as_ref().is_some_and(|id| space.host_ids.contains(id)))
+            .any(named)
+}
+
+/// Results in the order the page shows them: live by listeners, then upcoming by
+/// start, then ended (latest first) and cancelled.
+fn ordered(mut spaces: Vec<Space>) -> Vec<Space> {
+    let rank = |s: &Space| match s.state {
+        SpaceState::Live => 0,
+        SpaceState::Scheduled => 1,
+        SpaceState::Ended => 2,
+        _ => 3,
+    };
+    spaces.sort_by(|a, b| {
+        rank(a).cmp(&rank(b)).then_with(|| match a.state {
+            SpaceState::Live => b
+                .participant_count
+                .unwrap_or(0)
+                .cmp(&a.participant_count.unwrap_or(0)),
+            SpaceState::Scheduled => a.scheduled_start.cmp(&b.scheduled_start),
+            _ => b.ended_at.cmp(&a.ended_at),
+        })
+    });
+    spaces
 }
 
 /// The Space id in an X or Twitter Space link, if `q` is one.
@@ -103,18 +162,43 @@ pub async fn search(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<SearchParams>,
 ) -> AppResult<Response> {
-    let scope = SearchScope::parse(params.state.as_deref())?;
     let q = params.q.unwrap_or_default();
     if let Some(id) = space_id_from_link(&q) {
         return Ok(Redirect::to(&links::space(&id)).into_response());
     }
-    if q.chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "That search is too long; try fewer words.".into(),
-        ));
+    // A mistake keeps the form, with what was typed and the message beside its field.
+    let (scope, state_error) = match SearchScope::parse(params.state.as_deref()) {
+        Ok(scope) => (scope, None),
+        Err(why) => (SearchScope::All, Some(why)),
+    };
+    let q_error = (q.chars().count() > MAX_QUERY_CHARS).then(|| {
+        format!("That search is too long ({MAX_QUERY_CHARS} characters at most); try fewer words.")
+    });
+    if q_error.is_some() || state_error.is_some() {
+        let page = SearchPage {
+            meta: PageMeta::new("Search Spaces · earshot").nav(Nav::Search),
+            q,
+            state: scope.value(),
+            q_error,
+            state_error,
+            searched: false,
+            results: Vec::new(),
+            unavailable: None,
+            among_held: false,
+            host: None,
+        };
+        let page = Page {
+            template: page,
+            cache: CacheStatus::Hit,
+        };
+        return Ok((StatusCode::BAD_REQUEST, page).into_response());
     }
+    // `@handle` goes to the upstream as typed: each client knows how its upstream
+    // finds a host's Spaces (the gateway's search matches handles; X v2 looks the
+    // user up, then their Spaces by creator).
+    let host = handle_in(&q).map(str::to_owned);
     let now = state.now();
-    let mut results = Vec::new();
+    let mut found: Vec<Space> = Vec::new();
     let mut statuses = Vec::new();
     let mut searched = false;
     let mut unavailable = Vec::new();
@@ -124,19 +208,36 @@ pub async fn search(
             Ok(Some(searched_now)) => {
                 searched = true;
                 among_held |= searched_now.among_held;
-                let found = searched_now.found;
-                statuses.push(found.status);
-                results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
+                let list = searched_now.found;
+                statuses.push(list.status);
+                let spaces = state
+                    .catalog
+                    .fresher(&list.value.spaces, list.fetched_at)
+                    .await;
+                for space in spaces {
+                    if !found.iter().any(|s| s.id == space.id) {
+                        found.push(space);
+                    }
+                }
             }
             Ok(None) => {}
-            // The X API cannot search ended Spaces: say so instead of failing.
+            // The X API cannot search ended Spaces: say so when they were asked for.
             Err(LookupError::NotOffered) => {
                 searched = true;
-                unavailable.push(list_state.as_str());
+                if scope != SearchScope::All {
+                    unavailable.push(list_state.as_str());
+                }
             }
             Err(err) => return Err(err.into()),
         }
     }
+    if let Some(handle) = &host {
+        found.retain(|s| hosted_by(s, handle));
+    }
+    let results: Vec<SpaceView> = ordered(found)
+        .iter()
+        .map(|s| SpaceView::new(s, now))
+        .collect();
     let status = if searched {
         page_status(statuses)
     } else {
@@ -155,9 +256,12 @@ pub async fn search(
             meta: PageMeta::new(title).nav(Nav::Search).cache(status),
             q,
             state: scope.value(),
+            q_error: None,
+            state_error: None,
             searched,
             results,
             among_held,
+            host,
             unavailable: (!unavailable.is_empty()).then(|| {
                 format!(
                     "Searching {} Spaces isn't possible with our Spaces source.",
@@ -197,6 +301,15 @@ mod tests {
             "https://x.com.evil.com/i/spaces/1DXxyRYNejbKM",
         ] {
             assert_eq!(space_id_from_link(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn handles_are_at_names() {
+        assert_eq!(handle_in("@tech_host"), Some("tech_host"));
+        assert_eq!(handle_in("  @A1 "), Some("A1"));
+        for not in ["tech_host", "@", "@two words", "@sixteen_chars_xx", "@ü"] {
+            assert_eq!(handle_in(not), None, "{not}");
         }
     }
 }

@@ -25,8 +25,8 @@ use crate::web::state::AppState;
 use crate::web::views::{PersonView, SpaceView, TweetView};
 pub use live_status::live_status;
 use sections::{
-    LiveRefresh, Moment, RecordingView, counts, describe, hosts, join_url, listener_preview,
-    moments, no_recording, speakers,
+    LiveRefresh, Moment, RecordingView, counts, describe, has_people, hosts, join_url,
+    listener_preview, moments, no_recording, simulated_join, speakers,
 };
 
 #[derive(Template)]
@@ -37,12 +37,14 @@ pub struct SpacePage {
     live: LiveRefresh,
     counts: Vec<(String, &'static str)>,
     join_url: Option<String>,
+    simulated_join: bool,
     history: Option<SparklineView>,
     hosts: Vec<PersonView>,
     speakers: Vec<PersonView>,
     listeners: Vec<PersonView>,
     more_listeners: Option<String>,
-    participants_url: String,
+    /// "Everyone in this Space", when anyone is in it.
+    participants_url: Option<String>,
     moments: Vec<Moment>,
     calendar_url: Option<String>,
     recording: Option<RecordingView>,
@@ -155,18 +157,19 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         live: LiveRefresh::new(ctx.live_every_secs, space),
         counts: counts(space),
         join_url: join_url(space),
+        simulated_join: simulated_join(space),
         history: SparklineView::new(data.samples, now),
         hosts: hosts(space, data.people),
         speakers: speakers(space, data.people),
         listeners,
         more_listeners,
-        participants_url: links::participants(id, None, 1),
+        participants_url: has_people(space, data.people).then(|| links::participants(id, None, 1)),
         moments: moments(space, now),
         calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
             .then(|| links::calendar(id)),
         recording: data
             .recording
-            .map(RecordingView::new)
+            .map(|r| RecordingView::new(space, r))
             .or_else(|| (space.state == SpaceState::Ended).then(no_recording)),
         tweets: data
             .tweets

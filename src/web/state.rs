@@ -29,6 +29,8 @@ pub struct App {
     pub cards: crate::web::card::CardCache,
     /// Rendered pages, reused while their data and second are unchanged.
     pub pages: crate::web::page_cache::RenderCache,
+    /// The demo upstream: its Spaces are made up, and pages say so.
+    pub simulated: bool,
 }
 
 impl AppState {

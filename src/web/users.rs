@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::catalog::{LookupError, Missing};
-use crate::model::{Role, SpaceState, User, UserId};
+use crate::model::{Role, Space, SpaceState, User, UserId};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
@@ -86,11 +86,14 @@ pub async fn user(
             ..User::default()
         });
     let now = state.now();
+    let own: Vec<Space> = spaces.iter().map(|s| s.space.clone()).collect();
+    let fresh = state.catalog.fresher(&own, found.fetched_at).await;
     let mut shown: Vec<SpaceView> = spaces
         .iter()
-        .filter(|s| state_filter.as_ref().is_none_or(|f| &s.space.state == f))
-        .filter(|s| role.is_none_or(|r| s.role == Some(r)))
-        .map(|s| SpaceView::new(&s.space, now))
+        .zip(&fresh)
+        .filter(|(_, space)| state_filter.as_ref().is_none_or(|f| &space.state == f))
+        .filter(|(s, _)| role.is_none_or(|r| s.role == Some(r)))
+        .map(|(_, space)| SpaceView::new(space, now))
         .collect();
     // Live first, then upcoming, then the rest.
     shown.sort_by_key(|s| match s.state {

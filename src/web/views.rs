@@ -8,6 +8,62 @@ use chrono::{DateTime, Utc};
 use crate::model::{Space, SpaceState, Topic, User};
 use crate::web::links;
 
+/// The languages the upstreams give Spaces in, by their names in English; filters
+/// and pages show names, not codes.
+const LANGUAGE_NAMES: [(&str, &str); 24] = [
+    ("ar", "Arabic"),
+    ("bn", "Bengali"),
+    ("de", "German"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("fa", "Persian"),
+    ("fr", "French"),
+    ("he", "Hebrew"),
+    ("hi", "Hindi"),
+    ("id", "Indonesian"),
+    ("it", "Italian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("ms", "Malay"),
+    ("nl", "Dutch"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ru", "Russian"),
+    ("sw", "Swahili"),
+    ("th", "Thai"),
+    ("tl", "Tagalog"),
+    ("tr", "Turkish"),
+    ("ur", "Urdu"),
+    ("zh", "Chinese"),
+];
+
+/// A language's name in English ("ja" → "Japanese", "pt-BR" → "Portuguese
+/// (pt-BR)"); a code we don't know is shown as it is.
+pub fn language_name(code: &str) -> String {
+    let (base, region) = match code.split_once('-') {
+        Some((base, region)) => (base, Some(region)),
+        None => (code, None),
+    };
+    match LANGUAGE_NAMES
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(base))
+    {
+        Some((_, name)) if region.is_some() => format!("{name} ({code})"),
+        Some((_, name)) => (*name).to_owned(),
+        None => code.to_owned(),
+    }
+}
+
+/// An upstream language code fit for a `lang` attribute (a BCP 47 tag's letters,
+/// digits and hyphens), or nothing.
+pub fn lang_tag(code: &str) -> Option<String> {
+    let code = code.trim();
+    (!code.is_empty()
+        && code.len() <= 35
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    .then(|| code.to_owned())
+}
+
 /// A moment, for `<time datetime=…>`: machine form, absolute text and relative text.
 #[derive(Clone, Debug)]
 pub struct TimeView {
@@ -147,7 +203,10 @@ pub struct SpaceView {
     pub count_text: Option<String>,
     pub reminders_text: Option<String>,
     pub topics: Vec<TopicView>,
+    /// The Space's language as a `lang` attribute value, for its title (WCAG 3.1.2).
     pub lang: Option<String>,
+    /// That language's name: "Japanese".
+    pub lang_name: Option<String>,
     pub ticketed: bool,
     /// The time that matters in this state, with words for it.
     pub when: Option<TimeView>,
@@ -185,7 +244,8 @@ impl SpaceView {
                 ),
                 None => (None, "ended".to_owned()),
             },
-            SpaceState::Cancelled => (None, "cancelled".to_owned()),
+            // The badge says "Cancelled"; its planned start is past news, not a date to keep.
+            SpaceState::Cancelled => (None, "will not take place".to_owned()),
             SpaceState::Unknown(_) => (None, String::new()),
         };
         let count_text = space.participant_count.and_then(|n| match state {
@@ -213,7 +273,12 @@ impl SpaceView {
             count_text,
             reminders_text,
             topics: space.topics.iter().map(TopicView::new).collect(),
-            lang: space.lang.clone(),
+            lang: space.lang.as_deref().and_then(lang_tag),
+            lang_name: space
+                .lang
+                .as_deref()
+                .and_then(lang_tag)
+                .map(|l| language_name(&l)),
             ticketed: space.is_ticketed,
             when,
             when_text,
@@ -233,6 +298,15 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn languages_show_by_name() {
+        assert_eq!(language_name("ja"), "Japanese");
+        assert_eq!(language_name("hi"), "Hindi");
+        assert_eq!(language_name("pt-BR"), "Portuguese (pt-BR)");
+        assert_eq!(language_name("xx"), "xx");
+        assert_eq!(lang_tag("en\" onload=x"), None);
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(super) fn state_filter(p: &Params) -> Result<Option<State>, ApiError> {
         None => Ok(None),
         Some(s) => State::parse(s).map(Some).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "state must be one of live, scheduled, ended; got {s:?}"
+                "state must be one of live, scheduled, ended, cancelled; got {s:?}"
             ))
         }),
     }

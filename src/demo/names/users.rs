@@ -13,6 +13,8 @@ pub struct User {
     pub verified: bool,
     /// Index into `TOPICS` of the topic this user mostly hosts.
     pub topic: usize,
+    /// The language their Spaces are in.
+    pub lang: &'static str,
 }
 
 pub const POOL_SIZE: usize = 150;
@@ -77,15 +79,16 @@ const LASTS: [(&str, &str); 22] = [
     ("Schmidt", "schmidt"),
 ];
 
-/// Names in their own scripts, with an ASCII first and last name for handles.
-const NATIVES: [(&str, &str, &str); 7] = [
-    ("佐藤 花子", "hanako", "sato"),
-    ("山田 太郎", "taro", "yamada"),
-    ("鈴木 一郎", "ichiro", "suzuki"),
-    ("ليلى حسن", "layla", "hassan"),
-    ("प्रिया शर्मा", "priya", "sharma"),
-    ("김민준", "minjun", "kim"),
-    ("Ольга Иванова", "olga", "ivanova"),
+/// Names in their own scripts, with an ASCII first and last name for handles, and
+/// the language they host in (none: any).
+const NATIVES: [(&str, &str, &str, Option<&str>); 7] = [
+    ("佐藤 花子", "hanako", "sato", Some("ja")),
+    ("山田 太郎", "taro", "yamada", Some("ja")),
+    ("鈴木 一郎", "ichiro", "suzuki", Some("ja")),
+    ("ليلى حسن", "layla", "hassan", Some("ar")),
+    ("प्रिया शर्मा", "priya", "sharma", Some("hi")),
+    ("김민준", "minjun", "kim", None),
+    ("Ольга Иванова", "olga", "ivanova", None),
 ];
 
 const BRANDS: [[&str; 4]; 7] = [
@@ -145,9 +148,17 @@ pub fn user_pool(seed: u64) -> Vec<User> {
     let mut users = Vec::with_capacity(POOL_SIZE);
     let mut ids = HashSet::new();
     let mut handles = HashSet::new();
+    let mut names = HashSet::new();
     for k in 0..POOL_SIZE {
         let d = Dice::new(seed, &[0x05E2, k as u64]);
         let topic = k % TOPICS.len();
+        // Each topic has a host in every language (its first few users), so a
+        // Space in any language has a host who speaks it.
+        let rank = k / TOPICS.len();
+        let lang = match LANGS.get(rank) {
+            Some((lang, _)) => *lang,
+            None => pick_lang(&d, 14),
+        };
         let (first, fa) = FIRSTS[d.index(1, FIRSTS.len())];
         let (last, la) = LASTS[d.index(2, LASTS.len())];
         let digits = d.range(3, 1, 99);
@@ -171,7 +182,12 @@ pub fn user_pool(seed: u64) -> Vec<User> {
                 (brand.to_string(), handle(brand))
             }
             6 => {
-                let (native, f, l) = NATIVES[d.index(7, NATIVES.len())];
+                // A name in the script of the language they host in, if any.
+                let fitting: Vec<_> = NATIVES
+                    .iter()
+                    .filter(|(.., l)| l.is_none_or(|l| l == lang))
+                    .collect();
+                let (native, f, l, _) = fitting[d.index(7, fitting.len())];
                 (native.to_string(), format!("{f}_{l}"))
             }
             7 => (format!("Dr. {first} {last}"), format!("dr{la}")),
@@ -181,6 +197,30 @@ pub fn user_pool(seed: u64) -> Vec<User> {
                 format!("{fa}{digits}"),
             ),
         };
+        // One display name, one person: a name already taken (a brand, a native
+        // name) is someone else's, so this user gets a first and last name of their own.
+        let brand = BRANDS[topic]
+            .iter()
+            .find(|b| !names.contains(**b))
+            .filter(|_| BRANDS[topic].contains(&name.as_str()));
+        let (name, base_handle) = if let Some(brand) = brand.filter(|_| names.contains(&name)) {
+            // A show's name taken: the topic's next show.
+            (brand.to_string(), handle(brand))
+        } else if names.contains(&name) {
+            let mut attempt = 0u64;
+            loop {
+                let (first, fa) = FIRSTS[d.index2(12, attempt, FIRSTS.len())];
+                let (last, la) = LASTS[d.index2(13, attempt, LASTS.len())];
+                let name = format!("{first} {last}");
+                if !names.contains(&name) {
+                    break (name, format!("{fa}_{la}"));
+                }
+                attempt += 1;
+            }
+        } else {
+            (name, base_handle)
+        };
+        names.insert(name.clone());
         let mut username = handle(&base_handle);
         if username.is_empty() {
             username = format!("user{k}");
@@ -210,6 +250,7 @@ pub fn user_pool(seed: u64) -> Vec<User> {
             name,
             verified: d.chance(11, 0.25),
             topic,
+            lang,
         });
     }
     users

@@ -159,10 +159,16 @@ impl World {
         };
         let topic = TOPICS[space.topics[0]].name;
         let creator = &self.users[space.creator].name;
+        let mut said = std::collections::HashSet::new();
         let mut out: Vec<Tweet> = (0..n as u64)
             .filter_map(|k| {
                 let t = tl.created + (d.unit2(61, k) * (life_end - tl.created) as f64) as i64;
                 if t > now {
+                    return None;
+                }
+                // Once a Space is called off, the posts inviting people to it are
+                // taken down: they would still say "Set a reminder".
+                if tl.cancelled.is_some_and(|c| t < c && now >= c) {
                     return None;
                 }
                 let pick = d.index2(62, k, 4);
@@ -193,6 +199,10 @@ impl World {
                     ][pick]
                         .clone(),
                 };
+                // Nobody posts the very same words twice about one Space.
+                if !said.insert(text.clone()) {
+                    return None;
+                }
                 let author = if k == 0 {
                     space.creator
                 } else {

@@ -224,3 +224,51 @@ fn listeners_and_tweets_are_deterministic() {
     }
     assert!(n_tweets > 20);
 }
+
+/// The tells a new user noticed: none of them in any of these worlds, at any of
+/// these moments.
+#[test]
+fn the_world_has_no_tells() {
+    for seed in [7, 42, 2024] {
+        let world = World::new(seed);
+        // One display name, one handle.
+        let mut names = HashMap::new();
+        for u in &world.users {
+            let earlier = names.insert(u.name.clone(), u.username.clone());
+            assert_eq!(earlier, None, "{} is one person", u.name);
+        }
+        let mut t = at(2026, 11, 22, 0, 0);
+        for _ in 0..40 {
+            let listed = world.listed(t);
+            let mut live_langs: HashMap<usize, &str> = HashMap::new();
+            for l in &listed {
+                let s = &l.space;
+                // A host speaks one language at a time.
+                if l.state == State::Live
+                    && let Some(other) = live_langs.insert(s.creator, s.lang)
+                {
+                    assert_eq!(other, s.lang, "{} live in two languages", s.creator);
+                }
+                // A second topic is one the title fits too.
+                if let [main, second] = s.topics[..] {
+                    assert_eq!(second, names::related_topic(main), "{}", s.title);
+                }
+                // Paid seats sell in the dozens.
+                if s.is_ticketed {
+                    assert!(world.participant_count(s, t) <= 2 * TICKETED_PEAK as u64);
+                }
+                // No post said twice about one Space, none inviting to a cancelled one.
+                let tweets = world.tweets(s, t);
+                let mut texts: Vec<&str> = tweets.iter().map(|w| w.text.as_str()).collect();
+                texts.sort_unstable();
+                let n = texts.len();
+                texts.dedup();
+                assert_eq!(texts.len(), n, "{}: {texts:?}", s.title);
+                if l.state == State::Cancelled {
+                    assert!(texts.iter().all(|w| !w.contains("Set a reminder")));
+                }
+            }
+            t += 37 * MINUTE;
+        }
+    }
+}

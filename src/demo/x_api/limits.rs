@@ -12,6 +12,8 @@ pub(super) enum Family {
     Lookup,
     Search,
     ByCreator,
+    /// `/2/users/by/username/{username}`.
+    UserByName,
 }
 
 /// Requests used per family in its current window: (when it opened, used).
@@ -74,6 +76,7 @@ pub fn endpoint_name(route: &str) -> &'static str {
         "/2/spaces" => "x_spaces",
         "/2/spaces/by/creator_ids" => "x_by_creator",
         "/2/spaces/search" => "x_search",
+        "/2/users/by/username/{username}" => "x_user_by_username",
         _ => "x_other",
     }
 }
@@ -82,6 +85,7 @@ pub(super) fn family(endpoint: &str) -> Family {
     match endpoint {
         "x_search" => Family::Search,
         "x_by_creator" => Family::ByCreator,
+        "x_user_by_username" => Family::UserByName,
         _ => Family::Lookup,
     }
 }

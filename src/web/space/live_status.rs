@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::sections::{LiveRefresh, counts, join_url};
+use super::sections::{LiveRefresh, counts, join_url, simulated_join};
 use crate::model::SpaceId;
 use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
@@ -21,6 +21,7 @@ pub struct LiveStatus {
     live: LiveRefresh,
     counts: Vec<(String, &'static str)>,
     join_url: Option<String>,
+    simulated_join: bool,
     history: Option<SparklineView>,
 }
 
@@ -42,6 +43,7 @@ pub async fn live_status(
     poll_status(&state, &id, gone, |space| LiveStatus {
         counts: counts(space),
         join_url: join_url(space),
+        simulated_join: simulated_join(space),
         history: SparklineView::new(&samples, now),
         live: LiveRefresh::new(every, space),
         space: SpaceView::new(space, now),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::{Participants, Recording, Space, SpaceState, UserId};
+use crate::web::layout::simulated;
 use crate::web::links;
 use crate::web::views::{PersonView, SpaceView, TimeView, count, plural, span};
 
@@ -14,6 +15,8 @@ const LISTENERS_PREVIEW: usize = 12;
 pub struct Moment {
     pub label: &'static str,
     pub time: TimeView,
+    /// Whether "(in 17 h)" means anything: not for a cancelled Space's planned start.
+    pub relative: bool,
 }
 
 /// Whether and how the live-status block polls.
@@ -35,15 +38,18 @@ impl LiveRefresh {
 
 pub struct RecordingView {
     pub available: bool,
+    /// The Space on X, which plays its recording: the main way to listen.
+    pub listen_url: Option<String>,
     pub duration: Option<String>,
     pub playback_url: Option<String>,
     pub replays: Option<String>,
 }
 
 impl RecordingView {
-    pub(super) fn new(recording: &Recording) -> Self {
+    pub(super) fn new(space: &Space, recording: &Recording) -> Self {
         Self {
             available: recording.available,
+            listen_url: (recording.available && !simulated()).then(|| links::join_on_x(&space.id)),
             duration: recording
                 .duration_ms
                 .filter(|ms| *ms > 0)
@@ -57,15 +63,34 @@ impl RecordingView {
 pub(super) fn no_recording() -> RecordingView {
     RecordingView {
         available: false,
+        listen_url: None,
         duration: None,
         playback_url: None,
         replays: None,
     }
 }
 
-pub(super) fn join_url(space: &Space) -> Option<String> {
+/// Whether the Space can be joined (live) or reminded of (scheduled) on X.
+fn joinable(space: &Space) -> bool {
     matches!(space.state, SpaceState::Live | SpaceState::Scheduled)
-        .then(|| links::join_on_x(&space.id))
+}
+
+/// Its page on X. Not for the demo's made-up Spaces: their ids would send people to
+/// nothing, or to someone else's Space, on the real x.com.
+pub(super) fn join_url(space: &Space) -> Option<String> {
+    (joinable(space) && !simulated()).then(|| links::join_on_x(&space.id))
+}
+
+/// A demo Space where a real one would offer "Join on X": the page says why not.
+pub(super) fn simulated_join(space: &Space) -> bool {
+    joinable(space) && simulated()
+}
+
+/// Whether "Everyone in this Space" has anyone to list: a Space that has not taken
+/// place (scheduled, cancelled) has nobody in it until the source names someone.
+pub(super) fn has_people(space: &Space, people: Option<&Participants>) -> bool {
+    matches!(space.state, SpaceState::Live | SpaceState::Ended)
+        || people.is_some_and(|p| !p.speakers.is_empty() || !p.listeners.is_empty())
 }
 
 pub(super) fn describe(space: &Space, view: &SpaceView) -> String {
@@ -160,8 +185,14 @@ pub(super) fn listener_preview(people: Option<&Participants>) -> (Vec<PersonView
 }
 
 pub(super) fn moments(space: &Space, now: DateTime<Utc>) -> Vec<Moment> {
+    let cancelled = space.state == SpaceState::Cancelled;
+    let planned = if cancelled {
+        "Was scheduled for"
+    } else {
+        "Scheduled for"
+    };
     let mut labelled = vec![
-        ("Scheduled for", space.scheduled_start),
+        (planned, space.scheduled_start),
         ("Started", space.started_at),
         ("Ended", space.ended_at),
     ];
@@ -174,6 +205,7 @@ pub(super) fn moments(space: &Space, now: DateTime<Utc>) -> Vec<Moment> {
             t.map(|time| Moment {
                 label,
                 time: TimeView::new(time, now),
+                relative: !cancelled,
             })
         })
         .collect()
