@@ -300,3 +300,49 @@ async fn space_pages_carry_discovery_and_the_embed_snippet() {
         "the page offers the same snippet"
     );
 }
+
+#[tokio::test]
+async fn the_snippet_names_the_space_loads_lazily_and_grants_only_what_the_widget_needs() {
+    let (_f, app) = app_with(&[LIVE]).await;
+    let json: serde_json::Value = app
+        .get("/oembed?url=https://earshot.example/spaces/1live")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, _, page) = app.fetch("/spaces/1live").await;
+    let snippet = select(&page, "textarea#embed-code").remove(0);
+    for html in [json["html"].as_str().unwrap(), snippet.as_str()] {
+        assert_eq!(
+            attrs(html, "iframe", "title"),
+            ["Tech <Talk> & \"AI\" (X Space, via earshot)"]
+        );
+        assert_eq!(attrs(html, "iframe", "loading"), ["lazy"]);
+        let sandbox = attrs(html, "iframe", "sandbox").remove(0);
+        let mut granted: Vec<_> = sandbox.split_whitespace().collect();
+        granted.sort_unstable();
+        assert_eq!(
+            granted,
+            [
+                "allow-downloads",
+                "allow-popups",
+                "allow-popups-to-escape-sandbox",
+                "allow-same-origin",
+                "allow-scripts",
+            ],
+            "never the host's top window, forms or dialogs"
+        );
+        assert!(
+            attrs(html, "iframe", "allow").is_empty(),
+            "no feature is delegated"
+        );
+        let style = attrs(html, "iframe", "style").remove(0);
+        assert!(style.contains("border-radius:12px"), "{style}");
+    }
+    // The page says how to pick a theme, and that auto is the default.
+    let help = select(&page, "#embed-theme").join(" ");
+    assert!(
+        help.contains("theme=auto") && help.contains("theme=light") && help.contains("theme=dark"),
+        "{help}"
+    );
+}
