@@ -127,6 +127,11 @@ impl Edge {
                 drop(slot);
                 response
             }
+            // Inside another site's frame a refusal is the widget's card, not our page.
+            Err(refusal) if framable => {
+                let card = crate::web::embed::error_card(&state.site, refusal, None);
+                crate::web::finish(conditional, framable, card)
+            }
             Err(refusal) => crate::web::finish(conditional, framable, refusal.into_response()),
         };
         let status = response.status().as_u16();

@@ -1,27 +1,35 @@
-//! `/embed/spaces/{id}`: the widget other sites put in an iframe, and its polled status.
+//! `/embed/spaces/{id}`: the widget other sites put in an iframe, its polled body,
+//! and the compact card it shows instead when there is no widget to show.
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::catalog::{LookupError, Missing};
 use crate::model::{Space, SpaceId, SpaceState};
+use crate::shared::samples::Sample;
 use crate::web::assets::{AssetUrls, URLS};
-use crate::web::encoding::AcceptEncoding;
-use crate::web::error::{AppError, AppResult};
+use crate::web::encoding::{AcceptEncoding, Encoding};
+use crate::web::error::{AppError, AppResult, ErrorAnswer};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
-use crate::web::links;
+use crate::web::links::{self, SiteUrl};
 use crate::web::page_cache::{PageKey, Render, RenderedPage};
 use crate::web::respond::{Gone, poll_status};
+use crate::web::sparkline::{self, SparklineView};
 use crate::web::state::AppState;
 use crate::web::views::{SpaceView, span};
 
-/// The iframe size the snippet and oEmbed advertise. The widget fits 300–600 px wide
-/// within this height (titles are clamped to two lines) and reports its real height
+/// The iframe size the snippet and oEmbed advertise: the widget fits 300–600 px wide
+/// within this height (titles are clamped to two lines), and reports its real height
 /// to the host page, which shrinks the frame to fit.
 pub const DEFAULT_WIDTH: u32 = 480;
-pub const DEFAULT_HEIGHT: u32 = 160;
+pub const DEFAULT_HEIGHT: u32 = 200;
+
+/// The sparkline's size in the widget: drawn at this size, not scaled down.
+const SPARKLINE_WIDTH: u32 = 120;
+const SPARKLINE_HEIGHT: u32 = 28;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct EmbedParams {
@@ -29,34 +37,54 @@ pub struct EmbedParams {
     theme: Option<String>,
 }
 
-/// What the status line of the widget shows, and whether it polls.
-pub struct EmbedStatus {
-    pub poll_url: String,
+/// How the widget polls while its Space is live.
+pub struct Poll {
+    pub url: String,
     pub every_secs: u64,
-    pub polling: bool,
-    pub recording: Option<String>,
+}
+
+/// Everything inside the widget's card: what the page shows and what each poll
+/// answers, from one block of one template.
+pub struct WidgetView {
+    space: SpaceView,
+    space_url: String,
+    poll: Option<Poll>,
+    recording: Option<String>,
+    history: Option<SparklineView>,
+    /// "Join on X", while the Space is live.
+    join_url: Option<String>,
+    /// "Remind me": the Space's calendar file, while it is scheduled.
+    remind_url: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "embed/space.html")]
 pub struct Widget {
     assets: &'static AssetUrls,
-    space: SpaceView,
-    status: EmbedStatus,
-    space_url: String,
     theme: Option<Theme>,
     description: String,
+    w: WidgetView,
 }
 
 #[derive(Template)]
-#[template(path = "embed/space.html", block = "status")]
-pub struct WidgetStatus {
-    space: SpaceView,
-    status: EmbedStatus,
+#[template(path = "embed/space.html", block = "widget")]
+pub struct WidgetBody {
+    w: WidgetView,
 }
 
-/// The widget's colour scheme, when the embedding site picks one; without it the
-/// widget follows the reader's `prefers-color-scheme`.
+/// What the widget shows when it cannot show the Space: the site's answer for the
+/// error (web/error.rs), as a card that fits the frame, without the site around it.
+#[derive(Template)]
+#[template(path = "embed/error.html")]
+struct ErrorCard<'a> {
+    assets: &'static AssetUrls,
+    theme: Option<Theme>,
+    answer: &'a ErrorAnswer,
+    home_url: String,
+}
+
+/// The widget's colour scheme, when the embedding site picks one; without it
+/// (`theme=auto`, the default) the widget follows the reader's `prefers-color-scheme`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Theme {
     Light,
@@ -73,6 +101,7 @@ impl Theme {
     }
 }
 
+/// The theme asked for: `None` for automatic.
 fn theme(params: &EmbedParams) -> AppResult<Option<Theme>> {
     match params
         .theme
@@ -83,33 +112,96 @@ fn theme(params: &EmbedParams) -> AppResult<Option<Theme>> {
         None | Some("auto") => Ok(None),
         Some("light") => Ok(Some(Theme::Light)),
         Some("dark") => Ok(Some(Theme::Dark)),
-        Some(_) => Err(AppError::BadRequest("theme must be light or dark.".into())),
+        Some(_) => Err(AppError::BadRequest(
+            "theme must be auto, light or dark.".into(),
+        )),
     }
 }
 
-fn status(state: &AppState, space: &Space, recording: Option<String>) -> EmbedStatus {
-    EmbedStatus {
-        poll_url: links::embed_live(&space.id),
-        every_secs: state.live_every_secs(),
-        polling: space.is_live(),
+/// The error card for `err`, in `theme`: its status, `Retry-After` and wording are
+/// the site's own for that error.
+pub fn error_card(site: &SiteUrl, err: AppError, theme: Option<Theme>) -> Response {
+    let home_url = site.absolute(links::HOME);
+    err.respond_with(|answer| {
+        ErrorCard {
+            assets: &URLS,
+            theme,
+            answer,
+            home_url,
+        }
+        .render()
+    })
+}
+
+/// The widget's body for `space` as of `now`, with its history (oldest first).
+fn widget_view(
+    state: &AppState,
+    space: &Space,
+    now: DateTime<Utc>,
+    samples: &[Sample],
+    recording: Option<String>,
+) -> WidgetView {
+    let id = &space.id;
+    let live = space.is_live();
+    // The Space page's sparkline and peak, drawn at the widget's size.
+    let history = SparklineView::new(samples, now).map(|view| SparklineView {
+        svg: sparkline::svg_sized(samples, SPARKLINE_WIDTH, SPARKLINE_HEIGHT),
+        ..view
+    });
+    WidgetView {
+        space: SpaceView::new(space, now),
+        space_url: state.site.space(id),
+        poll: live.then(|| Poll {
+            url: links::embed_live(id),
+            every_secs: state.live_every_secs(),
+        }),
         recording,
+        history,
+        join_url: live.then(|| links::join_on_x(id)),
+        remind_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
+            .then(|| links::calendar(id)),
     }
 }
 
+/// `/embed/spaces/{id}`: the widget, or the error card in its place. An id that is
+/// not one is a Space we can't find.
 pub async fn widget(
     State(state): State<AppState>,
-    SitePath(id): SitePath<SpaceId>,
-    SiteQuery(params): SiteQuery<EmbedParams>,
+    path: Result<SitePath<SpaceId>, AppError>,
+    query: Result<SiteQuery<EmbedParams>, AppError>,
     AcceptEncoding(encoding): AcceptEncoding,
+) -> Response {
+    // The card keeps the theme asked for when that much is readable.
+    let readable_theme = query
+        .as_ref()
+        .ok()
+        .and_then(|SiteQuery(params)| theme(params).ok())
+        .flatten();
+    let answer = async {
+        let SiteQuery(params) = query?;
+        let theme = theme(&params)?;
+        let SitePath(id) = path.map_err(|_| AppError::NotFound("Space"))?;
+        widget_page(&state, id, theme, encoding).await
+    };
+    match answer.await {
+        Ok(page) => page.into_response(),
+        Err(err) => error_card(&state.site, err, readable_theme),
+    }
+}
+
+async fn widget_page(
+    state: &AppState,
+    id: SpaceId,
+    theme: Option<Theme>,
+    encoding: Encoding,
 ) -> AppResult<RenderedPage> {
-    let theme = theme(&params)?;
     let key = PageKey::Embed {
         id: id.clone(),
         theme,
     };
     state
         .page(key, encoding, |render| {
-            Box::pin(render_widget(&state, id, theme, render))
+            Box::pin(render_widget(state, id, theme, render))
         })
         .await
 }
@@ -135,6 +227,8 @@ async fn render_widget(
             .flatten(),
         _ => None,
     };
+    // Read after the Space's lookup, which records its count first.
+    let samples = state.catalog.samples().samples(&id).await;
     render.finish(inputs, || {
         let recording_text =
             recording
@@ -143,33 +237,35 @@ async fn render_widget(
                     Some(ms) => format!("Recording · {}", span(ms / 1000)),
                     None => "Recording available".to_owned(),
                 });
-        let view = SpaceView::new(&space, now);
-        let description = format!("{}: {} on X Spaces.", view.state_label, view.title);
+        let w = widget_view(state, &space, now, &samples, recording_text);
+        let description = format!("{}: {} on X Spaces.", w.space.state_label, w.space.title);
         Widget {
             assets: &URLS,
-            status: status(state, &space, recording_text),
-            space_url: state.site.space(&id),
             theme,
             description,
-            space: view,
+            w,
         }
     })
 }
 
-/// `/embed/spaces/{id}/live`: the widget's status block alone, for polling.
+/// `/embed/spaces/{id}/live`: the widget's body alone, for polling. The widget
+/// morphs it in, so what did not change stays as it is in the page.
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
 ) -> AppResult<Response> {
+    // Replaces the whole card when the upstream no longer knows the Space.
     let gone = Gone {
-        tag: "p",
+        tag: "main",
         element_id: "embed-status",
-        class: "status",
+        class: "widget widget-ended",
     };
     let now = state.now();
-    poll_status(&state, &id, gone, |space| WidgetStatus {
-        space: SpaceView::new(space, now),
-        status: status(&state, space, None),
+    // Samples arrive with refreshes, which run in the background of a poll anyway:
+    // read first, a new one shows on the next poll.
+    let samples = state.catalog.samples().samples(&id).await;
+    poll_status(&state, &id, gone, |space| WidgetBody {
+        w: widget_view(&state, space, now, &samples, None),
     })
     .await
 }

@@ -1,7 +1,8 @@
 //! Errors as visitors see them. Every handler returns `AppResult<T>`; the catalog's
 //! domain errors convert with `?`. This file alone decides status, title, wording and
 //! `Retry-After` ([`ErrorAnswer`], one answer whatever form it goes out in) and renders
-//! the HTML error page.
+//! the HTML error page; the embed words its card from the same answer
+//! ([`AppError::respond_with`]).
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -205,20 +206,19 @@ impl AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+impl AppError {
+    /// The answer as an HTML document from `render` (the site's page, or the embed's
+    /// card), with the status, `Retry-After` and no-store every error answer carries.
+    pub fn respond_with(
+        self,
+        render: impl FnOnce(&ErrorAnswer) -> askama::Result<String>,
+    ) -> Response {
         let answer = self.answer();
         let status = answer.status;
         if status.is_server_error() {
             tracing::warn!(error = %self, status = status.as_u16(), "request failed");
         }
-        let page = ErrorPage {
-            meta: PageMeta::new(answer.title),
-            status: status.as_u16(),
-            heading: answer.title,
-            message: answer.message,
-        };
-        let mut response = match page.render() {
+        let mut response = match render(&answer) {
             Ok(html) => (
                 status,
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -234,6 +234,20 @@ impl IntoResponse for AppError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.respond_with(|answer| {
+            ErrorPage {
+                meta: PageMeta::new(answer.title),
+                status: answer.status.as_u16(),
+                heading: answer.title,
+                message: answer.message.clone(),
+            }
+            .render()
+        })
     }
 }
 

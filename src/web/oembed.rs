@@ -27,13 +27,31 @@ pub struct OembedParams {
     format: Option<String>,
 }
 
-/// The iframe snippet for a Space, as the page's Embed section and oEmbed give it.
+/// What the widget may do in the host's page, and nothing more: run its scripts
+/// (polling, and telling `embed.js` its height), keep its own origin (its polls are
+/// same-origin requests, and `embed.js` trusts its messages by that origin), open
+/// links in a new tab that is not itself sandboxed (the Space page, X), and download
+/// the calendar file behind "Remind me". It never navigates the host's page, submits
+/// forms or opens dialogs.
+///
+/// The snippet carries no `allow` list: the widget uses no feature a frame must be
+/// granted (camera, microphone, geolocation, fullscreen, clipboard…), and a
+/// cross-origin frame gets none of those unless `allow` grants them.
+pub const SANDBOX: &str =
+    "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-downloads";
+
+/// The iframe snippet for a Space, as the page's Embed section and oEmbed give it:
+/// named for assistive technology, loaded only when scrolled near, clipped to the
+/// widget's rounded corners, and in the light scheme the widget's document keeps (a
+/// frame whose scheme differs from its iframe's is given an opaque backdrop, square
+/// behind the round corners, on a host page that declares a dark scheme).
 pub fn snippet(site: &SiteUrl, id: &SpaceId, title: &str, width: u32, height: u32) -> String {
     let src = site.embed(id);
     let script = site.embed_script();
     format!(
-        "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" style=\"border:0;max-width:100%\" \
-         title=\"{title} (X Space, via earshot)\" loading=\"lazy\"></iframe>\
+        "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" \
+         title=\"{title} (X Space, via earshot)\" loading=\"lazy\" sandbox=\"{SANDBOX}\" \
+         style=\"border:0;border-radius:12px;max-width:100%;color-scheme:light\"></iframe>\
          <script async src=\"{script}\"></script>",
         title = html_attr(title),
     )

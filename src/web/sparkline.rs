@@ -64,6 +64,12 @@ pub fn label(samples: &[Sample]) -> Option<String> {
 /// runs left to right, counts from zero at the bottom to the peak at the top, and a
 /// dot marks the peak.
 pub fn svg(samples: &[Sample]) -> Option<String> {
+    svg_sized(samples, WIDTH, HEIGHT)
+}
+
+/// The same drawing at another size (the embed's is smaller), drawn at that size
+/// rather than scaled, so the line keeps its width and the dot its shape.
+pub fn svg_sized(samples: &[Sample], width: u32, height: u32) -> Option<String> {
     if samples.len() < 2 {
         return None;
     }
@@ -72,7 +78,7 @@ pub fn svg(samples: &[Sample]) -> Option<String> {
     let span = (last - first).num_milliseconds().max(1) as f64;
     let top = peak(samples)?;
     let highest = top.participants.max(1) as f64;
-    let (w, h) = (f64::from(WIDTH), f64::from(HEIGHT));
+    let (w, h) = (f64::from(width), f64::from(height));
     let point = |s: &Sample| {
         let x = PAD + (s.at - first).num_milliseconds() as f64 / span * (w - 2.0 * PAD);
         let y = h - PAD - s.participants as f64 / highest * (h - 2.0 * PAD);
@@ -87,8 +93,8 @@ pub fn svg(samples: &[Sample]) -> Option<String> {
     let (px, py) = point(&top);
     Some(format!(
         "<svg class=\"sparkline\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
-         aria-label=\"{label}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" \
-         height=\"{HEIGHT}\">\
+         aria-label=\"{label}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \
+         height=\"{height}\">\
          <polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" \
          stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"{points}\"/>\
          <circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"2.5\" fill=\"currentColor\"/></svg>"
