@@ -1,15 +1,19 @@
 //! `/live`, `/upcoming` and `/topics/{slug}`: the list pages. What they list, and how
 //! it is sorted and filtered, is in `lists`.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::catalog::page_status;
-use crate::model::TopicSlug;
+use crate::catalog::{Fetched, page_status};
+use crate::model::{Space, SpaceList, TopicSlug};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::feeds::FeedLinks;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::lists::{
@@ -56,13 +60,23 @@ pub struct LivePage {
     lang: Option<String>,
 }
 
+/// `/live`'s filters and the live list they apply to: for the page and its feeds.
+pub async fn live_selection(
+    state: &AppState,
+    params: &LiveParams,
+) -> AppResult<(LiveFilter, Fetched<Arc<SpaceList>>)> {
+    let mut filter = LiveFilter::parse(params)?;
+    // The page lists every match: `limit` is the home page's partial's.
+    filter.limit = None;
+    let found = state.catalog.live(filter.topic).await?;
+    Ok((filter, found))
+}
+
 pub async fn live(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<LiveParams>,
 ) -> AppResult<Page<LivePage>> {
-    let mut filter = LiveFilter::parse(&params)?;
-    filter.limit = None;
-    let found = state.catalog.live(filter.topic).await?;
+    let (filter, found) = live_selection(&state, &params).await?;
     let mut langs: Vec<String> = found
         .value
         .spaces
@@ -78,6 +92,12 @@ pub async fn live(
                 .pieced(!state.catalog.has_live_directory())
                 .canonical(state.site.absolute(links::LIVE))
                 .description("X Spaces live right now, by number of listeners.")
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    "Live Spaces",
+                    links::LIVE,
+                    &filter.query(),
+                ))
                 .cache(found.status),
             list: LiveList::build(&state, &filter, &found.value.spaces, true),
             topics: TopicLink::all(),
@@ -116,21 +136,67 @@ pub struct UpcomingPage {
     to: String,
 }
 
+/// `/upcoming`'s filters, validated.
+pub struct UpcomingFilter {
+    pub topic: Option<TopicSlug>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// The query as it reproduces these filters (dates as the visitor wrote them).
+    pub query: String,
+}
+
+impl UpcomingFilter {
+    pub fn parse(params: &UpcomingParams) -> AppResult<Self> {
+        let topic = topic_param(params.topic.as_deref())?;
+        let from = time_param("from", params.from.as_deref())?;
+        let to = time_param("to", params.to.as_deref())?;
+        if let (Some(f), Some(t)) = (from, to)
+            && t <= f
+        {
+            return Err(AppError::BadRequest("to must be after from.".into()));
+        }
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(t) = topic {
+            query.append_pair("topic", t.slug());
+        }
+        for (name, value) in [("from", &params.from), ("to", &params.to)] {
+            if let Some(v) = value {
+                query.append_pair(name, v);
+            }
+        }
+        Ok(Self {
+            topic,
+            from,
+            to,
+            query: query.finish(),
+        })
+    }
+
+    /// The scheduled Spaces these filters let through, soonest first.
+    pub fn apply<'a>(&self, spaces: &'a [Space], now: DateTime<Utc>) -> Vec<&'a Space> {
+        upcoming_sorted(spaces, now, self.from, self.to)
+    }
+}
+
+/// `/upcoming`'s filters and the scheduled list they apply to: for the page and its
+/// feeds.
+pub async fn upcoming_selection(
+    state: &AppState,
+    params: &UpcomingParams,
+) -> AppResult<(UpcomingFilter, Fetched<Arc<SpaceList>>)> {
+    let filter = UpcomingFilter::parse(params)?;
+    let list = state.catalog.scheduled(filter.topic).await?;
+    Ok((filter, list))
+}
+
 pub async fn upcoming(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<UpcomingParams>,
 ) -> AppResult<Page<UpcomingPage>> {
-    let topic = topic_param(params.topic.as_deref())?;
-    let from = time_param("from", params.from.as_deref())?;
-    let to = time_param("to", params.to.as_deref())?;
-    if let (Some(f), Some(t)) = (from, to)
-        && t <= f
-    {
-        return Err(AppError::BadRequest("to must be after from.".into()));
-    }
-    let list = state.catalog.scheduled(topic).await?;
+    let (filter, list) = upcoming_selection(&state, &params).await?;
+    let topic = filter.topic;
     let now = state.now();
-    let spaces = upcoming_sorted(&list.value.spaces, now, from, to);
+    let spaces = filter.apply(&list.value.spaces, now);
     Ok(Page {
         template: UpcomingPage {
             meta: PageMeta::new("Upcoming Spaces · earshot")
@@ -138,6 +204,12 @@ pub async fn upcoming(
                 .pieced(!state.catalog.has_live_directory())
                 .canonical(state.site.absolute(links::UPCOMING))
                 .description("Scheduled X Spaces, soonest first.")
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    "Upcoming Spaces",
+                    links::UPCOMING,
+                    &filter.query,
+                ))
                 .cache(list.status),
             total: spaces.len(),
             days: group_by_day(&spaces, now),
@@ -161,21 +233,61 @@ pub struct TopicPage {
     topics: Vec<TopicLink>,
 }
 
+/// A topic's live and scheduled lists: for its page and its feeds.
+pub struct TopicLists {
+    pub topic: TopicSlug,
+    live: Arc<SpaceList>,
+    scheduled: Arc<SpaceList>,
+    pub status: crate::cache::CacheStatus,
+}
+
+impl TopicLists {
+    /// The topic named in the path (a 404 for one we don't know), and its lists.
+    pub async fn load(state: &AppState, slug: &str) -> AppResult<Self> {
+        let topic = TopicSlug::ALL
+            .into_iter()
+            .find(|t| t.slug() == slug)
+            .ok_or(AppError::NotFound("topic"))?;
+        let (live, scheduled) = tokio::join!(
+            state.catalog.live(Some(topic)),
+            state.catalog.scheduled(Some(topic))
+        );
+        let (live, scheduled) = (live?, scheduled?);
+        Ok(Self {
+            topic,
+            status: page_status([live.status, scheduled.status]),
+            live: live.value,
+            scheduled: scheduled.value,
+        })
+    }
+
+    /// Live now, most listeners first.
+    pub fn live(&self) -> Vec<&Space> {
+        let topic = self.topic;
+        live_sorted(&self.live.spaces)
+            .into_iter()
+            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .collect()
+    }
+
+    /// Scheduled, soonest first.
+    pub fn soon(&self, now: DateTime<Utc>) -> Vec<&Space> {
+        let topic = self.topic;
+        upcoming_sorted(&self.scheduled.spaces, now, None, None)
+            .into_iter()
+            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .collect()
+    }
+}
+
 pub async fn topic(
     State(state): State<AppState>,
     SitePath(slug): SitePath<String>,
 ) -> AppResult<Page<TopicPage>> {
-    let topic = TopicSlug::ALL
-        .into_iter()
-        .find(|t| t.slug() == slug)
-        .ok_or(AppError::NotFound("topic"))?;
-    let (live, scheduled) = tokio::join!(
-        state.catalog.live(Some(topic)),
-        state.catalog.scheduled(Some(topic))
-    );
-    let (live, scheduled) = (live?, scheduled?);
+    let lists = TopicLists::load(&state, &slug).await?;
+    let topic = lists.topic;
     let now = state.now();
-    let status = page_status([live.status, scheduled.status]);
+    let status = lists.status;
     Ok(Page {
         template: TopicPage {
             meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
@@ -185,17 +297,23 @@ pub async fn topic(
                     "Live and upcoming X Spaces about {}.",
                     topic.name()
                 ))
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    format!("{} Spaces", topic.name()),
+                    &links::topic(topic),
+                    "",
+                ))
                 .cache(status),
             name: topic.name(),
             slug: topic.slug(),
-            live: live_sorted(&live.value.spaces)
+            live: lists
+                .live()
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
-            soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
+            soon: lists
+                .soon(now)
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
             topics: TopicLink::all(),

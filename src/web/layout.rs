@@ -36,6 +36,8 @@ pub struct PageMeta {
     pub oembed: Option<String>,
     /// A plain word on where a list comes from, when it is not a full directory.
     pub source_note: Option<&'static str>,
+    /// A list page's feeds: autodiscovery in the head, visible links on the page.
+    pub feeds: Option<crate::web::feeds::FeedLinks>,
 }
 
 /// What list pages say when the upstream has no directory of live Spaces (X v2).
@@ -53,6 +55,7 @@ impl PageMeta {
             share: None,
             oembed: None,
             source_note: None,
+            feeds: None,
         }
     }
 
@@ -79,6 +82,12 @@ impl PageMeta {
     /// Marks a list page whose lists are pieced together rather than complete.
     pub fn pieced(mut self, pieced: bool) -> Self {
         self.source_note = pieced.then_some(PIECED_LISTS);
+        self
+    }
+
+    /// A list page's feeds (see [`crate::web::feeds::FeedLinks`]).
+    pub fn feeds(mut self, feeds: crate::web::feeds::FeedLinks) -> Self {
+        self.feeds = Some(feeds);
         self
     }
 

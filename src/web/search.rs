@@ -11,6 +11,7 @@ use crate::model::SpaceId;
 use crate::upstream::ListState;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SiteQuery, blank_as_none};
+use crate::web::feeds::FeedLinks;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::respond::Page;
@@ -99,22 +100,54 @@ pub fn space_id_from_link(q: &str) -> Option<SpaceId> {
     }
 }
 
-pub async fn search(
-    State(state): State<AppState>,
-    SiteQuery(params): SiteQuery<SearchParams>,
-) -> AppResult<Response> {
+/// What a search found: the page lists it, and its feeds carry it.
+pub struct SearchResults {
+    pub q: String,
+    scope: SearchScope,
+    /// The lists found, one per state searched, in the scope's order.
+    pub lists: Vec<std::sync::Arc<crate::model::SpaceList>>,
+    pub searched: bool,
+    /// States the upstream cannot search.
+    pub unavailable: Vec<&'static str>,
+    /// The upstream was not searched: results are among the Spaces already held.
+    pub among_held: bool,
+    pub status: CacheStatus,
+}
+
+impl SearchResults {
+    /// Every Space found, in the order the page lists them.
+    pub fn spaces(&self) -> impl Iterator<Item = &crate::model::Space> {
+        self.lists.iter().flat_map(|l| l.spaces.iter())
+    }
+
+    /// The query that asks this search again (for its feeds' links).
+    pub fn query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &self.q)
+            .append_pair("state", self.scope.value())
+            .finish()
+    }
+}
+
+/// What `/search` does with its query: jump to a pasted Space, or search.
+pub enum Searching {
+    Jump(SpaceId),
+    Ran(SearchResults),
+}
+
+/// Parses `/search`'s query and searches: the page and its feeds both.
+pub async fn run_search(state: &AppState, params: SearchParams) -> AppResult<Searching> {
     let scope = SearchScope::parse(params.state.as_deref())?;
     let q = params.q.unwrap_or_default();
     if let Some(id) = space_id_from_link(&q) {
-        return Ok(Redirect::to(&links::space(&id)).into_response());
+        return Ok(Searching::Jump(id));
     }
     if q.chars().count() > 200 {
         return Err(AppError::BadRequest(
             "That search is too long; try fewer words.".into(),
         ));
     }
-    let now = state.now();
-    let mut results = Vec::new();
+    let mut lists = Vec::new();
     let mut statuses = Vec::new();
     let mut searched = false;
     let mut unavailable = Vec::new();
@@ -126,7 +159,7 @@ pub async fn search(
                 among_held |= searched_now.among_held;
                 let found = searched_now.found;
                 statuses.push(found.status);
-                results.extend(found.value.spaces.iter().map(|s| SpaceView::new(s, now)));
+                lists.push(found.value);
             }
             Ok(None) => {}
             // The X API cannot search ended Spaces: say so instead of failing.
@@ -142,6 +175,28 @@ pub async fn search(
     } else {
         CacheStatus::Hit
     };
+    Ok(Searching::Ran(SearchResults {
+        q,
+        scope,
+        lists,
+        searched,
+        unavailable,
+        among_held,
+        status,
+    }))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<SearchParams>,
+) -> AppResult<Response> {
+    let found = match run_search(&state, params).await? {
+        Searching::Jump(id) => return Ok(Redirect::to(&links::space(&id)).into_response()),
+        Searching::Ran(found) => found,
+    };
+    let now = state.now();
+    let searched = found.searched;
+    let q = &found.q;
     let title = if searched {
         format!(
             "“{}” · Search · earshot",
@@ -150,22 +205,34 @@ pub async fn search(
     } else {
         "Search Spaces · earshot".to_owned()
     };
+    let mut meta = PageMeta::new(title).nav(Nav::Search).cache(found.status);
+    if searched {
+        meta = meta.feeds(FeedLinks::new(
+            &state.site,
+            format!(
+                "Spaces matching “{}”",
+                q.chars().take(60).collect::<String>()
+            ),
+            links::SEARCH,
+            &found.query(),
+        ));
+    }
     Ok(Page {
         template: SearchPage {
-            meta: PageMeta::new(title).nav(Nav::Search).cache(status),
-            q,
-            state: scope.value(),
+            meta,
+            results: found.spaces().map(|s| SpaceView::new(s, now)).collect(),
+            state: found.scope.value(),
             searched,
-            results,
-            among_held,
-            unavailable: (!unavailable.is_empty()).then(|| {
+            among_held: found.among_held,
+            unavailable: (!found.unavailable.is_empty()).then(|| {
                 format!(
                     "Searching {} Spaces isn't possible with our Spaces source.",
-                    unavailable.join(" and ")
+                    found.unavailable.join(" and ")
                 )
             }),
+            q: found.q,
         },
-        cache: status,
+        cache: found.status,
     }
     .into_response())
 }
