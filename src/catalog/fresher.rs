@@ -26,3 +26,26 @@ impl Catalog {
         out
     }
 }
+
+impl Catalog {
+    /// A fetched list with each Space as fresh as earshot holds it ([`Self::fresher`]);
+    /// the list itself is kept when nothing fresher is held.
+    pub async fn fresher_list(
+        &self,
+        found: crate::catalog::Fetched<std::sync::Arc<crate::model::SpaceList>>,
+    ) -> crate::catalog::Fetched<std::sync::Arc<crate::model::SpaceList>> {
+        let spaces = self.fresher(&found.value.spaces, found.fetched_at).await;
+        if spaces == found.value.spaces {
+            return found;
+        }
+        let list = crate::model::SpaceList {
+            spaces,
+            dropped: found.value.dropped,
+            total: found.value.total,
+        };
+        crate::catalog::Fetched {
+            value: std::sync::Arc::new(list),
+            ..found
+        }
+    }
+}

@@ -1,17 +1,21 @@
 //! `/live`, `/upcoming` and `/topics/{slug}`: the list pages. What they list, and how
 //! it is sorted and filtered, is in `lists`.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::catalog::page_status;
-use crate::model::TopicSlug;
+use crate::catalog::{Fetched, page_status};
+use crate::model::{Space, SpaceList, TopicSlug};
 use crate::web::cache_policy::{CachePolicy, with_policy};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::feeds::FeedLinks;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::lists::{
@@ -61,18 +65,26 @@ pub struct LivePage {
     filtered: bool,
 }
 
+/// `/live`'s filters and the live list they apply to, each Space as fresh as
+/// earshot holds it: for the page and its feeds.
+pub async fn live_selection(
+    state: &AppState,
+    params: &LiveParams,
+) -> AppResult<(LiveFilter, Fetched<Arc<SpaceList>>)> {
+    let mut filter = LiveFilter::parse(params)?;
+    // The page lists every match: `limit` is the home page's partial's.
+    filter.limit = None;
+    let found = state.catalog.live(filter.topic).await?;
+    Ok((filter, state.catalog.fresher_list(found).await))
+}
+
 pub async fn live(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<LiveParams>,
 ) -> AppResult<Page<LivePage>> {
-    let mut filter = LiveFilter::parse(&params)?;
-    filter.limit = None;
-    let found = state.catalog.live(filter.topic).await?;
-    let spaces = state
-        .catalog
-        .fresher(&found.value.spaces, found.fetched_at)
-        .await;
-    let langs = languages(&spaces);
+    let (filter, found) = live_selection(&state, &params).await?;
+    let spaces = &found.value.spaces;
+    let langs = languages(spaces);
     let filtered = filter != LiveFilter::default();
     Ok(Page {
         template: LivePage {
@@ -81,8 +93,14 @@ pub async fn live(
                 .pieced(!state.catalog.has_live_directory())
                 .canonical(state.site.absolute(links::LIVE))
                 .description("X Spaces live right now, by number of listeners.")
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    "Live Spaces",
+                    links::LIVE,
+                    &filter.query(),
+                ))
                 .cache(found.status),
-            list: LiveList::build(&state, &filter, &spaces, true),
+            list: LiveList::build(&state, &filter, spaces, true),
             filtered,
             topics: TopicLink::all(),
             topic: filter.topic.map(TopicSlug::slug),
@@ -124,34 +142,113 @@ pub struct UpcomingPage {
     filtered: bool,
 }
 
+/// `/upcoming`'s filters, validated.
+pub struct UpcomingFilter {
+    pub topic: Option<TopicSlug>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// The query as it reproduces these filters (dates as the visitor wrote them).
+    pub query: String,
+}
+
+impl UpcomingFilter {
+    /// The filters, or what is wrong with the dates: (from's message, to's message),
+    /// for the form to show beside its fields. A bad topic is a plain 400.
+    pub fn parse(params: &UpcomingParams) -> AppResult<Result<Self, DateMistakes>> {
+        let topic = topic_param(params.topic.as_deref())?;
+        let from = time_param("From", params.from.as_deref());
+        let mut to = time_param("Until", params.to.as_deref());
+        if let (Ok(Some(f)), Ok(Some(t))) = (&from, &to)
+            && t <= f
+        {
+            to = Err("Until must be after From.".to_owned());
+        }
+        let (from, to) = match (from, to) {
+            (Ok(from), Ok(to)) => (from, to),
+            (from, to) => {
+                return Ok(Err(DateMistakes {
+                    topic,
+                    from: from.err(),
+                    to: to.err(),
+                }));
+            }
+        };
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(t) = topic {
+            query.append_pair("topic", t.slug());
+        }
+        for (name, value) in [("from", &params.from), ("to", &params.to)] {
+            if let Some(v) = value {
+                query.append_pair(name, v);
+            }
+        }
+        Ok(Ok(Self {
+            topic,
+            from,
+            to,
+            query: query.finish(),
+        }))
+    }
+
+    /// The scheduled Spaces these filters let through, soonest first.
+    pub fn apply<'a>(&self, spaces: &'a [Space], now: DateTime<Utc>) -> Vec<&'a Space> {
+        upcoming_sorted(spaces, now, self.from, self.to)
+    }
+}
+
+/// What is wrong with `/upcoming`'s dates, each beside its field.
+pub struct DateMistakes {
+    topic: Option<TopicSlug>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl DateMistakes {
+    /// The messages together, for answers without a form (feeds, calendars).
+    pub fn message(&self) -> String {
+        [self.from.as_deref(), self.to.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// `/upcoming`'s filters and the scheduled list they apply to, each Space as fresh
+/// as earshot holds it: for the page and its feeds. Mistaken dates ask nobody for
+/// anything.
+pub async fn upcoming_selection(
+    state: &AppState,
+    params: &UpcomingParams,
+) -> AppResult<Result<(UpcomingFilter, Fetched<Arc<SpaceList>>), DateMistakes>> {
+    let filter = match UpcomingFilter::parse(params)? {
+        Ok(filter) => filter,
+        Err(mistakes) => return Ok(Err(mistakes)),
+    };
+    let list = state.catalog.scheduled(filter.topic).await?;
+    Ok(Ok((filter, state.catalog.fresher_list(list).await)))
+}
+
 pub async fn upcoming(
     State(state): State<AppState>,
     SiteQuery(params): SiteQuery<UpcomingParams>,
 ) -> AppResult<Response> {
-    let topic = topic_param(params.topic.as_deref())?;
+    let filtered = params.topic.is_some() || params.from.is_some() || params.to.is_some();
     // A mistake in the dates keeps the form, with what was typed and the message
-    // beside its field, and asks nobody for anything.
-    let from = time_param("From", params.from.as_deref());
-    let mut to = time_param("Until", params.to.as_deref());
-    if let (Ok(Some(f)), Ok(Some(t))) = (&from, &to)
-        && t <= f
-    {
-        to = Err("Until must be after From.".to_owned());
-    }
-    let filtered = topic.is_some() || params.from.is_some() || params.to.is_some();
-    let (from, to) = match (from, to) {
-        (Ok(from), Ok(to)) => (from, to),
-        (from, to) => {
+    // beside its field.
+    let (filter, list) = match upcoming_selection(&state, &params).await? {
+        Ok(selected) => selected,
+        Err(mistakes) => {
             let page = UpcomingPage {
                 meta: PageMeta::new("Upcoming Spaces · earshot").nav(Nav::Upcoming),
                 days: Vec::new(),
                 total: 0,
                 topics: TopicLink::all(),
-                topic: topic.map(TopicSlug::slug),
+                topic: mistakes.topic.map(TopicSlug::slug),
                 from: params.from.unwrap_or_default(),
                 to: params.to.unwrap_or_default(),
-                from_error: from.err(),
-                to_error: to.err(),
+                from_error: mistakes.from,
+                to_error: mistakes.to,
                 filtered,
             };
             let page = Page {
@@ -161,13 +258,9 @@ pub async fn upcoming(
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     };
-    let list = state.catalog.scheduled(topic).await?;
+    let topic = filter.topic;
     let now = state.now();
-    let fresh = state
-        .catalog
-        .fresher(&list.value.spaces, list.fetched_at)
-        .await;
-    let spaces = upcoming_sorted(&fresh, now, from, to);
+    let spaces = filter.apply(&list.value.spaces, now);
     Ok(Page {
         template: UpcomingPage {
             meta: PageMeta::new("Upcoming Spaces · earshot")
@@ -175,6 +268,12 @@ pub async fn upcoming(
                 .pieced(!state.catalog.has_live_directory())
                 .canonical(state.site.absolute(links::UPCOMING))
                 .description("Scheduled X Spaces, soonest first.")
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    "Upcoming Spaces",
+                    links::UPCOMING,
+                    &filter.query,
+                ))
                 .cache(list.status),
             total: spaces.len(),
             days: group_by_day(&spaces, now),
@@ -202,38 +301,89 @@ pub struct TopicPage {
     topics: Vec<TopicLink>,
 }
 
+/// A topic's live and scheduled lists: for its page and its feeds.
+pub struct TopicLists {
+    pub topic: TopicSlug,
+    live: Arc<SpaceList>,
+    scheduled: Arc<SpaceList>,
+    pub status: crate::cache::CacheStatus,
+}
+
+impl TopicLists {
+    /// The topic named in the path, and its lists (each Space as fresh as earshot
+    /// holds it); a 404 for a topic we don't know, and for one written in other case
+    /// (its page redirects: [`topic_redirect`]).
+    pub async fn load(state: &AppState, slug: &str) -> AppResult<Self> {
+        let topic = TopicSlug::ALL
+            .into_iter()
+            .find(|t| t.slug() == slug)
+            .ok_or(AppError::NotFound("topic"))?;
+        let (live, scheduled) = tokio::join!(
+            state.catalog.live(Some(topic)),
+            state.catalog.scheduled(Some(topic))
+        );
+        let (live, scheduled) = (live?, scheduled?);
+        let (live, scheduled) = tokio::join!(
+            state.catalog.fresher_list(live),
+            state.catalog.fresher_list(scheduled)
+        );
+        Ok(Self {
+            topic,
+            status: page_status([live.status, scheduled.status]),
+            live: live.value,
+            scheduled: scheduled.value,
+        })
+    }
+
+    /// Live now, most listeners first.
+    pub fn live(&self) -> Vec<&Space> {
+        let topic = self.topic;
+        live_sorted(&self.live.spaces)
+            .into_iter()
+            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .collect()
+    }
+
+    /// Scheduled, soonest first.
+    pub fn soon(&self, now: DateTime<Utc>) -> Vec<&Space> {
+        let topic = self.topic;
+        upcoming_sorted(&self.scheduled.spaces, now, None, None)
+            .into_iter()
+            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .collect()
+    }
+}
+
+/// `/topics/Technology`: the same topic under its one address, with the query kept.
+/// `None` for a slug as written, or for no topic at all.
+pub fn topic_redirect(slug: &str, uri: &Uri) -> Option<Response> {
+    if TopicSlug::ALL.into_iter().any(|t| t.slug() == slug) {
+        return None;
+    }
+    let topic = TopicSlug::ALL
+        .into_iter()
+        .find(|t| t.slug().eq_ignore_ascii_case(slug))?;
+    let mut to = links::topic(topic);
+    if let Some(query) = uri.query() {
+        to.push('?');
+        to.push_str(query);
+    }
+    let moved = (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]);
+    Some(with_policy(CachePolicy::Public(86_400), moved).into_response())
+}
+
 pub async fn topic(
     State(state): State<AppState>,
     SitePath(slug): SitePath<String>,
     uri: Uri,
 ) -> AppResult<Response> {
-    let Some(topic) = TopicSlug::ALL.into_iter().find(|t| t.slug() == slug) else {
-        // `/topics/Technology`: the same topic under its one address.
-        let topic = TopicSlug::ALL
-            .into_iter()
-            .find(|t| t.slug().eq_ignore_ascii_case(&slug))
-            .ok_or(AppError::NotFound("topic"))?;
-        let mut to = links::topic(topic);
-        if let Some(query) = uri.query() {
-            to.push('?');
-            to.push_str(query);
-        }
-        let moved = (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]);
-        return Ok(with_policy(CachePolicy::Public(86_400), moved).into_response());
-    };
-    let (live, scheduled) = tokio::join!(
-        state.catalog.live(Some(topic)),
-        state.catalog.scheduled(Some(topic))
-    );
-    let (live, scheduled) = (live?, scheduled?);
-    let (live_spaces, scheduled_spaces) = tokio::join!(
-        state.catalog.fresher(&live.value.spaces, live.fetched_at),
-        state
-            .catalog
-            .fresher(&scheduled.value.spaces, scheduled.fetched_at)
-    );
+    if let Some(moved) = topic_redirect(&slug, &uri) {
+        return Ok(moved);
+    }
+    let lists = TopicLists::load(&state, &slug).await?;
+    let topic = lists.topic;
     let now = state.now();
-    let status = page_status([live.status, scheduled.status]);
+    let status = lists.status;
     Ok(Page {
         template: TopicPage {
             meta: PageMeta::new(format!("{} Spaces · earshot", topic.name()))
@@ -243,17 +393,23 @@ pub async fn topic(
                     "Live and upcoming X Spaces about {}.",
                     topic.name()
                 ))
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    format!("{} Spaces", topic.name()),
+                    &links::topic(topic),
+                    "",
+                ))
                 .cache(status),
             name: topic.name(),
             slug: topic.slug(),
-            live: live_sorted(&live_spaces)
+            live: lists
+                .live()
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
-            soon: upcoming_sorted(&scheduled_spaces, now, None, None)
+            soon: lists
+                .soon(now)
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
             topics: TopicLink::all(),

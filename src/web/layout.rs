@@ -54,6 +54,8 @@ pub struct PageMeta {
     pub source_note: Option<&'static str>,
     /// The demo upstream: the page says its Spaces are simulated.
     pub simulated: bool,
+    /// A list page's feeds: autodiscovery in the head, visible links on the page.
+    pub feeds: Option<crate::web::feeds::FeedLinks>,
 }
 
 /// What list pages say when the upstream has no directory of live Spaces (X v2).
@@ -72,6 +74,7 @@ impl PageMeta {
             oembed: None,
             source_note: None,
             simulated: simulated(),
+            feeds: None,
         }
     }
 
@@ -98,6 +101,12 @@ impl PageMeta {
     /// Marks a list page whose lists are pieced together rather than complete.
     pub fn pieced(mut self, pieced: bool) -> Self {
         self.source_note = pieced.then_some(PIECED_LISTS);
+        self
+    }
+
+    /// A list page's feeds (see [`crate::web::feeds::FeedLinks`]).
+    pub fn feeds(mut self, feeds: crate::web::feeds::FeedLinks) -> Self {
+        self.feeds = Some(feeds);
         self
     }
 

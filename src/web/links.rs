@@ -14,6 +14,7 @@ use crate::web::assets::URLS;
 pub const HOME: &str = "/";
 pub const LIVE: &str = "/live";
 pub const UPCOMING: &str = "/upcoming";
+pub const SEARCH: &str = "/search";
 
 /// The Space page: canonical, shareable.
 pub fn space(id: &SpaceId) -> String {
@@ -59,6 +60,17 @@ pub fn user(id: &UserId) -> String {
 
 pub fn topic(slug: TopicSlug) -> String {
     format!("/topics/{}", slug.slug())
+}
+
+/// A list page's feed: `file` (`feed.atom`, …) after the list's path, with the
+/// page's query, so the feed lists what the page does.
+pub fn feed(list: &str, file: &str, query: &str) -> String {
+    let list = list.trim_end_matches('/');
+    if query.is_empty() {
+        format!("{list}/{file}")
+    } else {
+        format!("{list}/{file}?{query}")
+    }
 }
 
 /// The widget other sites frame.
@@ -206,6 +218,20 @@ mod tests {
         assert_eq!(user(&user_id()), "/users/42");
         assert_eq!(topic(TopicSlug::Gaming), "/topics/gaming");
         assert_eq!((HOME, LIVE, UPCOMING), ("/", "/live", "/upcoming"));
+        assert_eq!(SEARCH, "/search");
+    }
+
+    #[test]
+    fn feed_paths_follow_their_list() {
+        assert_eq!(feed(LIVE, "feed.atom", ""), "/live/feed.atom");
+        assert_eq!(
+            feed(&topic(TopicSlug::Music), "feed.json", ""),
+            "/topics/music/feed.json"
+        );
+        assert_eq!(
+            feed(&user(&user_id()), "feed.rss", "role=host"),
+            "/users/42/feed.rss?role=host"
+        );
     }
 
     #[test]

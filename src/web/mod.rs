@@ -12,6 +12,7 @@ pub mod embed;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod feeds;
 pub mod forwarded;
 pub mod history;
 pub mod home;
@@ -249,6 +250,52 @@ pub static ROUTES: &[Route] = &[
     Route::other("/spaces/{id}/card.png", || get(card::card)),
     Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
     Route::other("/users/{id}", || get(users::user)),
+    // Every list page's feeds, in each format: rendered per request like their pages.
+    Route::other("/live/feed.atom", || {
+        get(feeds::handlers::live::<feeds::Atom>)
+    }),
+    Route::other("/live/feed.rss", || {
+        get(feeds::handlers::live::<feeds::Rss>)
+    }),
+    Route::other("/live/feed.json", || {
+        get(feeds::handlers::live::<feeds::Json>)
+    }),
+    Route::other("/upcoming/feed.atom", || {
+        get(feeds::handlers::upcoming::<feeds::Atom>)
+    }),
+    Route::other("/upcoming/feed.rss", || {
+        get(feeds::handlers::upcoming::<feeds::Rss>)
+    }),
+    Route::other("/upcoming/feed.json", || {
+        get(feeds::handlers::upcoming::<feeds::Json>)
+    }),
+    Route::other("/topics/{slug}/feed.atom", || {
+        get(feeds::handlers::topic::<feeds::Atom>)
+    }),
+    Route::other("/topics/{slug}/feed.rss", || {
+        get(feeds::handlers::topic::<feeds::Rss>)
+    }),
+    Route::other("/topics/{slug}/feed.json", || {
+        get(feeds::handlers::topic::<feeds::Json>)
+    }),
+    Route::other("/users/{id}/feed.atom", || {
+        get(feeds::handlers::user::<feeds::Atom>)
+    }),
+    Route::other("/users/{id}/feed.rss", || {
+        get(feeds::handlers::user::<feeds::Rss>)
+    }),
+    Route::other("/users/{id}/feed.json", || {
+        get(feeds::handlers::user::<feeds::Json>)
+    }),
+    Route::other("/search/feed.atom", || {
+        get(feeds::handlers::search::<feeds::Atom>)
+    }),
+    Route::other("/search/feed.rss", || {
+        get(feeds::handlers::search::<feeds::Rss>)
+    }),
+    Route::other("/search/feed.json", || {
+        get(feeds::handlers::search::<feeds::Json>)
+    }),
     Route::other("/oembed", || get(oembed::oembed)),
     Route::asset("/static/{file}", || get(assets::serve)),
     Route::other("/healthz", || get(ops::healthz)),

@@ -12,6 +12,7 @@ use crate::model::{Space, SpaceId, SpaceState};
 use crate::upstream::ListState;
 use crate::web::error::AppResult;
 use crate::web::extract::{SiteQuery, blank_as_none};
+use crate::web::feeds::FeedLinks;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::respond::Page;
@@ -158,15 +159,70 @@ pub fn space_id_from_link(q: &str) -> Option<SpaceId> {
     }
 }
 
-pub async fn search(
-    State(state): State<AppState>,
-    SiteQuery(params): SiteQuery<SearchParams>,
-) -> AppResult<Response> {
+/// What a search found: the page lists it, and its feeds carry it.
+pub struct SearchResults {
+    pub q: String,
+    scope: SearchScope,
+    /// `@handle`: only that host's Spaces are kept.
+    host: Option<String>,
+    /// In the page's order (`ordered`), each as fresh as earshot holds it.
+    spaces: Vec<Space>,
+    pub searched: bool,
+    /// States the upstream cannot search.
+    unavailable: Vec<&'static str>,
+    /// The upstream was not searched: results are among the Spaces already held.
+    among_held: bool,
+    pub status: CacheStatus,
+}
+
+impl SearchResults {
+    /// Every Space found, in the order the page lists them.
+    pub fn spaces(&self) -> impl Iterator<Item = &Space> {
+        self.spaces.iter()
+    }
+
+    /// The query that asks this search again (for its feeds' links).
+    pub fn query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &self.q)
+            .append_pair("state", self.scope.value())
+            .finish()
+    }
+}
+
+/// A query the form gives back, with the message beside the field it concerns.
+pub struct Mistake {
+    q: String,
+    scope: SearchScope,
+    q_error: Option<String>,
+    state_error: Option<&'static str>,
+}
+
+impl Mistake {
+    /// The messages together, for answers without a form (feeds).
+    pub fn message(&self) -> String {
+        [self.q_error.as_deref(), self.state_error]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What `/search` does with its query: jump to a pasted Space, give the form back,
+/// or search.
+pub enum Searching {
+    Jump(SpaceId),
+    Mistaken(Mistake),
+    Ran(SearchResults),
+}
+
+/// Parses `/search`'s query and searches: the page and its feeds both.
+pub async fn run_search(state: &AppState, params: SearchParams) -> AppResult<Searching> {
     let q = params.q.unwrap_or_default();
     if let Some(id) = space_id_from_link(&q) {
-        return Ok(Redirect::to(&links::space(&id)).into_response());
+        return Ok(Searching::Jump(id));
     }
-    // A mistake keeps the form, with what was typed and the message beside its field.
     let (scope, state_error) = match SearchScope::parse(params.state.as_deref()) {
         Ok(scope) => (scope, None),
         Err(why) => (SearchScope::All, Some(why)),
@@ -175,29 +231,17 @@ pub async fn search(
         format!("That search is too long ({MAX_QUERY_CHARS} characters at most); try fewer words.")
     });
     if q_error.is_some() || state_error.is_some() {
-        let page = SearchPage {
-            meta: PageMeta::new("Search Spaces · earshot").nav(Nav::Search),
+        return Ok(Searching::Mistaken(Mistake {
             q,
-            state: scope.value(),
+            scope,
             q_error,
             state_error,
-            searched: false,
-            results: Vec::new(),
-            unavailable: None,
-            among_held: false,
-            host: None,
-        };
-        let page = Page {
-            template: page,
-            cache: CacheStatus::Hit,
-        };
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }));
     }
     // `@handle` goes to the upstream as typed: each client knows how its upstream
     // finds a host's Spaces (the gateway's search matches handles; X v2 looks the
     // user up, then their Spaces by creator).
     let host = handle_in(&q).map(str::to_owned);
-    let now = state.now();
     let mut found: Vec<Space> = Vec::new();
     let mut statuses = Vec::new();
     let mut searched = false;
@@ -234,42 +278,92 @@ pub async fn search(
     if let Some(handle) = &host {
         found.retain(|s| hosted_by(s, handle));
     }
-    let results: Vec<SpaceView> = ordered(found)
-        .iter()
-        .map(|s| SpaceView::new(s, now))
-        .collect();
     let status = if searched {
         page_status(statuses)
     } else {
         CacheStatus::Hit
     };
-    let title = if searched {
+    Ok(Searching::Ran(SearchResults {
+        q,
+        scope,
+        host,
+        spaces: ordered(found),
+        searched,
+        unavailable,
+        among_held,
+        status,
+    }))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    SiteQuery(params): SiteQuery<SearchParams>,
+) -> AppResult<Response> {
+    let found = match run_search(&state, params).await? {
+        Searching::Jump(id) => return Ok(Redirect::to(&links::space(&id)).into_response()),
+        // A mistake keeps the form, with what was typed and the message beside its field.
+        Searching::Mistaken(mistake) => {
+            let page = SearchPage {
+                meta: PageMeta::new("Search Spaces · earshot").nav(Nav::Search),
+                q: mistake.q,
+                state: mistake.scope.value(),
+                q_error: mistake.q_error,
+                state_error: mistake.state_error,
+                searched: false,
+                results: Vec::new(),
+                unavailable: None,
+                among_held: false,
+                host: None,
+            };
+            let page = Page {
+                template: page,
+                cache: CacheStatus::Hit,
+            };
+            return Ok((StatusCode::BAD_REQUEST, page).into_response());
+        }
+        Searching::Ran(found) => found,
+    };
+    let now = state.now();
+    let title = if found.searched {
         format!(
             "“{}” · Search · earshot",
-            q.chars().take(60).collect::<String>()
+            found.q.chars().take(60).collect::<String>()
         )
     } else {
         "Search Spaces · earshot".to_owned()
     };
+    let mut meta = PageMeta::new(title).nav(Nav::Search).cache(found.status);
+    if found.searched {
+        meta = meta.feeds(FeedLinks::new(
+            &state.site,
+            format!(
+                "Spaces matching “{}”",
+                found.q.chars().take(60).collect::<String>()
+            ),
+            links::SEARCH,
+            &found.query(),
+        ));
+    }
+    let results: Vec<SpaceView> = found.spaces().map(|s| SpaceView::new(s, now)).collect();
     Ok(Page {
         template: SearchPage {
-            meta: PageMeta::new(title).nav(Nav::Search).cache(status),
-            q,
-            state: scope.value(),
+            meta,
+            state: found.scope.value(),
             q_error: None,
             state_error: None,
-            searched,
+            searched: found.searched,
             results,
-            among_held,
-            host,
-            unavailable: (!unavailable.is_empty()).then(|| {
+            among_held: found.among_held,
+            unavailable: (!found.unavailable.is_empty()).then(|| {
                 format!(
                     "Searching {} Spaces isn't possible with our Spaces source.",
-                    unavailable.join(" and ")
+                    found.unavailable.join(" and ")
                 )
             }),
+            host: found.host,
+            q: found.q,
         },
-        cache: status,
+        cache: found.status,
     }
     .into_response())
 }

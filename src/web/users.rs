@@ -4,10 +4,12 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
+use crate::cache::CacheStatus;
 use crate::catalog::{LookupError, Missing};
-use crate::model::{Role, Space, SpaceState, User, UserId};
+use crate::model::{Role, Space, SpaceState, User, UserId, UserSpace};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::feeds::FeedLinks;
 use crate::web::layout::PageMeta;
 use crate::web::links;
 use crate::web::respond::Page;
@@ -52,67 +54,145 @@ fn role_filter(params: &UserParams) -> AppResult<Option<Role>> {
     }
 }
 
+/// `/users/{id}`'s filters, validated.
+pub struct UserFilter {
+    state: Option<SpaceState>,
+    role: Option<Role>,
+}
+
+impl UserFilter {
+    pub fn parse(params: &UserParams) -> AppResult<Self> {
+        let state = match params
+            .state
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => None,
+            Some(s @ ("live" | "scheduled" | "ended" | "cancelled")) => Some(SpaceState::parse(s)),
+            Some(_) => {
+                return Err(AppError::BadRequest(
+                    "state must be live, scheduled, ended or cancelled.".into(),
+                ));
+            }
+        };
+        Ok(Self {
+            state,
+            role: role_filter(params)?,
+        })
+    }
+
+    /// The query that reproduces these filters.
+    pub fn query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = &self.state {
+            query.append_pair("state", s.css());
+        }
+        if let Some(r) = self.role {
+            query.append_pair("role", r.as_str());
+        }
+        query.finish()
+    }
+}
+
+/// A user and the Spaces of theirs that the filters let through: for their page and
+/// its feeds.
+pub struct UserSpaces {
+    pub user: User,
+    pub filter: UserFilter,
+    /// Each as fresh as earshot holds it: a Space's own answer where it came later
+    /// than the list (`Catalog::fresher`).
+    spaces: Vec<UserSpace>,
+    pub status: CacheStatus,
+}
+
+impl UserSpaces {
+    pub async fn load(state: &AppState, id: &UserId, params: &UserParams) -> AppResult<Self> {
+        let filter = UserFilter::parse(params)?;
+        let found = state.catalog.user_spaces(id).await?;
+        let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
+        // There is no user lookup upstream: their own Spaces name them.
+        let user = spaces
+            .iter()
+            .filter_map(|s| s.space.creator.as_ref())
+            .find(|c| c.id.as_ref() == Some(id))
+            .cloned()
+            .unwrap_or_else(|| User {
+                id: Some(id.clone()),
+                name: Some(format!("User {id}")),
+                ..User::default()
+            });
+        let own: Vec<Space> = spaces.iter().map(|s| s.space.clone()).collect();
+        let fresh = state.catalog.fresher(&own, found.fetched_at).await;
+        let spaces = spaces
+            .iter()
+            .zip(fresh)
+            .map(|(s, space)| UserSpace {
+                space,
+                role: s.role,
+            })
+            .collect();
+        Ok(Self {
+            user,
+            filter,
+            spaces,
+            status: found.status,
+        })
+    }
+
+    /// Their Spaces the filters let through: live first, then upcoming, then the rest.
+    pub fn shown(&self) -> Vec<&Space> {
+        let mut shown: Vec<&Space> = self
+            .spaces
+            .iter()
+            .filter(|s| {
+                self.filter
+                    .state
+                    .as_ref()
+                    .is_none_or(|f| &s.space.state == f)
+            })
+            .filter(|s| self.filter.role.is_none_or(|r| s.role == Some(r)))
+            .map(|s| &s.space)
+            .collect();
+        shown.sort_by_key(|s| match s.state {
+            SpaceState::Live => 0,
+            SpaceState::Scheduled => 1,
+            _ => 2,
+        });
+        shown
+    }
+}
+
 pub async fn user(
     State(state): State<AppState>,
     SitePath(id): SitePath<UserId>,
     SiteQuery(params): SiteQuery<UserParams>,
 ) -> AppResult<Page<UserPage>> {
-    let state_filter = match params
-        .state
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None => None,
-        Some(s @ ("live" | "scheduled" | "ended" | "cancelled")) => Some(SpaceState::parse(s)),
-        Some(_) => {
-            return Err(AppError::BadRequest(
-                "state must be live, scheduled, ended or cancelled.".into(),
-            ));
-        }
-    };
-    let role = role_filter(&params)?;
-    let found = state.catalog.user_spaces(&id).await?;
-    let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
-    // There is no user lookup upstream: their own Spaces name them.
-    let user = spaces
-        .iter()
-        .filter_map(|s| s.space.creator.as_ref())
-        .find(|c| c.id.as_ref() == Some(&id))
-        .cloned()
-        .unwrap_or_else(|| User {
-            id: Some(id.clone()),
-            name: Some(format!("User {id}")),
-            ..User::default()
-        });
+    let found = UserSpaces::load(&state, &id, &params).await?;
     let now = state.now();
-    let own: Vec<Space> = spaces.iter().map(|s| s.space.clone()).collect();
-    let fresh = state.catalog.fresher(&own, found.fetched_at).await;
-    let mut shown: Vec<SpaceView> = spaces
-        .iter()
-        .zip(&fresh)
-        .filter(|(_, space)| state_filter.as_ref().is_none_or(|f| &space.state == f))
-        .filter(|(s, _)| role.is_none_or(|r| s.role == Some(r)))
-        .map(|(_, space)| SpaceView::new(space, now))
+    let shown: Vec<SpaceView> = found
+        .shown()
+        .into_iter()
+        .map(|s| SpaceView::new(s, now))
         .collect();
-    // Live first, then upcoming, then the rest.
-    shown.sort_by_key(|s| match s.state {
-        "live" => 0,
-        "scheduled" => 1,
-        _ => 2,
-    });
-    let person = PersonView::new(&user);
+    let person = PersonView::new(&found.user);
     Ok(Page {
         template: UserPage {
             meta: PageMeta::new(format!("{} · earshot", person.name))
                 .canonical(state.site.user(&id))
                 .description(format!("X Spaces hosted by or featuring {}.", person.name))
+                .feeds(FeedLinks::new(
+                    &state.site,
+                    format!("Spaces of {}", person.name),
+                    &links::user(&id),
+                    &found.filter.query(),
+                ))
                 .cache(found.status),
             person,
             url: links::user(&id),
             spaces: shown,
             state: params.state.unwrap_or_default().to_ascii_lowercase(),
-            role,
+            role: found.filter.role,
         },
         cache: found.status,
     })
