@@ -8,13 +8,14 @@ use serde::Deserialize;
 
 use crate::catalog::page_status;
 use crate::model::TopicSlug;
+use crate::web::calendar::Subscribe;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::lists::{
-    DayGroup, LiveFilter, LiveList, LiveParams, TopicLink, group_by_day, live_sorted, time_param,
-    topic_param, upcoming_sorted,
+    DayGroup, LiveFilter, LiveList, LiveParams, TopicLink, group_by_day, live_sorted, on_topic,
+    time_param, topic_in_path, topic_param, upcoming_sorted,
 };
 use crate::web::respond::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
@@ -114,6 +115,7 @@ pub struct UpcomingPage {
     topic: Option<&'static str>,
     from: String,
     to: String,
+    subscribe: Subscribe,
 }
 
 pub async fn upcoming(
@@ -145,6 +147,7 @@ pub async fn upcoming(
             topic: topic.map(TopicSlug::slug),
             from: params.from.unwrap_or_default(),
             to: params.to.unwrap_or_default(),
+            subscribe: Subscribe::new(&state.site, &links::upcoming_calendar(topic)),
         },
         cache: list.status,
     })
@@ -159,16 +162,14 @@ pub struct TopicPage {
     soon: Vec<SpaceView>,
     slug: &'static str,
     topics: Vec<TopicLink>,
+    subscribe: Subscribe,
 }
 
 pub async fn topic(
     State(state): State<AppState>,
     SitePath(slug): SitePath<String>,
 ) -> AppResult<Page<TopicPage>> {
-    let topic = TopicSlug::ALL
-        .into_iter()
-        .find(|t| t.slug() == slug)
-        .ok_or(AppError::NotFound("topic"))?;
+    let topic = topic_in_path(&slug)?;
     let (live, scheduled) = tokio::join!(
         state.catalog.live(Some(topic)),
         state.catalog.scheduled(Some(topic))
@@ -190,15 +191,16 @@ pub async fn topic(
             slug: topic.slug(),
             live: live_sorted(&live.value.spaces)
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+                .filter(|s| on_topic(s, topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
             soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
                 .into_iter()
-                .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+                .filter(|s| on_topic(s, topic))
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
             topics: TopicLink::all(),
+            subscribe: Subscribe::new(&state.site, &links::topic_calendar(topic)),
         },
         cache: status,
     })

@@ -225,7 +225,9 @@ pub static ROUTES: &[Route] = &[
     Route::other("/live", || get(browse::live)),
     Route::fragment("/live/list", || get(browse::live_list)),
     Route::other("/upcoming", || get(browse::upcoming)),
+    Route::other("/upcoming/calendar.ics", || get(calendar::upcoming)),
     Route::other("/topics/{slug}", || get(browse::topic)),
+    Route::other("/topics/{slug}/calendar.ics", || get(calendar::topic)),
     Route::other("/search", || get(search::search)),
     Route::page(
         "/spaces/{id}",
@@ -236,11 +238,12 @@ pub static ROUTES: &[Route] = &[
     Route::other("/spaces/{id}/participants", || {
         get(participants::participants)
     }),
-    Route::other("/spaces/{id}/calendar.ics", || get(calendar::calendar)),
+    Route::other("/spaces/{id}/calendar.ics", || get(calendar::space)),
     Route::other("/spaces/{id}/history.json", || get(history::history)),
     Route::other("/spaces/{id}/card.png", || get(card::card)),
     Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
     Route::other("/users/{id}", || get(users::user)),
+    Route::other("/users/{id}/calendar.ics", || get(calendar::user)),
     Route::other("/oembed", || get(oembed::oembed)),
     Route::asset("/static/{file}", || get(assets::serve)),
     Route::other("/healthz", || get(ops::healthz)),

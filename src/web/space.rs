@@ -45,6 +45,7 @@ pub struct SpacePage {
     participants_url: String,
     moments: Vec<Moment>,
     calendar_url: Option<String>,
+    google_calendar_url: Option<String>,
     recording: Option<RecordingView>,
     tweets: Vec<TweetView>,
     share_url: String,
@@ -164,6 +165,9 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         moments: moments(space, now),
         calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
             .then(|| links::calendar(id)),
+        google_calendar_url: (space.state == SpaceState::Scheduled)
+            .then(|| crate::web::calendar::google_calendar(&ctx.site, space))
+            .flatten(),
         recording: data
             .recording
             .map(RecordingView::new)

@@ -5,7 +5,8 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::catalog::{LookupError, Missing};
-use crate::model::{Role, SpaceState, User, UserId};
+use crate::model::{Role, SpaceState, User, UserId, UserSpace};
+use crate::web::calendar::Subscribe;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::layout::PageMeta;
@@ -33,6 +34,7 @@ pub struct UserPage {
     state: String,
     /// The part filtered on; `None` for any part.
     role: Option<Role>,
+    subscribe: Subscribe,
 }
 
 /// `?role=`: host or speaker, or `participant` for any part at all.
@@ -50,6 +52,20 @@ fn role_filter(params: &UserParams) -> AppResult<Option<Role>> {
             "role must be host, speaker or participant.".into(),
         )),
     }
+}
+
+/// Who the user is, as far as their Spaces say: there is no user lookup upstream.
+pub fn named(spaces: &[UserSpace], id: &UserId) -> User {
+    spaces
+        .iter()
+        .filter_map(|s| s.space.creator.as_ref())
+        .find(|c| c.id.as_ref() == Some(id))
+        .cloned()
+        .unwrap_or_else(|| User {
+            id: Some(id.clone()),
+            name: Some(format!("User {id}")),
+            ..User::default()
+        })
 }
 
 pub async fn user(
@@ -74,17 +90,7 @@ pub async fn user(
     let role = role_filter(&params)?;
     let found = state.catalog.user_spaces(&id).await?;
     let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
-    // There is no user lookup upstream: their own Spaces name them.
-    let user = spaces
-        .iter()
-        .filter_map(|s| s.space.creator.as_ref())
-        .find(|c| c.id.as_ref() == Some(&id))
-        .cloned()
-        .unwrap_or_else(|| User {
-            id: Some(id.clone()),
-            name: Some(format!("User {id}")),
-            ..User::default()
-        });
+    let user = named(&spaces, &id);
     let now = state.now();
     let mut shown: Vec<SpaceView> = spaces
         .iter()
@@ -110,6 +116,7 @@ pub async fn user(
             spaces: shown,
             state: params.state.unwrap_or_default().to_ascii_lowercase(),
             role,
+            subscribe: Subscribe::new(&state.site, &links::user_calendar(&id)),
         },
         cache: found.status,
     })
