@@ -14,6 +14,7 @@ use crate::web::assets::URLS;
 pub const HOME: &str = "/";
 pub const LIVE: &str = "/live";
 pub const UPCOMING: &str = "/upcoming";
+pub const SITEMAP: &str = "/sitemap.xml";
 
 /// The Space page: canonical, shareable.
 pub fn space(id: &SpaceId) -> String {
@@ -115,6 +116,16 @@ pub fn embed_live(id: &SpaceId) -> String {
 /// The Space on X itself, where people join it.
 pub fn join_on_x(id: &SpaceId) -> String {
     format!("https://x.com/i/spaces/{id}")
+}
+
+/// A user's profile on X, when the handle is one X could have issued (letters,
+/// digits, underscores; at most 15): anything else from the upstream makes no link.
+pub fn x_profile(username: &str) -> Option<String> {
+    let valid = (1..=15).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| format!("https://x.com/{username}"))
 }
 
 /// The site's public address (`--public-url`): every absolute URL is built on it.
@@ -321,6 +332,17 @@ mod tests {
              &details=Line+1%0Ahttps%3A%2F%2Fx.com%2Fi%2Fspaces%2F1a%3Fx%3D1%26y%3D2\
              &location=https%3A%2F%2Fx.com%2Fi%2Fspaces%2F1a"
         );
+    }
+
+    #[test]
+    fn x_profiles_only_for_handles_x_could_issue() {
+        assert_eq!(
+            x_profile("tech_host").as_deref(),
+            Some("https://x.com/tech_host")
+        );
+        for bad in ["", "a/b", "a b", "\"><script>", &"a".repeat(16), "é"] {
+            assert_eq!(x_profile(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
