@@ -459,6 +459,14 @@ fn ics_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The one value of a property among content lines.
+fn value_in(lines: &[String], name: &str) -> String {
+    let prefix = format!("{name}:");
+    let found: Vec<&String> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();
+    assert_eq!(found.len(), 1, "{name} appears {} times", found.len());
+    found[0][prefix.len()..].to_owned()
+}
+
 fn unfolded_lines(ics: &str) -> Vec<String> {
     ics.replace("\r\n ", "")
         .split("\r\n")
@@ -480,16 +488,19 @@ proptest! {
         start in ics_time(),
         end in prop::option::of(ics_time()),
         cancelled in any::<bool>(),
+        sequence in any::<u32>(),
+        name in ics_text(),
     ) {
-        let ics = earshot::ics::calendar(&earshot::ics::Event {
-            uid: &uid,
+        let ics = earshot::ics::calendar(&name, earshot::ics::Event {
+            uid: uid.clone(),
             stamp,
+            sequence,
             start,
             end,
-            summary: &summary,
-            description: &description,
-            url: &url,
-            location: &location,
+            summary: summary.clone(),
+            description: description.clone(),
+            url: url.clone(),
+            location: location.clone(),
             cancelled,
         });
         prop_assert!(ics.ends_with("END:VCALENDAR\r\n"));
@@ -500,7 +511,17 @@ proptest! {
             prop_assert!(!line.contains('\r') && !line.contains('\n'), "bare CR/LF in {:?}", line);
             prop_assert!(!line.is_empty());
         }
-        let lines = unfolded_lines(&ics);
+        let all_lines = unfolded_lines(&ics);
+        // The event's own lines; its alarm (which repeats DESCRIPTION) is read apart.
+        let alarm_at = all_lines.iter().position(|l| l == "BEGIN:VALARM");
+        prop_assert_eq!(alarm_at.is_some(), !cancelled);
+        let (lines, alarm) = all_lines.split_at(alarm_at.unwrap_or(all_lines.len()));
+        if !cancelled {
+            let shown = format!("DESCRIPTION:{}", earshot::ics::escape(&summary));
+            prop_assert!(alarm.contains(&shown), "alarm shows the summary: {:?}", alarm);
+        }
+        prop_assert_eq!(unescape(&value_in(&all_lines, "NAME")), expected_text(&name));
+        prop_assert_eq!(value_in(lines, "SEQUENCE"), sequence.to_string());
         let value = |name: &str| -> String {
             let prefix = format!("{name}:");
             let found: Vec<&String> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();

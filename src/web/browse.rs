@@ -13,14 +13,15 @@ use serde::Deserialize;
 use crate::catalog::{Fetched, page_status};
 use crate::model::{Space, SpaceList, TopicSlug};
 use crate::web::cache_policy::{CachePolicy, with_policy};
-use crate::web::error::{AppError, AppResult};
+use crate::web::calendar::Subscribe;
+use crate::web::error::AppResult;
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::feeds::FeedLinks;
 use crate::web::layout::{Nav, PageMeta};
 use crate::web::links;
 use crate::web::lists::{
     DayGroup, LiveFilter, LiveList, LiveParams, TopicLink, group_by_day, languages, live_sorted,
-    time_param, topic_param, upcoming_sorted,
+    on_topic, time_param, topic_in_path, topic_param, upcoming_sorted,
 };
 use crate::web::respond::{Fragment, Page, render_fragment};
 use crate::web::state::AppState;
@@ -140,6 +141,7 @@ pub struct UpcomingPage {
     from_error: Option<String>,
     to_error: Option<String>,
     filtered: bool,
+    subscribe: Subscribe,
 }
 
 /// `/upcoming`'s filters, validated.
@@ -250,6 +252,7 @@ pub async fn upcoming(
                 from_error: mistakes.from,
                 to_error: mistakes.to,
                 filtered,
+                subscribe: Subscribe::new(&state.site, &links::upcoming_calendar(mistakes.topic)),
             };
             let page = Page {
                 template: page,
@@ -284,6 +287,7 @@ pub async fn upcoming(
             from_error: None,
             to_error: None,
             filtered,
+            subscribe: Subscribe::new(&state.site, &links::upcoming_calendar(topic)),
         },
         cache: list.status,
     }
@@ -299,6 +303,7 @@ pub struct TopicPage {
     soon: Vec<SpaceView>,
     slug: &'static str,
     topics: Vec<TopicLink>,
+    subscribe: Subscribe,
 }
 
 /// A topic's live and scheduled lists: for its page and its feeds.
@@ -314,10 +319,7 @@ impl TopicLists {
     /// holds it); a 404 for a topic we don't know, and for one written in other case
     /// (its page redirects: [`topic_redirect`]).
     pub async fn load(state: &AppState, slug: &str) -> AppResult<Self> {
-        let topic = TopicSlug::ALL
-            .into_iter()
-            .find(|t| t.slug() == slug)
-            .ok_or(AppError::NotFound("topic"))?;
+        let topic = topic_in_path(slug)?;
         let (live, scheduled) = tokio::join!(
             state.catalog.live(Some(topic)),
             state.catalog.scheduled(Some(topic))
@@ -340,7 +342,7 @@ impl TopicLists {
         let topic = self.topic;
         live_sorted(&self.live.spaces)
             .into_iter()
-            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .filter(|s| on_topic(s, topic))
             .collect()
     }
 
@@ -349,7 +351,7 @@ impl TopicLists {
         let topic = self.topic;
         upcoming_sorted(&self.scheduled.spaces, now, None, None)
             .into_iter()
-            .filter(|s| s.topics.is_empty() || s.has_topic(topic))
+            .filter(|s| on_topic(s, topic))
             .collect()
     }
 }
@@ -413,6 +415,7 @@ pub async fn topic(
                 .map(|s| SpaceView::new(s, now))
                 .collect(),
             topics: TopicLink::all(),
+            subscribe: Subscribe::new(&state.site, &links::topic_calendar(topic)),
         },
         cache: status,
     }

@@ -15,6 +15,7 @@ pub const HOME: &str = "/";
 pub const LIVE: &str = "/live";
 pub const UPCOMING: &str = "/upcoming";
 pub const SEARCH: &str = "/search";
+pub const SITEMAP: &str = "/sitemap.xml";
 
 /// The Space page: canonical, shareable.
 pub fn space(id: &SpaceId) -> String {
@@ -42,6 +43,47 @@ pub fn participants(id: &SpaceId, role: Option<Role>, page: usize) -> String {
 
 pub fn calendar(id: &SpaceId) -> String {
     format!("/spaces/{id}/calendar.ics")
+}
+
+/// The subscribable calendar of `/upcoming`, of one topic's or of all.
+pub fn upcoming_calendar(topic: Option<TopicSlug>) -> String {
+    match topic {
+        Some(t) => format!("/upcoming/calendar.ics?topic={}", t.slug()),
+        None => "/upcoming/calendar.ics".to_owned(),
+    }
+}
+
+/// The subscribable calendar of a topic's page.
+pub fn topic_calendar(slug: TopicSlug) -> String {
+    format!("/topics/{}/calendar.ics", slug.slug())
+}
+
+/// The subscribable calendar of a user's Spaces.
+pub fn user_calendar(id: &UserId) -> String {
+    format!("/users/{id}/calendar.ics")
+}
+
+/// "Add to Google Calendar": Google's event template, filled in. Times in UTC as
+/// Google reads them (`…Z`); the text fields are form-encoded.
+pub fn google_calendar(
+    title: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+    details: &str,
+    location: &str,
+) -> String {
+    const FORMAT: &str = "%Y%m%dT%H%M%SZ";
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    // The dates as Google documents them, `start/end`: digits, T, Z and a slash,
+    // which a query may hold as it is.
+    format!(
+        "https://calendar.google.com/calendar/render?action=TEMPLATE&text={}&dates={}/{}&details={}&location={}",
+        encode(title),
+        start.format(FORMAT),
+        end.format(FORMAT),
+        encode(details),
+        encode(location),
+    )
 }
 
 /// The Space's participant-count history, as JSON.
@@ -88,6 +130,16 @@ pub fn join_on_x(id: &SpaceId) -> String {
     format!("https://x.com/i/spaces/{id}")
 }
 
+/// A user's profile on X, when the handle is one X could have issued (letters,
+/// digits, underscores; at most 15): anything else from the upstream makes no link.
+pub fn x_profile(username: &str) -> Option<String> {
+    let valid = (1..=15).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| format!("https://x.com/{username}"))
+}
+
 /// The site's public address (`--public-url`): every absolute URL is built on it.
 #[derive(Clone, Debug)]
 pub struct SiteUrl {
@@ -129,6 +181,13 @@ impl SiteUrl {
 
     pub fn embed(&self, id: &SpaceId) -> String {
         self.absolute(&embed(id))
+    }
+
+    /// The `webcal://` address of one of this site's calendars: calendar
+    /// applications open it as a subscription rather than a download.
+    pub fn webcal(&self, path: &str) -> String {
+        let (_, rest) = self.base.split_once("://").unwrap_or(("", &self.base));
+        format!("webcal://{rest}{path}")
     }
 
     /// The script host pages load beside the widget's iframe.
@@ -255,6 +314,61 @@ mod tests {
             "https://earshot.example/oembed?url=https%3A%2F%2Fearshot.example%2Fspaces%2F1abc&format=json"
         );
         assert_eq!(site.host(), Some("earshot.example"));
+    }
+
+    #[test]
+    fn calendar_paths_and_their_webcal_addresses() {
+        assert_eq!(upcoming_calendar(None), "/upcoming/calendar.ics");
+        assert_eq!(
+            upcoming_calendar(Some(TopicSlug::Music)),
+            "/upcoming/calendar.ics?topic=music"
+        );
+        assert_eq!(topic_calendar(TopicSlug::News), "/topics/news/calendar.ics");
+        assert_eq!(user_calendar(&user_id()), "/users/42/calendar.ics");
+        let site = site("https://example.org:8443/earshot/");
+        assert_eq!(
+            site.webcal(&user_calendar(&user_id())),
+            "webcal://example.org:8443/earshot/users/42/calendar.ics"
+        );
+        assert_eq!(
+            self::site("http://localhost:3000").webcal("/upcoming/calendar.ics"),
+            "webcal://localhost:3000/upcoming/calendar.ics"
+        );
+    }
+
+    #[test]
+    fn google_calendar_links_encode_their_text() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let link = google_calendar(
+            "Rock & roll? 100% / 日本",
+            at("2026-11-22T14:30:00Z"),
+            at("2026-11-22T15:30:00Z"),
+            "Line 1\nhttps://x.com/i/spaces/1a?x=1&y=2",
+            "https://x.com/i/spaces/1a",
+        );
+        assert_eq!(
+            link,
+            "https://calendar.google.com/calendar/render?action=TEMPLATE\
+             &text=Rock+%26+roll%3F+100%25+%2F+%E6%97%A5%E6%9C%AC\
+             &dates=20261122T143000Z/20261122T153000Z\
+             &details=Line+1%0Ahttps%3A%2F%2Fx.com%2Fi%2Fspaces%2F1a%3Fx%3D1%26y%3D2\
+             &location=https%3A%2F%2Fx.com%2Fi%2Fspaces%2F1a"
+        );
+    }
+
+    #[test]
+    fn x_profiles_only_for_handles_x_could_issue() {
+        assert_eq!(
+            x_profile("tech_host").as_deref(),
+            Some("https://x.com/tech_host")
+        );
+        for bad in ["", "a/b", "a b", "\"><script>", &"a".repeat(16), "é"] {
+            assert_eq!(x_profile(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

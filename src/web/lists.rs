@@ -71,6 +71,20 @@ pub fn upcoming_sorted(
     out
 }
 
+/// The topic a `/topics/{slug}` path names, or a 404.
+pub fn topic_in_path(slug: &str) -> AppResult<TopicSlug> {
+    TopicSlug::ALL
+        .into_iter()
+        .find(|t| t.slug() == slug)
+        .ok_or(AppError::NotFound("topic"))
+}
+
+/// Whether a Space from a topic's list belongs on that topic's page: one the
+/// upstream gave no topics for is kept (the list was asked for by topic).
+pub fn on_topic(space: &Space, topic: TopicSlug) -> bool {
+    space.topics.is_empty() || space.has_topic(topic)
+}
+
 /// The `topic` parameter: a slug we know, or a 400 that lists the ones we do.
 pub fn topic_param(value: Option<&str>) -> AppResult<Option<TopicSlug>> {
     value

@@ -27,7 +27,9 @@ pub mod participants;
 pub mod protect;
 pub mod request_log;
 pub mod respond;
+pub mod robots;
 pub mod search;
+pub mod sitemap;
 pub mod space;
 pub mod space_lookup;
 pub mod sparkline;
@@ -146,6 +148,9 @@ pub struct Route {
     pub kind: Kind,
     /// Other sites may frame it (the embed widget): it gets the embed's policy.
     pub framable: bool,
+    /// Only for link previews (share cards, oEmbed): `robots.txt` keeps search
+    /// engines off it, and lets the bots that draw a shared link's preview fetch it.
+    pub previews_only: bool,
 }
 
 /// What builds a route's handler: a function, since the table is a static and a
@@ -159,6 +164,7 @@ impl Route {
             handler,
             kind,
             framable: false,
+            previews_only: false,
         }
     }
 
@@ -181,6 +187,13 @@ impl Route {
     const fn framable(self) -> Self {
         Self {
             framable: true,
+            ..self
+        }
+    }
+
+    const fn previews_only(self) -> Self {
+        Self {
+            previews_only: true,
             ..self
         }
     }
@@ -234,7 +247,9 @@ pub static ROUTES: &[Route] = &[
     Route::other("/live", || get(browse::live)),
     Route::fragment("/live/list", || get(browse::live_list)),
     Route::other("/upcoming", || get(browse::upcoming)),
+    Route::other("/upcoming/calendar.ics", || get(calendar::upcoming)),
     Route::other("/topics/{slug}", || get(browse::topic)),
+    Route::other("/topics/{slug}/calendar.ics", || get(calendar::topic)),
     Route::other("/search", || get(search::search)),
     Route::page(
         "/spaces/{id}",
@@ -245,9 +260,9 @@ pub static ROUTES: &[Route] = &[
     Route::other("/spaces/{id}/participants", || {
         get(participants::participants)
     }),
-    Route::other("/spaces/{id}/calendar.ics", || get(calendar::calendar)),
+    Route::other("/spaces/{id}/calendar.ics", || get(calendar::space)),
     Route::other("/spaces/{id}/history.json", || get(history::history)),
-    Route::other("/spaces/{id}/card.png", || get(card::card)),
+    Route::other("/spaces/{id}/card.png", || get(card::card)).previews_only(),
     Route::other("/i/spaces/{id}", || get(space::x_style_redirect)),
     Route::other("/users/{id}", || get(users::user)),
     // Every list page's feeds, in each format: rendered per request like their pages.
@@ -296,8 +311,11 @@ pub static ROUTES: &[Route] = &[
     Route::other("/search/feed.json", || {
         get(feeds::handlers::search::<feeds::Json>)
     }),
-    Route::other("/oembed", || get(oembed::oembed)),
+    Route::other("/users/{id}/calendar.ics", || get(calendar::user)),
+    Route::other("/oembed", || get(oembed::oembed)).previews_only(),
     Route::asset("/static/{file}", || get(assets::serve)),
+    Route::other("/sitemap.xml", || get(sitemap::sitemap)),
+    Route::other("/robots.txt", || get(robots::robots)),
     Route::other("/healthz", || get(ops::healthz)),
     Route::other("/readyz", || get(ops::readyz)),
     Route::other(METRICS, || get(ops::metrics)),

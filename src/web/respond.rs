@@ -132,3 +132,23 @@ pub async fn poll_status<T: Template>(
     }
     .into_response())
 }
+
+/// A generated document other than a page (a calendar, the sitemap, robots.txt): its
+/// type, an ETag over its bytes and a revalidate policy, so a client polling one
+/// that has not changed gets a 304 from the one conditional-GET path
+/// ([`crate::web::cache_policy::apply`]).
+pub fn tagged(content_type: &'static str, body: String, cache: CacheStatus) -> Response {
+    let etag = HeaderValue::from_str(&etag_for(body.as_bytes()));
+    let mut response = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(X_CACHE, HeaderValue::from_static(cache.as_str()));
+    if let Ok(etag) = etag {
+        headers.insert(header::ETAG, etag);
+    }
+    response.extensions_mut().insert(CachePolicy::Revalidate);
+    response
+}

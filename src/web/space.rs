@@ -1,5 +1,6 @@
 //! `/spaces/{id}`, the Space page; its live-status partial; and `/i/spaces/{id}`.
 
+mod json_ld;
 mod live_status;
 mod sections;
 
@@ -47,6 +48,9 @@ pub struct SpacePage {
     participants_url: Option<String>,
     moments: Vec<Moment>,
     calendar_url: Option<String>,
+    google_calendar_url: Option<String>,
+    /// schema.org `Event`, escaped for its script element (`json_ld`).
+    json_ld: Option<String>,
     recording: Option<RecordingView>,
     tweets: Vec<TweetView>,
     share_url: String,
@@ -131,6 +135,7 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
     let view = SpaceView::new(space, now);
     let share_url = ctx.site.space(id);
     let description = describe(space, &view);
+    let json_ld = json_ld::event(&ctx.site, space, &description);
     let (listeners, more_listeners) = listener_preview(data.people);
     let oembed_url = ctx.site.oembed(id);
     let embed_snippet = crate::web::oembed::snippet(
@@ -167,6 +172,10 @@ pub fn build_space_page(ctx: &PageContext, data: &SpaceData<'_>, status: CacheSt
         moments: moments(space, now),
         calendar_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
             .then(|| links::calendar(id)),
+        google_calendar_url: (space.state == SpaceState::Scheduled)
+            .then(|| crate::web::calendar::google_calendar(&ctx.site, space))
+            .flatten(),
+        json_ld,
         recording: data
             .recording
             .map(|r| RecordingView::new(space, r))

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::cache::CacheStatus;
 use crate::catalog::{LookupError, Missing};
 use crate::model::{Role, Space, SpaceState, User, UserId, UserSpace};
+use crate::web::calendar::Subscribe;
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
 use crate::web::feeds::FeedLinks;
@@ -35,6 +36,7 @@ pub struct UserPage {
     state: String,
     /// The part filtered on; `None` for any part.
     role: Option<Role>,
+    subscribe: Subscribe,
 }
 
 /// `?role=`: host or speaker, or `participant` for any part at all.
@@ -111,17 +113,7 @@ impl UserSpaces {
         let filter = UserFilter::parse(params)?;
         let found = state.catalog.user_spaces(id).await?;
         let spaces = found.value.ok_or(LookupError::NotFound(Missing::User))?;
-        // There is no user lookup upstream: their own Spaces name them.
-        let user = spaces
-            .iter()
-            .filter_map(|s| s.space.creator.as_ref())
-            .find(|c| c.id.as_ref() == Some(id))
-            .cloned()
-            .unwrap_or_else(|| User {
-                id: Some(id.clone()),
-                name: Some(format!("User {id}")),
-                ..User::default()
-            });
+        let user = named(&spaces, id);
         let own: Vec<Space> = spaces.iter().map(|s| s.space.clone()).collect();
         let fresh = state.catalog.fresher(&own, found.fetched_at).await;
         let spaces = spaces
@@ -163,6 +155,20 @@ impl UserSpaces {
     }
 }
 
+/// Who the user is, as far as their Spaces say: there is no user lookup upstream.
+pub fn named(spaces: &[UserSpace], id: &UserId) -> User {
+    spaces
+        .iter()
+        .filter_map(|s| s.space.creator.as_ref())
+        .find(|c| c.id.as_ref() == Some(id))
+        .cloned()
+        .unwrap_or_else(|| User {
+            id: Some(id.clone()),
+            name: Some(format!("User {id}")),
+            ..User::default()
+        })
+}
+
 pub async fn user(
     State(state): State<AppState>,
     SitePath(id): SitePath<UserId>,
@@ -193,6 +199,7 @@ pub async fn user(
             spaces: shown,
             state: params.state.unwrap_or_default().to_ascii_lowercase(),
             role: found.filter.role,
+            subscribe: Subscribe::new(&state.site, &links::user_calendar(&id)),
         },
         cache: found.status,
     })
