@@ -34,8 +34,9 @@ RUN touch src/main.rs src/lib.rs \
  && strip target/release/earshot
 
 FROM debian:bookworm-slim
+# fonts-noto-cjk: the share cards load Noto Sans CJK from the system (too big to embed).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin earshot
 COPY --from=build /src/target/release/earshot /usr/local/bin/earshot

@@ -19,8 +19,9 @@ use tiny_skia::Pixmap;
 use crate::format::thousands;
 
 use super::draw::{self, Rgba};
-use super::layout::{self, Block};
-use super::text::{self, Face, Fonts};
+use super::fonts::{self, Engine};
+use super::layout::{self, Area, Block};
+use super::text::{self, Direction, Face};
 use super::{CardInput, CardState, HEIGHT, WIDTH};
 
 const W: f32 = WIDTH as f32;
@@ -58,13 +59,18 @@ const SOFT: Rgba = Rgba::hex(0xe2ddf7);
 const MUTED: Rgba = Rgba::hex(0xaba3d2);
 
 pub(crate) fn compose(input: &CardInput) -> Option<Pixmap> {
-    let fonts = text::fonts()?;
+    compose_with(&mut fonts::shared(), input)
+}
+
+/// [`compose`] with a given engine (tests use one without system fonts).
+pub(crate) fn compose_with(e: &mut Engine, input: &CardInput) -> Option<Pixmap> {
+    e.trim();
     // The background is the same on every card: draw it once, copy it.
     let mut pm = BACKGROUND.as_ref()?.clone();
 
-    let brand_left = brand(&mut pm, fonts, &input.site)?;
-    top_row(&mut pm, fonts, input, brand_left - 32.0)?;
-    title(&mut pm, fonts, &input.title);
+    let brand_left = brand(&mut pm, e, &input.site)?;
+    top_row(&mut pm, e, input, brand_left - 32.0)?;
+    title(&mut pm, e, &input.title);
     draw::rounded_rect(
         &mut pm,
         MARGIN,
@@ -74,8 +80,8 @@ pub(crate) fn compose(input: &CardInput) -> Option<Pixmap> {
         1.0,
         WHITE.alpha(28),
     )?;
-    let stat_left = stat(&mut pm, fonts, &input.state);
-    host(&mut pm, fonts, input, stat_left - 48.0)?;
+    let stat_left = stat(&mut pm, e, &input.state);
+    host(&mut pm, e, input, stat_left - 48.0)?;
     Some(pm)
 }
 
@@ -97,14 +103,14 @@ fn background(pm: &mut Pixmap) -> Option<()> {
 }
 
 /// Logo mark and site name in the top-right corner; returns its left edge.
-fn brand(pm: &mut Pixmap, fonts: &'static Fonts, site: &str) -> Option<f32> {
-    let mut name = text::clean(fonts, site, 80);
+fn brand(pm: &mut Pixmap, e: &mut Engine, site: &str) -> Option<f32> {
+    let mut name = e.clean(site, 80);
     if !text::has_substance(&name) {
         name = FALLBACK_SITE.to_string();
     }
-    let face = Face::new(&fonts.bold, 28.0);
-    let name = layout::ellipsize(face, &name, 360.0);
-    let name_w = face.width(&name);
+    let face = Face::bold(28.0);
+    let name = layout::ellipsize(e, face, &name, 360.0);
+    let name_w = e.width(face, &name);
     let mark = PILL_H;
     let left = RIGHT - name_w - 14.0 - mark;
 
@@ -119,25 +125,20 @@ fn brand(pm: &mut Pixmap, fonts: &'static Fonts, site: &str) -> Option<f32> {
         draw::rounded_rect(pm, x, TOP_Y + (mark - bh) / 2.0, bar_w, bh, 2.0, WHITE)?;
         x += bar_w + gap;
     }
-    let baseline = TOP_Y + (PILL_H + face.cap_height()) / 2.0;
-    draw::text(pm, face, RIGHT - name_w, baseline, &name, WHITE);
+    let baseline = TOP_Y + (PILL_H + e.cap_height(face)) / 2.0;
+    draw::text(pm, e, face, RIGHT - name_w, baseline, &name, WHITE);
     Some(left)
 }
 
 /// State badge, recording pill and topic pill, left to right.
-fn top_row(
-    pm: &mut Pixmap,
-    fonts: &'static Fonts,
-    input: &CardInput,
-    max_right: f32,
-) -> Option<()> {
+fn top_row(pm: &mut Pixmap, e: &mut Engine, input: &CardInput, max_right: f32) -> Option<()> {
     let (label, fill, dot) = match &input.state {
         CardState::Live { .. } => ("LIVE".to_string(), LIVE, true),
         CardState::Scheduled { .. } => ("SCHEDULED".to_string(), SCHEDULED, false),
         CardState::Ended { .. } => ("ENDED".to_string(), NEUTRAL, false),
         CardState::Cancelled => ("CANCELLED".to_string(), NEUTRAL, false),
         CardState::Other(s) => {
-            let s = text::clean(fonts, s, 60).to_uppercase();
+            let s = e.clean(s, 60).to_uppercase();
             let s = if text::has_substance(&s) {
                 s
             } else {
@@ -146,18 +147,19 @@ fn top_row(
             (s, NEUTRAL, false)
         }
     };
-    let badge_face = Face::new(&fonts.bold, 19.0).tracked(1.6);
-    let label = layout::ellipsize(badge_face, &label, 300.0);
+    let badge_face = Face::bold(19.0).tracked(1.6);
+    let label = layout::ellipsize(e, badge_face, &label, 300.0);
     let pad = 20.0;
     let dot_w = if dot { 12.0 + 10.0 } else { 0.0 };
-    let badge_w = pad + dot_w + badge_face.width(&label) + pad;
+    let badge_w = pad + dot_w + e.width(badge_face, &label) + pad;
     draw::rounded_rect(pm, MARGIN, TOP_Y, badge_w, PILL_H, PILL_H / 2.0, fill)?;
-    let baseline = TOP_Y + (PILL_H + badge_face.cap_height()) / 2.0;
+    let baseline = TOP_Y + (PILL_H + e.cap_height(badge_face)) / 2.0;
     if dot {
         draw::circle(pm, MARGIN + pad + 6.0, TOP_Y + PILL_H / 2.0, 6.0, WHITE)?;
     }
     draw::text(
         pm,
+        e,
         badge_face,
         MARGIN + pad + dot_w,
         baseline,
@@ -166,15 +168,15 @@ fn top_row(
     );
     let mut x = MARGIN + badge_w + 12.0;
 
-    let pill_face = Face::new(&fonts.regular, 20.0);
-    let pill_baseline = TOP_Y + (PILL_H + pill_face.cap_height()) / 2.0;
+    let pill_face = Face::regular(20.0);
+    let pill_baseline = TOP_Y + (PILL_H + e.cap_height(pill_face)) / 2.0;
 
     if let CardState::Ended {
         recording: true, ..
     } = input.state
     {
         let label = "Recording available";
-        let w = pad + 14.0 + 10.0 + pill_face.width(label) + pad;
+        let w = pad + 14.0 + 10.0 + e.width(pill_face, label) + pad;
         if x + w <= max_right {
             draw::rounded_rect_outline(
                 pm,
@@ -185,27 +187,27 @@ fn top_row(
             )?;
             let (tx, cy) = (x + pad, TOP_Y + PILL_H / 2.0);
             draw::polygon(pm, &[(tx, cy - 7.5), (tx + 13.0, cy), (tx, cy + 7.5)], SOFT)?;
-            draw::text(pm, pill_face, tx + 24.0, pill_baseline, label, SOFT);
+            draw::text(pm, e, pill_face, tx + 24.0, pill_baseline, label, SOFT);
             x += w + 12.0;
         }
     }
 
     if let Some(topic) = &input.topic {
-        let topic = text::clean(fonts, topic, 80);
+        let topic = e.clean(topic, 80);
         let room = max_right - x - 2.0 * pad;
         if text::has_substance(&topic) && room > 80.0 {
-            let topic = layout::ellipsize(pill_face, &topic, room.min(360.0));
-            let w = pad + pill_face.width(&topic) + pad;
+            let topic = layout::ellipsize(e, pill_face, &topic, room.min(360.0));
+            let w = pad + e.width(pill_face, &topic) + pad;
             draw::rounded_rect(pm, x, TOP_Y, w, PILL_H, PILL_H / 2.0, WHITE.alpha(26))?;
-            draw::text(pm, pill_face, x + pad, pill_baseline, &topic, SOFT);
+            draw::text(pm, e, pill_face, x + pad, pill_baseline, &topic, SOFT);
         }
     }
     Some(())
 }
 
 /// The cleaned title, or the fallback when nothing drawable is left.
-pub(crate) fn title_text(fonts: &'static Fonts, title: &str) -> String {
-    let t = text::clean(fonts, title, MAX_CHARS);
+pub(crate) fn title_text(e: &mut Engine, title: &str) -> String {
+    let t = e.clean(title, MAX_CHARS);
     if text::has_substance(&t) {
         t
     } else {
@@ -213,41 +215,58 @@ pub(crate) fn title_text(fonts: &'static Fonts, title: &str) -> String {
     }
 }
 
-fn title(pm: &mut Pixmap, fonts: &'static Fonts, raw: &str) {
-    let t = title_text(fonts, raw);
+/// The title block: wrapped, shrunk to fit, and aligned to its start: left
+/// for left-to-right titles, right for right-to-left ones.
+fn title(pm: &mut Pixmap, e: &mut Engine, raw: &str) {
+    let t = title_text(e, raw);
     let Block {
         size,
         line_height,
-        lines,
+        text: wrapped,
     } = layout::fit(
-        &fonts.bold,
+        e,
+        Face::bold(TITLE_SIZES[0]),
         &t,
         &TITLE_SIZES,
         TITLE_LINE,
-        CONTENT_W,
-        TITLE_BOTTOM - TITLE_TOP,
-        TITLE_MAX_LINES,
+        Area {
+            max_width: CONTENT_W,
+            max_height: TITLE_BOTTOM - TITLE_TOP,
+            max_lines: TITLE_MAX_LINES,
+        },
     );
-    let face = Face::new(&fonts.bold, size);
+    let face = Face::bold(size);
+    let cap = e.cap_height(face);
     // Centre the ink (cap top of the first line to baseline of the last)
     // in the title area, nudged up a little for optical balance.
-    let ink = face.cap_height() + line_height * (lines.len().max(1) - 1) as f32;
+    let ink = cap + line_height * (wrapped.lines.len().max(1) - 1) as f32;
     let top = TITLE_TOP + ((TITLE_BOTTOM - TITLE_TOP - ink) / 2.0 - 6.0).max(0.0);
-    let mut baseline = top + face.cap_height();
-    for line in &lines {
-        draw::text(pm, face, MARGIN, baseline, line, WHITE);
+    let mut baseline = top + cap;
+    let direction = if wrapped.rtl {
+        Direction::Rtl
+    } else {
+        Direction::Auto
+    };
+    for text in &wrapped.lines {
+        let line = e.line(face, text, direction);
+        let x = if wrapped.rtl {
+            RIGHT - line.width
+        } else {
+            MARGIN
+        };
+        draw::line(pm, e, &line, x, baseline, WHITE);
         baseline += line_height;
     }
 }
 
 /// The key number, right-aligned in the footer. Returns its left edge
 /// (RIGHT when there is nothing to show).
-fn stat(pm: &mut Pixmap, fonts: &'static Fonts, state: &CardState) -> f32 {
+fn stat(pm: &mut Pixmap, e: &mut Engine, state: &CardState) -> f32 {
     let (label, value) = match state {
         CardState::Live { listeners: Some(n) } => ("LISTENING NOW", thousands(*n)),
         CardState::Live { listeners: None } => ("HAPPENING NOW", "Tune in".to_string()),
         CardState::Scheduled { starts } => {
-            let s = text::clean(fonts, starts, 80);
+            let s = e.clean(starts, 80);
             let s = if text::has_substance(&s) {
                 s
             } else {
@@ -264,30 +283,32 @@ fn stat(pm: &mut Pixmap, fonts: &'static Fonts, state: &CardState) -> f32 {
         } => ("RECORDING", "Available".to_string()),
         _ => return RIGHT,
     };
-    let label_face = Face::new(&fonts.regular, 18.0).tracked(2.0);
+    let label_face = Face::regular(18.0).tracked(2.0);
     // Shrink long values (start times) to fit half the card.
     let max_w = CONTENT_W / 2.0;
-    let mut value_face = Face::new(&fonts.bold, 52.0);
+    let mut value_face = Face::bold(52.0);
     for size in [52.0, 46.0, 40.0, 36.0, 32.0] {
-        value_face = Face::new(&fonts.bold, size);
-        if value_face.width(&value) <= max_w {
+        value_face = Face::bold(size);
+        if e.width(value_face, &value) <= max_w {
             break;
         }
     }
-    let value = layout::ellipsize(value_face, &value, max_w);
-    let value_w = value_face.width(&value);
-    let label_w = label_face.width(label);
+    let value = layout::ellipsize(e, value_face, &value, max_w);
+    let value_w = e.width(value_face, &value);
+    let label_w = e.width(label_face, label);
     draw::text(
         pm,
+        e,
         value_face,
         RIGHT - value_w,
         FOOT_BASELINE,
         &value,
         WHITE,
     );
-    let label_baseline = FOOT_BASELINE - value_face.cap_height() - 16.0;
+    let label_baseline = FOOT_BASELINE - e.cap_height(value_face) - 16.0;
     draw::text(
         pm,
+        e,
         label_face,
         RIGHT - label_w,
         label_baseline,
@@ -298,16 +319,16 @@ fn stat(pm: &mut Pixmap, fonts: &'static Fonts, state: &CardState) -> f32 {
 }
 
 /// Avatar initial, "Hosted by" and "Name @handle" in the footer's left.
-fn host(pm: &mut Pixmap, fonts: &'static Fonts, input: &CardInput, max_right: f32) -> Option<()> {
+fn host(pm: &mut Pixmap, e: &mut Engine, input: &CardInput, max_right: f32) -> Option<()> {
     let name = input
         .creator_name
         .as_deref()
-        .map(|n| text::clean(fonts, n, 120))
+        .map(|n| e.clean(n, 120))
         .filter(|n| text::has_substance(n));
     let handle = input
         .creator_handle
         .as_deref()
-        .map(|h| text::clean(fonts, h.trim_start_matches('@'), 60).replace(' ', ""))
+        .map(|h| e.clean(h.trim_start_matches('@'), 60).replace(' ', ""))
         .filter(|h| text::has_substance(h))
         .map(|h| format!("@{h}"));
     if name.is_none() && handle.is_none() {
@@ -320,47 +341,41 @@ fn host(pm: &mut Pixmap, fonts: &'static Fonts, input: &CardInput, max_right: f3
         .flat_map(|s| s.chars())
         .find(|c| c.is_alphanumeric())
         .and_then(|c| c.to_uppercase().next())
-        .filter(|c| text::drawable(fonts, *c));
+        .filter(|c| e.covers(*c));
     let r = 31.0;
     let cy = FOOT_BASELINE - 28.0;
     let mut x = MARGIN;
     if let Some(c) = initial {
         draw::circle(pm, MARGIN + r, cy, r, ACCENT)?;
-        let face = Face::new(&fonts.bold, 28.0);
+        let face = Face::bold(28.0);
         let s = c.to_string();
-        let w = face.width(&s);
-        draw::text(
-            pm,
-            face,
-            MARGIN + r - w / 2.0,
-            cy + face.cap_height() / 2.0,
-            &s,
-            WHITE,
-        );
+        let w = e.width(face, &s);
+        let cap = e.cap_height(face);
+        draw::text(pm, e, face, MARGIN + r - w / 2.0, cy + cap / 2.0, &s, WHITE);
         x += 2.0 * r + 20.0;
     }
     let room = (max_right - x).max(0.0);
 
-    let small = Face::new(&fonts.regular, 20.0);
-    draw::text(pm, small, x, FOOT_BASELINE - 36.0, "Hosted by", MUTED);
+    let small = Face::regular(20.0);
+    draw::text(pm, e, small, x, FOOT_BASELINE - 36.0, "Hosted by", MUTED);
 
-    let name_face = Face::new(&fonts.bold, 28.0);
-    let handle_face = Face::new(&fonts.regular, 26.0);
+    let name_face = Face::bold(28.0);
+    let handle_face = Face::regular(26.0);
     match (name, handle) {
         (Some(name), handle) => {
-            let name = layout::ellipsize(name_face, &name, room);
-            let w = draw::text(pm, name_face, x, FOOT_BASELINE, &name, WHITE);
+            let name = layout::ellipsize(e, name_face, &name, room);
+            let w = draw::text(pm, e, name_face, x, FOOT_BASELINE, &name, WHITE);
             if let Some(h) = handle {
                 let left = room - w - 12.0;
-                if left > handle_face.width("@abc…") {
-                    let h = layout::ellipsize(handle_face, &h, left);
-                    draw::text(pm, handle_face, x + w + 12.0, FOOT_BASELINE, &h, MUTED);
+                if left > e.width(handle_face, "@abc…") {
+                    let h = layout::ellipsize(e, handle_face, &h, left);
+                    draw::text(pm, e, handle_face, x + w + 12.0, FOOT_BASELINE, &h, MUTED);
                 }
             }
         }
         (None, Some(h)) => {
-            let h = layout::ellipsize(name_face, &h, room);
-            draw::text(pm, name_face, x, FOOT_BASELINE, &h, WHITE);
+            let h = layout::ellipsize(e, name_face, &h, room);
+            draw::text(pm, e, name_face, x, FOOT_BASELINE, &h, WHITE);
         }
         (None, None) => {}
     }

@@ -1,12 +1,13 @@
 //! Drawing primitives on a tiny-skia pixmap: fills, shapes and glyphs.
 
-use ab_glyph::{Font, ScaleFont, point};
+use cosmic_text::SwashContent;
 use tiny_skia::{
     Color, FillRule, GradientStop, LinearGradient, Paint, Path, PathBuilder, Pixmap, Point,
     RadialGradient, Rect, Shader, SpreadMode, Transform,
 };
 
-use super::text::Face;
+use super::fonts::Engine;
+use super::text::{Direction, Face, Line};
 
 /// An sRGB colour with straight (not premultiplied) alpha.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -171,56 +172,87 @@ pub(crate) fn polygon(pm: &mut Pixmap, points: &[(f32, f32)], color: Rgba) -> Op
     Some(())
 }
 
-/// Draws `text` with its baseline starting at (`x`, `baseline`).
-/// Returns the advance width drawn.
+/// Draws `text` with the left edge of its ink at `x` and its baseline at
+/// `baseline`. Returns the width drawn.
 pub(crate) fn text(
     pm: &mut Pixmap,
+    e: &mut Engine,
     face: Face,
     x: f32,
     baseline: f32,
     text: &str,
     color: Rgba,
 ) -> f32 {
-    let (glyphs, width) = face.layout(text);
-    let scaled = face.font().as_scaled(face.px_scale());
-    let (pw, ph) = (pm.width() as i64, pm.height() as i64);
+    let shaped = e.line(face, text, Direction::Auto);
+    line(pm, e, &shaped, x, baseline, color)
+}
+
+/// Draws a shaped line with the left edge of its ink at `x` and its baseline
+/// at `baseline`. Returns its width.
+pub(crate) fn line(
+    pm: &mut Pixmap,
+    e: &mut Engine,
+    line: &Line,
+    x: f32,
+    baseline: f32,
+    color: Rgba,
+) -> f32 {
+    let Engine { system, raster, .. } = e;
+    let (pw, ph) = (i64::from(pm.width()), i64::from(pm.height()));
     let pixels = pm.pixels_mut();
     let alpha = f32::from(color.3) / 255.0;
     let src = [f32::from(color.0), f32::from(color.1), f32::from(color.2)];
-    for (id, gx) in glyphs {
-        let glyph = id.with_scale_and_position(scaled.scale(), point(x + gx, baseline));
-        let Some(outlined) = face.font().outline_glyph(glyph) else {
-            continue; // spaces have no outline
+    for glyph in &line.glyphs {
+        if glyph.glyph_id == 0 {
+            continue; // .notdef, a box: never drawn
+        }
+        let physical = glyph.physical((x, baseline), 1.0);
+        let Some(image) = raster.get_image(system, physical.cache_key) else {
+            continue; // spaces have no image
         };
-        let bounds = outlined.px_bounds();
-        let (ox, oy) = (bounds.min.x as i64, bounds.min.y as i64);
-        outlined.draw(|gx, gy, coverage| {
-            let (px, py) = (ox + i64::from(gx), oy + i64::from(gy));
-            if px < 0 || py < 0 || px >= pw || py >= ph {
-                return;
+        let coverage_at: fn(&[u8], usize) -> u8 = match image.content {
+            SwashContent::Mask => |data, i| data.get(i).copied().unwrap_or(0),
+            // Colour glyphs are not expected from these fonts; use their alpha.
+            SwashContent::Color => |data, i| data.get(i * 4 + 3).copied().unwrap_or(0),
+            SwashContent::SubpixelMask => |data, i| data.get(i * 4 + 1).copied().unwrap_or(0),
+        };
+        let (w, h) = (
+            image.placement.width as usize,
+            image.placement.height as usize,
+        );
+        let ox = i64::from(physical.x) + i64::from(image.placement.left);
+        let oy = i64::from(physical.y) - i64::from(image.placement.top);
+        for gy in 0..h {
+            for gx in 0..w {
+                let (px, py) = (ox + gx as i64, oy + gy as i64);
+                if px < 0 || py < 0 || px >= pw || py >= ph {
+                    continue;
+                }
+                let Some(dst) = pixels.get_mut((py * pw + px) as usize) else {
+                    continue;
+                };
+                let coverage = f32::from(coverage_at(&image.data, gy * w + gx)) / 255.0;
+                // Light text on a dark ground looks thin when blended in sRGB;
+                // a gentle coverage curve evens the stem weight out.
+                let a = coverage.powf(0.8) * alpha;
+                if a <= 0.0 {
+                    continue;
+                }
+                let blend = |s: f32, d: u8| {
+                    (s * a + f32::from(d) * (1.0 - a)).round().clamp(0.0, 255.0) as u8
+                };
+                let r = blend(src[0], dst.red());
+                let g = blend(src[1], dst.green());
+                let b = blend(src[2], dst.blue());
+                let na = blend(255.0, dst.alpha());
+                // Premultiplied invariant: colour channels never exceed alpha.
+                if let Some(c) =
+                    tiny_skia::PremultipliedColorU8::from_rgba(r.min(na), g.min(na), b.min(na), na)
+                {
+                    *dst = c;
+                }
             }
-            let Some(dst) = pixels.get_mut((py * pw + px) as usize) else {
-                return;
-            };
-            // Light text on a dark ground looks thin when blended in sRGB;
-            // a gentle coverage curve evens the stem weight out.
-            let a = coverage.clamp(0.0, 1.0).powf(0.8) * alpha;
-            if a <= 0.0 {
-                return;
-            }
-            let blend =
-                |s: f32, d: u8| (s * a + f32::from(d) * (1.0 - a)).round().clamp(0.0, 255.0) as u8;
-            let r = blend(src[0], dst.red());
-            let g = blend(src[1], dst.green());
-            let b = blend(src[2], dst.blue());
-            let na = blend(255.0, dst.alpha());
-            // Premultiplied invariant: colour channels never exceed alpha.
-            if let Some(c) =
-                tiny_skia::PremultipliedColorU8::from_rgba(r.min(na), g.min(na), b.min(na), na)
-            {
-                *dst = c;
-            }
-        });
+        }
     }
-    width
+    line.width
 }

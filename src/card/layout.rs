@@ -1,150 +1,150 @@
 //! Line breaking, ellipsis and font-size fitting. Pure measuring, no pixels.
 
-use super::text::{Face, Typeface};
+use super::fonts::Engine;
+use super::text::{Direction, Face};
 
 pub(crate) const ELLIPSIS: char = '…';
 
 /// Shortens `text` to fit in `max_width`, ending it with "…" when cut.
 /// Prefers cutting at a word boundary when that keeps most of the line.
-pub(crate) fn ellipsize(face: Face, text: &str, max_width: f32) -> String {
-    if face.width(text) <= max_width {
+/// Cuts fall only between shaping clusters, so a conjunct, a letter and its
+/// marks, or a ligature is never split.
+pub(crate) fn ellipsize(e: &mut Engine, face: Face, text: &str, max_width: f32) -> String {
+    let line = e.line(face, text, Direction::Auto);
+    if line.width <= max_width {
         return text.to_string();
     }
-    let chars: Vec<char> = text.chars().collect();
-    // Largest prefix that fits with the ellipsis (binary search on length).
-    let (mut lo, mut hi) = (0usize, chars.len());
+    let mut cuts: Vec<usize> = line.glyphs.iter().map(|g| g.start).collect();
+    cuts.push(0);
+    cuts.sort_unstable();
+    cuts.dedup();
+    // Longest prefix that fits with the ellipsis (binary search on the cuts).
+    let (mut lo, mut hi) = (0usize, cuts.len() - 1);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        let candidate: String = chars[..mid].iter().chain([&ELLIPSIS]).collect();
-        if face.width(&candidate) <= max_width {
+        let candidate = format!("{}{ELLIPSIS}", &text[..cuts[mid]]);
+        if e.width(face, &candidate) <= max_width {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    let mut cut = lo;
+    let mut cut = cuts[lo];
     // Back up to the last space if that loses less than a third of the line.
-    if let Some(space) = chars[..cut].iter().rposition(|c| *c == ' ')
-        && space * 3 >= cut * 2
+    let kept = text[..cut].chars().count();
+    if let Some(space) = text[..cut].rfind(' ')
+        && text[..space].chars().count() * 3 >= kept * 2
     {
         cut = space;
     }
-    let mut out: String = chars[..cut].iter().collect();
-    let trimmed = out
+    let mut out = text[..cut]
         .trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—".contains(c))
-        .len();
-    out.truncate(trimmed);
+        .to_string();
     out.push(ELLIPSIS);
     out
 }
 
-/// Greedy word wrap into at most `max_lines` lines of `max_width`.
-/// Words wider than a line are broken between characters (this is also
-/// what happens to scripts written without spaces). Returns the lines and
-/// whether the text had to be cut (the last line then ends with "…").
+/// Text wrapped into lines.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Wrapped {
+    pub lines: Vec<String>,
+    /// Whether the text had to be cut (the last line then ends with "…").
+    pub cut: bool,
+    /// Whether the paragraph runs right to left: each line is then shaped,
+    /// and placed, as part of a right-to-left paragraph.
+    pub rtl: bool,
+}
+
+/// Word wrap into at most `max_lines` lines of `max_width`, by the Unicode
+/// line breaking rules (so between ideographs too). Words wider than a line
+/// are broken between clusters. When the text does not fit, the last line
+/// takes all the rest and is ellipsized.
 pub(crate) fn wrap(
+    e: &mut Engine,
     face: Face,
     text: &str,
     max_width: f32,
     max_lines: usize,
-) -> (Vec<String>, bool) {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
-    let mut overflow = false;
-
-    'words: for (i, word) in words.iter().enumerate() {
-        let candidate = if current.is_empty() {
-            (*word).to_string()
-        } else {
-            format!("{current} {word}")
-        };
-        if face.width(&candidate) <= max_width {
-            current = candidate;
-            continue;
-        }
-        if !current.is_empty() {
-            lines.push(std::mem::take(&mut current));
-            if lines.len() == max_lines {
-                overflow = true;
-                // Keep what follows so the last line can be ellipsized.
-                let rest = words[i..].join(" ");
-                if let Some(last) = lines.last_mut() {
-                    *last = ellipsize(face, &format!("{last} {rest}"), max_width);
-                }
-                break 'words;
-            }
-        }
-        // Put `word` on the fresh line, splitting it if it is too long.
-        let mut piece = String::new();
-        for (at, c) in word.char_indices() {
-            piece.push(c);
-            if face.width(&piece) > max_width && piece.chars().count() > 1 {
-                piece.pop();
-                lines.push(std::mem::take(&mut piece));
-                piece.push(c);
-                if lines.len() == max_lines {
-                    overflow = true;
-                    let rest = words[i + 1..].join(" ");
-                    if let Some(last) = lines.last_mut() {
-                        let joined = format!("{last}{} {rest}", &word[at..]);
-                        *last = ellipsize(face, &joined, max_width);
-                    }
-                    break 'words;
-                }
-            }
-        }
-        current = piece;
-    }
-    if !overflow && !current.is_empty() {
-        if lines.len() == max_lines {
-            overflow = true;
-            if let Some(last) = lines.last_mut() {
-                *last = ellipsize(face, &format!("{last} {current}"), max_width);
-            }
-        } else {
-            lines.push(current);
+) -> Wrapped {
+    let buffer = e.shape(face, text, Some(max_width));
+    let mut rtl = false;
+    // Byte ranges of the lines, in reading order.
+    let mut starts: Vec<usize> = Vec::new();
+    for run in buffer.layout_runs() {
+        rtl = run.rtl;
+        if let Some(start) = run.glyphs.iter().map(|g| g.start).min() {
+            starts.push(start);
         }
     }
-    (lines, overflow)
+    let max_lines = max_lines.max(1);
+    let cut = starts.len() > max_lines;
+    starts.truncate(max_lines);
+    let mut lines: Vec<String> = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let line = text[start..end].trim();
+        if !line.is_empty() {
+            lines.push(line.to_string());
+        }
+    }
+    if cut && let Some(last) = lines.last_mut() {
+        *last = ellipsize(e, face, last, max_width);
+    }
+    Wrapped { lines, cut, rtl }
 }
 
 /// A block of wrapped text at a chosen size.
 pub(crate) struct Block {
     pub size: f32,
     pub line_height: f32,
-    pub lines: Vec<String>,
+    pub text: Wrapped,
+}
+
+/// Where a block of text must fit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Area {
+    pub max_width: f32,
+    pub max_height: f32,
+    pub max_lines: usize,
 }
 
 /// Picks the largest size from `sizes` (largest first) at which `text`
 /// fits in `max_lines` lines of `max_width` and in `max_height`; if none
 /// does, uses the smallest size and ellipsizes.
 pub(crate) fn fit(
-    font: &'static Typeface,
+    e: &mut Engine,
+    face: Face,
     text: &str,
     sizes: &[f32],
     line_factor: f32,
-    max_width: f32,
-    max_height: f32,
-    max_lines: usize,
+    area: Area,
 ) -> Block {
+    let Area {
+        max_width,
+        max_height,
+        max_lines,
+    } = area;
     let mut last = Block {
         size: 0.0,
         line_height: 0.0,
-        lines: Vec::new(),
+        text: Wrapped {
+            lines: Vec::new(),
+            cut: false,
+            rtl: false,
+        },
     };
     for &size in sizes {
-        let face = Face::new(font, size);
+        let face = Face { size, ..face };
         let line_height = size * line_factor;
         let lines_allowed = max_lines
             .min(((max_height - size) / line_height).floor() as usize + 1)
             .max(1);
-        let (lines, overflow) = wrap(face, text, max_width, lines_allowed);
-        let done = !overflow;
+        let wrapped = wrap(e, face, text, max_width, lines_allowed);
+        let done = !wrapped.cut;
         last = Block {
             size,
             line_height,
-            lines,
+            text: wrapped,
         };
         if done {
             break;

@@ -1,17 +1,23 @@
 //! Share card: the 1200×630 PNG shown by link previews (OpenGraph /
 //! Twitter `summary_large_image`) for a Space page.
 //!
-//! Everything is drawn in-process with embedded fonts (Noto Sans, SIL OFL
-//! 1.1, see `assets/fonts/OFL.txt`); no system fonts or network are used.
-//! Rendering is deterministic: the same input always gives the same bytes.
+//! Everything is drawn in-process. Text is shaped by cosmic-text, so titles
+//! in any script the fonts cover come out joined, reordered and broken into
+//! lines as they should. Noto Sans, Noto Sans Arabic and Noto Sans Devanagari
+//! are embedded (SIL OFL 1.1, see `assets/fonts/OFL.txt`); Noto Sans CJK is
+//! loaded from the system when installed (see `fonts.rs`). No other system
+//! font, and no network, is used. Rendering is deterministic: the same input
+//! always gives the same bytes on a machine with the same fonts installed.
 
 mod compose;
 mod draw;
 mod encode;
-mod kern;
+mod fonts;
 mod layout;
 mod text;
 
+#[cfg(test)]
+mod golden;
 #[cfg(test)]
 mod tests;
 
