@@ -14,6 +14,7 @@ use crate::web::views::{SpaceView, count};
 
 const LIVE_ON_HOME: usize = 12;
 const SOON_ON_HOME: usize = 6;
+const RISING_ON_HOME: usize = 5;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -21,6 +22,8 @@ pub struct HomePage {
     meta: PageMeta,
     list: LiveList,
     live_total: String,
+    /// Live Spaces gaining listeners (web/trending.rs), those gaining only.
+    rising: Vec<crate::web::trending::RisingView>,
     soon: Vec<SpaceView>,
     topics: Vec<TopicLink>,
 }
@@ -40,6 +43,10 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
     let now = render.now();
     let (live, scheduled) = tokio::join!(state.catalog.live(None), state.catalog.scheduled(None));
     let (live, scheduled) = (live?, scheduled?);
+    let (mut rising, _) =
+        crate::web::trending::rank_live(&state.catalog, &live.value.spaces, now).await;
+    rising.retain(|r| r.rising);
+    rising.truncate(RISING_ON_HOME);
     let mut inputs = render.inputs();
     inputs.record(&live).record(&scheduled);
     let status = inputs.status();
@@ -61,6 +68,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
                 .cache(status),
             list,
             live_total: count(total),
+            rising,
             soon: upcoming_sorted(&scheduled.value.spaces, now, None, None)
                 .iter()
                 .take(SOON_ON_HOME)

@@ -11,6 +11,8 @@ pub enum Nav {
     Live,
     Upcoming,
     Search,
+    Trending,
+    Leaderboard,
 }
 
 /// OpenGraph and Twitter card tags for a shareable page. All URLs absolute.
