@@ -118,7 +118,7 @@ async fn trending_ranks_growth_over_ten_minutes_and_costs_no_call() {
     // The home page's Rising shows the gaining ones only, at the cost of the home
     // page's own lists (the scheduled list is its own).
     let (_, _, home) = app.fetch("/").await;
-    let rising = &home[position(&home, "id=\"rising-h\"")..position(&home, "id=\"soon\"")];
+    let rising = &home[position(&home, "id=\"rising-h\"")..position(&home, "id=\"topics\"")];
     assert!(rising.contains("Space 1t0") && rising.contains("Space 1t1"));
     assert!(
         !rising.contains("Space 1t2"),

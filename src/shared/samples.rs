@@ -573,4 +573,64 @@ mod tests {
             "and the Space with them"
         );
     }
+
+    #[tokio::test]
+    async fn summaries_ride_with_the_samples_and_totals_cover_the_period() {
+        let clock = clock();
+        let store = store_at(&clock, 10, 100);
+        let about = |title: &str| SpaceAbout {
+            title: title.to_owned(),
+            hosts: vec![HostRef {
+                id: None,
+                username: Some("Host".to_owned()),
+                name: "Host".to_owned(),
+            }],
+        };
+        let start = clock.now();
+        for (n, title) in [(10, "First"), (30, "First"), (50, "Renamed")] {
+            let sample = Sample {
+                at: clock.now(),
+                participants: n,
+            };
+            assert!(
+                store
+                    .record_about(&id("1a"), sample, Some(&about(title)))
+                    .await
+            );
+            clock.advance(ttl());
+        }
+        let totals = store.totals(start).await;
+        assert_eq!(totals.len(), 1);
+        // (10 + 30) / 2 × ¼ min + (30 + 50) / 2 × ¼ min
+        assert_eq!(totals[0].listener_minutes, 15.0);
+        assert_eq!(totals[0].peak.map(|p| p.participants), Some(50));
+        assert_eq!(totals[0].about.as_deref(), Some(&about("Renamed")));
+        assert_eq!(totals[0].about.as_ref().unwrap().hosts[0].key(), "@host");
+        let recent = store.samples_since(&id("1a"), start + ttl()).await;
+        assert_eq!(
+            recent.iter().map(|s| s.participants).collect::<Vec<_>>(),
+            [30, 50]
+        );
+        assert!(store.totals(clock.now()).await.is_empty(), "nothing since");
+        store.forget(&id("1a")).await;
+        assert!(store.totals(start).await.is_empty());
+    }
+
+    #[test]
+    fn a_kept_sample_is_eight_bytes_and_reads_back_to_the_second() {
+        assert_eq!(std::mem::size_of::<Packed>(), 8);
+        let sample = Sample {
+            at: "2026-11-22T12:00:15Z".parse().unwrap(),
+            participants: 1_523,
+        };
+        assert_eq!(Packed::pack(sample).unpack(), sample);
+        let huge = Sample {
+            participants: u64::MAX,
+            ..sample
+        };
+        assert_eq!(
+            Packed::pack(huge).unpack().participants,
+            u64::from(u32::MAX)
+        );
+    }
 }
