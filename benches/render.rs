@@ -50,6 +50,10 @@ fn render(c: &mut Criterion) {
         .render()
         .expect("renders");
     assert!(html.contains("Tech Talk: The Future of AI"));
+    assert!(
+        html.contains("class=\"sparkline\""),
+        "the 240-sample sparkline is drawn"
+    );
 
     c.bench_function("space page: build view + render", |b| {
         b.iter(|| {

@@ -6,7 +6,7 @@
 #   scripts/bench.sh report          # only reassemble BENCHMARKS.md from the kept results
 #
 # Sections: throughput latency render memory weight coalescing budget coldstart abuse cluster
-# defaults browser
+# defaults browser history
 #
 # Loopback only. Installs what it needs (apt: wrk nginx redis-server; cargo install: oha), builds
 # the release binary and the load tool (examples/loadgen.rs) itself, and stops every
@@ -25,6 +25,8 @@
 # BENCH_CLUSTER_SPACES (150) and BENCH_CLUSTER_COLD (30: cold pages per case): the
 # cluster section (1 replica, then 3 behind nginx with Redis; scripts/cluster.sh),
 # BENCH_OUTAGE_AT (45) and BENCH_OUTAGE_SECS (30): when Redis is killed and for how long.
+# BENCH_HISTORY_SPACES (10000), BENCH_HISTORY_SAMPLES (480: two hours at a 15 s live
+# TTL) and BENCH_HISTORY_SCALE (556: demo copies, ~10,000 live Spaces): the history section.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,7 +60,7 @@ CLUSTER_COLD=${BENCH_CLUSTER_COLD:-30}
 OUTAGE_AT=${BENCH_OUTAGE_AT:-45}
 OUTAGE_SECS=${BENCH_OUTAGE_SECS:-30}
 FLOOD=$TARGET/release/examples/flood
-ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart abuse cluster defaults browser"
+ALL_SECTIONS="throughput latency render memory weight coalescing budget coldstart abuse cluster defaults browser history"
 mkdir -p "$RESULTS"
 
 PIDS=()
@@ -1539,6 +1541,30 @@ report() {
         [ -f "$ROOT/scripts/bench/analysis.md" ] && cat "$ROOT/scripts/bench/analysis.md"
     } >"$out"
     log "wrote $out"
+}
+
+# ------------------------------------------------------------------ 13. listener history
+
+bench_history() {
+    local spaces=${BENCH_HISTORY_SPACES:-10000} samples=${BENCH_HISTORY_SAMPLES:-480}
+    local scale=${BENCH_HISTORY_SCALE:-556} f
+    log "13. listener history: $spaces Spaces × $samples samples in memory"
+    cargo build --release --example history_memory
+    f=$(section_file 13-history)
+    {
+        echo "## 13. Listener history memory"
+        echo
+        echo "_Run $(stamp)._ One process (\`examples/history_memory.rs\`): earshot started in it on the embedded demo"
+        echo "at \`--demo-scale $scale\` (about 18 live Spaces per copy) on an injected clock, the home page loaded, then"
+        echo "$samples samples (15 s apart on that clock: two hours at the default live TTL) recorded for each of $spaces"
+        echo "Spaces with their summaries (title, host) through the sample store's own \`record_about\`, then \`/trending\` and"
+        echo "\`/leaderboard?period=7d\` read over HTTP. RSS of the whole process from \`/proc/self/status\`."
+        echo "Target: peak ≤ 150 MB. Caps: 10,000 Spaces × 960 samples of 8 bytes (\`SampleLimits::for_live_ttl\`)."
+        echo
+        echo "| case | RSS idle MB | RSS filled MB | RSS after pages MB | peak RSS (VmHWM) MB | trending / leaderboard | peak ≤ 150 MB |"
+        echo "| --- | ---: | ---: | ---: | ---: | --- | --- |"
+        "$TARGET/release/examples/history_memory" "$spaces" "$samples" "$scale"
+    } >"$f"
 }
 
 main() {

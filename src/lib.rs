@@ -15,6 +15,7 @@ pub mod ics;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod ranking;
 pub mod server;
 pub mod shared;
 pub mod trusted_proxies;

@@ -14,7 +14,7 @@ use earshot::clock::Clock;
 use earshot::model::SpaceId;
 use earshot::shared::redis::RedisLink;
 use earshot::shared::redis::samples::RedisSamples;
-use earshot::shared::samples::{Sample, SampleLimits, SampleStore};
+use earshot::shared::samples::{HostRef, Sample, SampleLimits, SampleStore, SpaceAbout};
 use redis_server::RedisServer;
 
 const TTL: Duration = Duration::from_secs(15);
@@ -102,6 +102,98 @@ async fn the_lease_holder_writes_once_per_ttl_and_every_replica_reads() {
     // Forgotten by one replica: gone for all.
     other.forget(&id("1a")).await;
     assert!(counts(&holder, "1a").await.is_empty());
+}
+
+fn about(title: &str, host: &str) -> SpaceAbout {
+    SpaceAbout {
+        title: title.to_owned(),
+        hosts: vec![HostRef {
+            id: Some(host.parse().unwrap()),
+            username: Some(format!("user{host}")),
+            name: format!("Host {host}"),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn summaries_and_totals_are_shared_and_go_with_the_history() {
+    let Some(redis) = RedisServer::start("history_totals").await else {
+        return;
+    };
+    let clock = Clock::fixed(t0());
+    let (holder_link, holder) = replica(&redis, "h3:", &clock).await;
+    let (_, other) = replica(&redis, "h3:", &clock).await;
+    holder_link.status().set_lease_held(true);
+    let record = |space: &'static str, participants, title: &'static str| {
+        let sample = Sample {
+            at: clock.now(),
+            participants,
+        };
+        let holder = &holder;
+        async move {
+            let about = about(title, "42");
+            holder.record_about(&id(space), sample, Some(&about)).await
+        }
+    };
+    // 1a: 60 listeners for a minute (4 samples 15 s apart), then 1b starts.
+    for _ in 0..5 {
+        assert!(record("1a", 60, "First").await);
+        clock.advance(chrono::Duration::seconds(15));
+    }
+    assert!(record("1b", 10, "Second").await);
+    clock.advance(chrono::Duration::seconds(15));
+    assert!(record("1b", 30, "Second, renamed").await);
+
+    let mut totals = other.totals(t0()).await;
+    totals.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(totals.len(), 2, "{totals:?}");
+    assert_eq!(totals[0].listener_minutes, 60.0);
+    assert_eq!(totals[0].peak.unwrap().participants, 60);
+    assert_eq!(totals[0].about.as_deref(), Some(&about("First", "42")));
+    assert_eq!(totals[1].listener_minutes, 5.0, "(10 + 30) / 2 × ¼ min");
+    assert_eq!(
+        totals[1].about.as_deref(),
+        Some(&about("Second, renamed", "42")),
+        "the latest summary"
+    );
+    // A later start leaves out what came before it.
+    let since = t0() + chrono::Duration::seconds(75);
+    let recent = other
+        .samples_since(&id("1b"), since + chrono::Duration::seconds(1))
+        .await;
+    assert_eq!(
+        recent.iter().map(|s| s.participants).collect::<Vec<_>>(),
+        [30]
+    );
+    let later: Vec<_> = other
+        .totals(since)
+        .await
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(later, [id("1b")]);
+
+    // The summary expires with the samples.
+    let mut connection = redis.connect().await.unwrap();
+    let ttl_ms: i64 = redis::cmd("PTTL")
+        .arg("h3:history:1b:about")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(ttl_ms > 3_590_000 && ttl_ms <= 3_600_000, "{ttl_ms}");
+
+    // Forgotten: out of the totals for every replica.
+    other.forget(&id("1a")).await;
+    let left: Vec<_> = holder
+        .totals(t0())
+        .await
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(left, [id("1b")]);
+    // Past the retention nothing is left to total.
+    clock.advance(chrono::Duration::seconds(3601));
+    assert!(other.totals(t0()).await.is_empty());
 }
 
 #[tokio::test]

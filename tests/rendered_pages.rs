@@ -320,7 +320,7 @@ async fn every_reusable_page_in_the_route_table_is_reused_ahead_of_the_router() 
         assert_eq!(reused, rendered, "{path}");
         checked += 1;
     }
-    assert_eq!(checked, 3);
+    assert_eq!(checked, 5);
 }
 
 #[tokio::test]

@@ -2,12 +2,13 @@
 //!
 //! Every answer that carries a live Space's participant count (a Space lookup, a
 //! batched refresh, a live directory laid over the Spaces held, a live list) passes
-//! here as it arrives; the sample store keeps at most one per live TTL per Space.
+//! here as it arrives; the sample store keeps at most one per live TTL per Space,
+//! and with it the Space's title and hosts, for the host leaderboard.
 
 use chrono::{DateTime, Utc};
 
 use crate::model::Space;
-use crate::shared::samples::{Sample, SampleStore};
+use crate::shared::samples::{Sample, SampleStore, SpaceAbout};
 use crate::upstream::UpstreamData;
 
 /// Records the counts of the live Spaces in `data`, current at `at`. A Space that is
@@ -31,6 +32,9 @@ pub(super) async fn record_counts(
 
 async fn record_space(samples: &dyn SampleStore, space: &Space, at: DateTime<Utc>) {
     if let (true, Some(participants)) = (space.is_live(), space.participant_count) {
-        samples.record(&space.id, Sample { at, participants }).await;
+        let about = SpaceAbout::of(space);
+        samples
+            .record_about(&space.id, Sample { at, participants }, Some(&about))
+            .await;
     }
 }

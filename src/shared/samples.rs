@@ -7,12 +7,16 @@
 //! many samples each (the oldest goes first), and none older than the retention
 //! (`--history-retention`).
 //!
+//! Next to each Space's samples the store keeps a small summary of it (its title and
+//! hosts, [`SpaceAbout`]), written with them and going with them, so that the host
+//! leaderboard needs no lookup of its own.
+//!
 //! Samples are written where counts arrive and read by pages, and in cluster mode
 //! written once, by the replica holding the refresh lease, into Redis: every method
 //! is async. One process keeps them in memory ([`InProcessSamples`]).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt};
@@ -25,6 +29,92 @@ use crate::model::SpaceId;
 pub struct Sample {
     pub at: DateTime<Utc>,
     pub participants: u64,
+}
+
+/// What the leaderboard needs to know of a Space besides its counts: kept next to its
+/// samples, written with them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SpaceAbout {
+    pub title: String,
+    /// Creator first, then the other hosts.
+    pub hosts: Vec<HostRef>,
+}
+
+/// A host as the leaderboard names them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HostRef {
+    pub id: Option<crate::model::UserId>,
+    pub username: Option<String>,
+    pub name: String,
+}
+
+impl HostRef {
+    /// Who they are, for adding up their Spaces: their id, else their handle, else
+    /// their name.
+    pub fn key(&self) -> String {
+        match (&self.id, &self.username) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(username)) => format!("@{}", username.to_lowercase()),
+            (None, None) => format!("name:{}", self.name),
+        }
+    }
+}
+
+impl SpaceAbout {
+    /// The summary of `space`: its title and its hosts as the answer names them (the
+    /// creator, then each host id, by name where the answer describes them).
+    pub fn of(space: &crate::model::Space) -> Self {
+        let mut hosts: Vec<HostRef> = space.creator.iter().map(HostRef::from_user).collect();
+        for id in &space.host_ids {
+            if hosts.iter().any(|h| h.id.as_ref() == Some(id)) {
+                continue;
+            }
+            hosts.push(match space.user(id) {
+                Some(user) => HostRef::from_user(user),
+                None => HostRef {
+                    id: Some(id.clone()),
+                    username: None,
+                    name: format!("User {id}"),
+                },
+            });
+        }
+        Self {
+            title: space.title().to_owned(),
+            hosts,
+        }
+    }
+}
+
+impl HostRef {
+    fn from_user(user: &crate::model::User) -> Self {
+        Self {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            name: user.display_name().to_owned(),
+        }
+    }
+}
+
+/// What a Space's history over a period comes to, for the leaderboard.
+#[derive(Clone, Debug)]
+pub struct SpaceTotal {
+    pub id: SpaceId,
+    pub about: Option<Arc<SpaceAbout>>,
+    /// The area under its counts within the period ([`crate::ranking::listener_minutes`]).
+    pub listener_minutes: f64,
+    pub peak: Option<Sample>,
+}
+
+impl SpaceTotal {
+    /// The total of `samples` (oldest first, within the period).
+    pub fn of(id: SpaceId, about: Option<Arc<SpaceAbout>>, samples: &[Sample]) -> Self {
+        Self {
+            id,
+            about,
+            listener_minutes: crate::ranking::listener_minutes(samples.iter().copied()),
+            peak: peak(samples),
+        }
+    }
 }
 
 /// The highest count in `samples`, the first time it was reached.
@@ -52,14 +142,18 @@ pub struct SampleLimits {
 }
 
 impl SampleLimits {
-    /// Worst case in memory: 1,000 Spaces of 1,440 samples (six hours at a 15 s live
-    /// TTL), 24 bytes each, about 35 MB. Kept for the default retention (7 days)
-    /// unless told otherwise ([`Self::retaining`]).
+    /// Room for 10,000 Spaces of 960 samples each: four hours of a Space live all the
+    /// while at a 15 s live TTL, 8 bytes a sample in memory, so about 80 MB when all
+    /// are full and 40 MB for 10,000 Spaces of two hours (BENCHMARKS.md). Spaces
+    /// rarely last longer; one that does keeps its last four hours. Kept for the
+    /// default retention (7 days, [`Self::retaining`]): on the gateway an ended Space
+    /// keeps its history that long, unless more Spaces than the cap were sampled
+    /// since, when the one sampled longest ago makes room first.
     pub fn for_live_ttl(live_ttl: std::time::Duration) -> Self {
         Self {
             every: live_ttl,
-            max_spaces: 1_000,
-            max_per_space: 1_440,
+            max_spaces: 10_000,
+            max_per_space: 960,
             retention: crate::config::DEFAULT_HISTORY_RETENTION,
         }
     }
@@ -81,16 +175,97 @@ impl SampleLimits {
 /// Participant-count history per Space.
 pub trait SampleStore: Send + Sync {
     /// Records a count of `space`'s participants, unless its last sample is less
-    /// than [`SampleLimits::every`] older (samples only move forward). Whether it was
-    /// kept.
-    fn record<'a>(&'a self, space: &'a SpaceId, sample: Sample) -> BoxFuture<'a, bool>;
+    /// than [`SampleLimits::every`] older (samples only move forward), and with it,
+    /// when given, what the Space is ([`SpaceAbout`]). Whether it was kept.
+    fn record_about<'a>(
+        &'a self,
+        space: &'a SpaceId,
+        sample: Sample,
+        about: Option<&'a SpaceAbout>,
+    ) -> BoxFuture<'a, bool>;
+
+    /// [`Self::record_about`] without a summary.
+    fn record<'a>(&'a self, space: &'a SpaceId, sample: Sample) -> BoxFuture<'a, bool> {
+        self.record_about(space, sample, None)
+    }
 
     /// `space`'s samples within the retention, oldest first (none for a Space never
     /// sampled).
     fn samples<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Vec<Sample>>;
 
+    /// `space`'s samples from `since` on, oldest first.
+    fn samples_since<'a>(
+        &'a self,
+        space: &'a SpaceId,
+        since: DateTime<Utc>,
+    ) -> BoxFuture<'a, Vec<Sample>> {
+        async move {
+            let mut samples = self.samples(space).await;
+            samples.retain(|s| s.at >= since);
+            samples
+        }
+        .boxed()
+    }
+
+    /// What each Space sampled since `since` comes to: its listener-minutes and peak
+    /// over its samples from then on, with its summary. Spaces with no sample since
+    /// then are left out; the order is the store's.
+    fn totals<'a>(&'a self, since: DateTime<Utc>) -> BoxFuture<'a, Vec<SpaceTotal>>;
+
     /// Drops `space`'s history (the platform says it is gone: nothing of it is kept).
     fn forget<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, ()>;
+}
+
+/// A sample as one process keeps it: seconds since the epoch and a count, 8 bytes
+/// where a [`Sample`] takes 24, since tens of thousands of Spaces' hours are held.
+/// Seconds hold until 2106; counts past four billion are kept as four billion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed {
+    secs: u32,
+    count: u32,
+}
+
+impl Packed {
+    fn pack(sample: Sample) -> Self {
+        Self {
+            secs: u32::try_from(sample.at.timestamp().max(0)).unwrap_or(u32::MAX),
+            count: u32::try_from(sample.participants).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn unpack(self) -> Sample {
+        Sample {
+            at: DateTime::<Utc>::from_timestamp(i64::from(self.secs), 0)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            participants: u64::from(self.count),
+        }
+    }
+}
+
+/// One Space's history in memory.
+struct History {
+    samples: VecDeque<Packed>,
+    about: Option<Arc<SpaceAbout>>,
+}
+
+impl History {
+    fn unpacked(&self) -> impl Iterator<Item = Sample> + '_ {
+        self.samples.iter().map(|p| p.unpack())
+    }
+
+    /// The samples from `since` on.
+    fn since(&self, since: DateTime<Utc>) -> impl Iterator<Item = Sample> + '_ {
+        let from = self.samples.partition_point(|p| p.unpack().at < since);
+        self.samples.range(from..).map(|p| p.unpack())
+    }
+
+    fn describe(&mut self, about: Option<&SpaceAbout>) {
+        if let Some(about) = about
+            && self.about.as_deref() != Some(about)
+        {
+            self.about = Some(Arc::new(about.clone()));
+        }
+    }
 }
 
 /// One process's history, in memory. Samples past the retention go when their Space
@@ -99,7 +274,7 @@ pub struct InProcessSamples {
     limits: SampleLimits,
     /// Judges the retention on reads.
     clock: Clock,
-    by_space: Mutex<HashMap<SpaceId, VecDeque<Sample>>>,
+    by_space: Mutex<HashMap<SpaceId, History>>,
 }
 
 impl InProcessSamples {
@@ -112,14 +287,14 @@ impl InProcessSamples {
     }
 
     /// Drops `samples` older than the retention at `now`.
-    fn expire(&self, samples: &mut VecDeque<Sample>, now: DateTime<Utc>) {
+    fn expire(&self, samples: &mut VecDeque<Packed>, now: DateTime<Utc>) {
         let oldest = self.limits.oldest_kept(now);
-        while samples.front().is_some_and(|s| s.at < oldest) {
+        while samples.front().is_some_and(|s| s.unpack().at < oldest) {
             samples.pop_front();
         }
     }
 
-    fn keep(&self, space: &SpaceId, sample: Sample) -> bool {
+    fn keep(&self, space: &SpaceId, sample: Sample, about: Option<&SpaceAbout>) -> bool {
         let limits = self.limits;
         if limits.max_spaces == 0 || limits.max_per_space == 0 {
             return false;
@@ -130,55 +305,102 @@ impl InProcessSamples {
             return false;
         }
         let mut by_space = self.by_space.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(samples) = by_space.get_mut(space) {
-            self.expire(samples, now);
-            let due = samples.back().is_none_or(|last| {
-                last.at
+        if let Some(history) = by_space.get_mut(space) {
+            self.expire(&mut history.samples, now);
+            let due = history.samples.back().is_none_or(|last| {
+                last.unpack()
+                    .at
                     .checked_add_signed(every)
                     .is_some_and(|next| sample.at >= next)
             });
             if due {
-                if samples.len() >= limits.max_per_space {
-                    samples.pop_front();
+                if history.samples.len() >= limits.max_per_space {
+                    history.samples.pop_front();
                 }
-                samples.push_back(sample);
+                history.samples.push_back(Packed::pack(sample));
+                history.describe(about);
             }
             return due;
         }
         if by_space.len() >= limits.max_spaces {
             let stalest = by_space
                 .iter()
-                .min_by_key(|(_, samples)| samples.back().map(|s| s.at))
+                .min_by_key(|(_, history)| history.samples.back().map(|s| s.secs))
                 .map(|(id, _)| id.clone());
             if let Some(stalest) = stalest {
                 by_space.remove(&stalest);
             }
         }
-        by_space.insert(space.clone(), VecDeque::from([sample]));
+        let mut history = History {
+            samples: VecDeque::from([Packed::pack(sample)]),
+            about: None,
+        };
+        history.describe(about);
+        by_space.insert(space.clone(), history);
         true
+    }
+
+    /// Reads `space`'s history with `read`, after dropping what is past the retention
+    /// (and the Space, when nothing is left).
+    fn read<T: Default>(&self, space: &SpaceId, read: impl FnOnce(&History) -> T) -> T {
+        let now = self.clock.now();
+        let mut by_space = self.by_space.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(history) = by_space.get_mut(space) else {
+            return T::default();
+        };
+        self.expire(&mut history.samples, now);
+        if history.samples.is_empty() {
+            by_space.remove(space);
+            return T::default();
+        }
+        read(history)
     }
 }
 
 impl SampleStore for InProcessSamples {
-    fn record<'a>(&'a self, space: &'a SpaceId, sample: Sample) -> BoxFuture<'a, bool> {
-        futures::future::ready(self.keep(space, sample)).boxed()
+    fn record_about<'a>(
+        &'a self,
+        space: &'a SpaceId,
+        sample: Sample,
+        about: Option<&'a SpaceAbout>,
+    ) -> BoxFuture<'a, bool> {
+        futures::future::ready(self.keep(space, sample, about)).boxed()
     }
 
     fn samples<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, Vec<Sample>> {
-        let now = self.clock.now();
-        let mut by_space = self.by_space.lock().unwrap_or_else(|e| e.into_inner());
-        let samples = match by_space.get_mut(space) {
-            Some(samples) => {
-                self.expire(samples, now);
-                let kept: Vec<Sample> = samples.iter().copied().collect();
-                if kept.is_empty() {
-                    by_space.remove(space);
-                }
-                kept
-            }
-            None => Vec::new(),
-        };
+        let samples = self.read(space, |history| history.unpacked().collect());
         futures::future::ready(samples).boxed()
+    }
+
+    fn samples_since<'a>(
+        &'a self,
+        space: &'a SpaceId,
+        since: DateTime<Utc>,
+    ) -> BoxFuture<'a, Vec<Sample>> {
+        let samples = self.read(space, |history| history.since(since).collect());
+        futures::future::ready(samples).boxed()
+    }
+
+    fn totals<'a>(&'a self, since: DateTime<Utc>) -> BoxFuture<'a, Vec<SpaceTotal>> {
+        let since = since.max(self.limits.oldest_kept(self.clock.now()));
+        let by_space = self.by_space.lock().unwrap_or_else(|e| e.into_inner());
+        let totals = by_space
+            .iter()
+            .filter(|(_, history)| history.since(since).next().is_some())
+            .map(|(id, history)| SpaceTotal {
+                id: id.clone(),
+                about: history.about.clone(),
+                listener_minutes: crate::ranking::listener_minutes(history.since(since)),
+                peak: history.since(since).reduce(|best, s| {
+                    if s.participants > best.participants {
+                        s
+                    } else {
+                        best
+                    }
+                }),
+            })
+            .collect();
+        futures::future::ready(totals).boxed()
     }
 
     fn forget<'a>(&'a self, space: &'a SpaceId) -> BoxFuture<'a, ()> {
@@ -349,6 +571,66 @@ mod tests {
         assert!(
             store.by_space.lock().unwrap().is_empty(),
             "and the Space with them"
+        );
+    }
+
+    #[tokio::test]
+    async fn summaries_ride_with_the_samples_and_totals_cover_the_period() {
+        let clock = clock();
+        let store = store_at(&clock, 10, 100);
+        let about = |title: &str| SpaceAbout {
+            title: title.to_owned(),
+            hosts: vec![HostRef {
+                id: None,
+                username: Some("Host".to_owned()),
+                name: "Host".to_owned(),
+            }],
+        };
+        let start = clock.now();
+        for (n, title) in [(10, "First"), (30, "First"), (50, "Renamed")] {
+            let sample = Sample {
+                at: clock.now(),
+                participants: n,
+            };
+            assert!(
+                store
+                    .record_about(&id("1a"), sample, Some(&about(title)))
+                    .await
+            );
+            clock.advance(ttl());
+        }
+        let totals = store.totals(start).await;
+        assert_eq!(totals.len(), 1);
+        // (10 + 30) / 2 × ¼ min + (30 + 50) / 2 × ¼ min
+        assert_eq!(totals[0].listener_minutes, 15.0);
+        assert_eq!(totals[0].peak.map(|p| p.participants), Some(50));
+        assert_eq!(totals[0].about.as_deref(), Some(&about("Renamed")));
+        assert_eq!(totals[0].about.as_ref().unwrap().hosts[0].key(), "@host");
+        let recent = store.samples_since(&id("1a"), start + ttl()).await;
+        assert_eq!(
+            recent.iter().map(|s| s.participants).collect::<Vec<_>>(),
+            [30, 50]
+        );
+        assert!(store.totals(clock.now()).await.is_empty(), "nothing since");
+        store.forget(&id("1a")).await;
+        assert!(store.totals(start).await.is_empty());
+    }
+
+    #[test]
+    fn a_kept_sample_is_eight_bytes_and_reads_back_to_the_second() {
+        assert_eq!(std::mem::size_of::<Packed>(), 8);
+        let sample = Sample {
+            at: "2026-11-22T12:00:15Z".parse().unwrap(),
+            participants: 1_523,
+        };
+        assert_eq!(Packed::pack(sample).unpack(), sample);
+        let huge = Sample {
+            participants: u64::MAX,
+            ..sample
+        };
+        assert_eq!(
+            Packed::pack(huge).unpack().participants,
+            u64::from(u32::MAX)
         );
     }
 }

@@ -14,6 +14,7 @@ use crate::web::views::{SpaceView, count};
 
 const LIVE_ON_HOME: usize = 12;
 const SOON_ON_HOME: usize = 6;
+const RISING_ON_HOME: usize = 5;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -21,6 +22,8 @@ pub struct HomePage {
     meta: PageMeta,
     list: LiveList,
     live_total: String,
+    /// Live Spaces gaining listeners (web/trending.rs), those gaining only.
+    rising: Vec<crate::web::trending::RisingView>,
     soon: Vec<SpaceView>,
     topics: Vec<TopicLink>,
 }
@@ -46,6 +49,9 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
             .catalog
             .fresher(&scheduled.value.spaces, scheduled.fetched_at)
     );
+    let (mut rising, _) = crate::web::trending::rank_live(&state.catalog, &live_spaces, now).await;
+    rising.retain(|r| r.rising);
+    rising.truncate(RISING_ON_HOME);
     let mut inputs = render.inputs();
     inputs.record(&live).record(&scheduled);
     let status = inputs.status();
@@ -67,6 +73,7 @@ async fn render_home(state: &AppState, render: Render<'_>) -> AppResult<Rendered
                 .cache(status),
             list,
             live_total: count(total),
+            rising,
             soon: upcoming_sorted(&scheduled_spaces, now, None, None)
                 .iter()
                 .take(SOON_ON_HOME)

@@ -11,6 +11,8 @@ pub enum Nav {
     Live,
     Upcoming,
     Search,
+    Trending,
+    Leaderboard,
 }
 
 tokio::task_local! {

@@ -16,6 +16,16 @@ pub const LIVE: &str = "/live";
 pub const UPCOMING: &str = "/upcoming";
 pub const SEARCH: &str = "/search";
 pub const SITEMAP: &str = "/sitemap.xml";
+pub const TRENDING: &str = "/trending";
+
+/// The host leaderboard over `period`; the default period needs no query.
+pub fn leaderboard(period: crate::ranking::Period) -> String {
+    if period == crate::ranking::Period::default() {
+        "/leaderboard".to_owned()
+    } else {
+        format!("/leaderboard?period={}", period.as_str())
+    }
+}
 
 /// The Space page: canonical, shareable.
 pub fn space(id: &SpaceId) -> String {

@@ -17,6 +17,7 @@ pub mod forwarded;
 pub mod history;
 pub mod home;
 pub mod layout;
+pub mod leaderboard;
 pub mod links;
 pub mod lists;
 pub mod oembed;
@@ -34,6 +35,7 @@ pub mod space;
 pub mod space_lookup;
 pub mod sparkline;
 pub mod state;
+pub mod trending;
 pub mod users;
 pub mod views;
 
@@ -251,6 +253,17 @@ pub static ROUTES: &[Route] = &[
     Route::other("/topics/{slug}", || get(browse::topic)),
     Route::other("/topics/{slug}/calendar.ics", || get(calendar::topic)),
     Route::other("/search", || get(search::search)),
+    // Trending reads no query; the leaderboard only its period.
+    Route::page(
+        "/trending",
+        || get(trending::trending),
+        |_, _| Some(PageKey::Trending),
+    ),
+    Route::page(
+        "/leaderboard",
+        || get(leaderboard::leaderboard),
+        |_, query| leaderboard::page_key(query),
+    ),
     Route::page(
         "/spaces/{id}",
         || get(space::space),
@@ -456,7 +469,14 @@ mod tests {
             .collect();
         assert_eq!(
             own,
-            ["/", "/spaces/{id}", "/static/{file}", "/embed/spaces/{id}"]
+            [
+                "/",
+                "/trending",
+                "/leaderboard",
+                "/spaces/{id}",
+                "/static/{file}",
+                "/embed/spaces/{id}"
+            ]
         );
     }
 
@@ -471,7 +491,7 @@ mod tests {
             assert!(key.is_some(), "{path} is never answered ahead");
             assert!(keys.insert(key), "{path} derives another page's key");
         }
-        assert_eq!(keys.len(), 3);
+        assert_eq!(keys.len(), 5);
         // Those answers are checked against the handlers' own in
         // tests/rendered_pages.rs: the edge reuses exactly what they render.
     }

@@ -49,6 +49,8 @@ pub enum PageKey {
     Home,
     Space(SpaceId),
     Embed { id: SpaceId, theme: Option<Theme> },
+    Trending,
+    Leaderboard(crate::ranking::Period),
 }
 
 type Held = Arc<dyn Any + Send + Sync>;
