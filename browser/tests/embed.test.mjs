@@ -531,10 +531,10 @@ test("inside the snippet's sandbox: polling, resizing, links and the calendar wo
     const answered = (await poll).status();
     assert.ok([200, 286, 304].includes(answered), `poll answered ${answered}`);
 
-    // "Join on X" and the brand open in a new tab that is not sandboxed.
-    const join = frame.locator('a.action');
-    assert.match(await join.innerText(), /Join on X/);
-    assert.equal(await join.getAttribute('target'), '_blank');
+    // The demo's ids are made up: the widget sends nobody to x.com ("Join on X" is
+    // offered for real Spaces only; tests/embed.rs checks it against a fixture).
+    assert.equal(await frame.locator('a.action').count(), 0, 'no Join on X for a simulated Space');
+    // The brand opens a new tab that is not sandboxed.
     const [popup] = await Promise.all([context.waitForEvent('page'), frame.locator('a.brand').click()]);
     await popup.waitForLoadState('load');
     assert.equal(new URL(popup.url()).pathname, `/spaces/${liveId}`);

@@ -14,6 +14,7 @@ use crate::ics;
 use crate::model::{Space, SpaceId, SpaceState, UserId};
 use crate::web::error::{AppError, AppResult};
 use crate::web::extract::{SitePath, SiteQuery, blank_as_none};
+use crate::web::layout::simulated;
 use crate::web::links::{self, SiteUrl};
 use crate::web::lists::{on_topic, topic_in_path, topic_param, upcoming_sorted};
 use crate::web::respond::tagged;
@@ -128,7 +129,7 @@ fn event(site: &SiteUrl, space: &Space) -> Option<ics::Event> {
         summary: space.title().to_owned(),
         description: details(site, space),
         url: site.space(id),
-        location: links::join_on_x(id),
+        location: where_to_join(site, id),
         cancelled,
     })
 }
@@ -140,11 +141,22 @@ fn details(site: &SiteUrl, space: &Space) -> String {
         .as_ref()
         .map(|c| format!("Hosted by {}.\n", c.display_name()))
         .unwrap_or_default();
-    format!(
-        "{host}Join on X: {}\nDetails: {}",
-        links::join_on_x(&space.id),
-        site.space(&space.id)
-    )
+    // The demo's ids are made up: x.com has no such Space to join.
+    let join = if simulated() {
+        String::new()
+    } else {
+        format!("Join on X: {}\n", links::join_on_x(&space.id))
+    };
+    format!("{host}{join}Details: {}", site.space(&space.id))
+}
+
+/// Where the Space is held: on X, or, for the demo's made-up ids, its page here.
+fn where_to_join(site: &SiteUrl, id: &SpaceId) -> String {
+    if simulated() {
+        site.space(id)
+    } else {
+        links::join_on_x(id)
+    }
 }
 
 /// "Add to Google Calendar" for a scheduled Space: the same event as its file.
@@ -156,7 +168,7 @@ pub fn google_calendar(site: &SiteUrl, space: &Space) -> Option<String> {
         start,
         end,
         &details(site, space),
-        &links::join_on_x(&space.id),
+        &where_to_join(site, &space.id),
     ))
 }
 

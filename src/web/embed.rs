@@ -157,7 +157,8 @@ fn widget_view(
         }),
         recording,
         history,
-        join_url: live.then(|| links::join_on_x(id)),
+        // The demo's ids are made up: x.com has no such Space to join.
+        join_url: (live && !crate::web::layout::simulated()).then(|| links::join_on_x(id)),
         remind_url: (space.state == SpaceState::Scheduled && space.scheduled_start.is_some())
             .then(|| links::calendar(id)),
     }
