@@ -31,7 +31,7 @@ before(async () => {
   const list = await fetchText(`${earshot.url}/live`);
   liveId = cards(list.text).find((c) => c.state === 'live')?.id;
   const page = await fetchText(`${earshot.url}/spaces/${liveId}`);
-  liveTitle = decode(page.text.match(/<h1>([^<]*)<\/h1>/)?.[1] ?? '');
+  liveTitle = decode(page.text.match(/<h1[^>]*>([^<]*)<\/h1>/)?.[1] ?? '');
   steady = await startEarshot({ liveTtl: 1 });
   const upcoming = await fetchText(`${steady.url}/upcoming`);
   scheduledId = cards(upcoming.text).find((c) => c.state === 'scheduled')?.id;
