@@ -203,7 +203,8 @@ export async function discover(base) {
   const live = cards(home.text).find((c) => c.state === 'live');
   if (live) found.live = live.id;
   const up = await fetchText(`${base}/upcoming`);
-  const sched = cards(up.text).find((c) => c.state === 'scheduled');
+  // The furthest out, so that it is still scheduled when a test gets to it.
+  const sched = cards(up.text).filter((c) => c.state === 'scheduled').at(-1);
   if (sched) found.scheduled = sched.id;
   for (const state of ['ended', 'all']) {
     const res = await fetchText(`${base}/search?q=a&state=${state}`);
