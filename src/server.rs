@@ -55,9 +55,11 @@ pub struct Running {
 impl Running {
     /// Readiness goes false while everything is still served, for the shutdown
     /// grace, so that load balancers stop sending traffic; then the listeners close
-    /// and the requests in flight get the drain deadline to finish.
+    /// and the requests in flight get the drain deadline to finish. The refresh
+    /// lease, if held, is handed back at once: the other replicas refresh meanwhile.
     pub async fn shutdown(self) -> std::io::Result<()> {
         self.state.metrics.begin_shutdown();
+        self.state.catalog.step_down().await;
         tokio::time::sleep(self.grace).await;
         let _ = self.stop.send(true);
         let mut outcome = Ok(());

@@ -1,7 +1,8 @@
 //! Three replicas of earshot in one process, sharing one upstream (whose calls are
 //! counted) through a real `redis-server`, over real HTTP: answers filled once for
 //! the cluster and served stale across it, the watched live Spaces refreshed by the
-//! lease holder alone and taken over when it dies, Redis killed and restarted with
+//! lease holder alone and handed over when it shuts down (a crashed holder's lease
+//! lapses instead: `tests/cluster_scripts_answers.rs`), Redis killed and restarted with
 //! no visitor noticing, and nothing secret in Redis or in sight.
 //!
 //! The replicas share one clock, as replicas share the wall clock in production;
@@ -442,47 +443,40 @@ async fn replicas_without_the_lease_show_the_holders_counts_at_its_next_run() {
 }
 
 #[tokio::test]
-async fn when_the_lease_holder_dies_another_replica_takes_over_within_three_live_ttls() {
-    let Some(redis) = RedisServer::start("lease_takeover").await else {
+async fn a_lease_holder_that_shuts_down_hands_the_lease_to_the_next_replica_that_asks() {
+    let Some(redis) = RedisServer::start("lease_handover").await else {
         return;
     };
     let fixture = Fixture::start().await;
     let ids: Vec<String> = (0..REPLICAS).map(|i| format!("1lease{i}")).collect();
     x_fixture(&fixture, &ids);
-    let live_ttl = Duration::from_secs(2);
+    // Long enough that no background run of the others comes between the holder's
+    // shutdown and the round below: the handover is what this test sees, not a lapse.
+    let live_ttl = Duration::from_secs(60);
     let clock = Clock::fixed(t0());
     let mut apps = cluster(&redis, "t-lease:", x_config(&fixture, live_ttl), &clock).await;
     for (app, id) in apps.iter().zip(&ids) {
         assert_eq!(app.fetch(&format!("/spaces/{id}")).await.0, 200);
     }
+    refresh_round(&apps).await;
+    let holding = holders(&apps).await;
+    assert_eq!(holding.len(), 1, "one replica holds the lease: {holding:?}");
+    let holder = holding[0];
 
-    // The background runs, every live TTL, settle on one holder.
-    within(
-        "one replica holds the lease",
-        Duration::from_secs(20),
-        || async { holders(&apps).await.len() == 1 },
-    )
-    .await;
-    let holder = holders(&apps).await[0];
-
-    // Killed: its runs stop, and nobody renews its lease.
-    let started = std::time::Instant::now();
-    let dead = Arc::try_unwrap(apps.remove(holder))
+    // Shut down as a rolling deploy stops it: the lease is handed back first.
+    let stopping = Arc::try_unwrap(apps.remove(holder))
         .ok()
         .expect("only the test holds the replica");
-    let TestApp { running, http, .. } = dead;
+    let TestApp { running, http, .. } = stopping;
     drop(http);
     running.shutdown().await.unwrap();
-    let three_ttls = live_ttl * 3;
-    within(
-        "another replica takes the lease",
-        three_ttls + Duration::from_secs(1),
-        || async { holders(&apps).await.len() == 1 },
-    )
-    .await;
-    let took = started.elapsed();
-    eprintln!("lease taken over {took:?} after its holder stopped");
-    assert!(took <= three_ttls + Duration::from_millis(500), "{took:?}");
+
+    // The lease would last two live TTLs (two minutes) had it not been handed back:
+    // the next replica to ask takes it now.
+    assert!(holders(&apps).await.is_empty(), "nobody has asked yet");
+    refresh_round(&apps).await;
+    let holding = holders(&apps).await;
+    assert_eq!(holding.len(), 1, "taken at once by the next: {holding:?}");
 }
 
 #[tokio::test]

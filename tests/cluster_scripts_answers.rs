@@ -21,7 +21,7 @@ use earshot::shared::watched::WatchedSet;
 use earshot::upstream::{UpstreamData, UpstreamRequest};
 use redis_server::{RedisServer, within};
 
-const FILL_RELEASE: &str = include_str!("../src/shared/redis/fill_release.lua");
+const FILL_RELEASE: &str = include_str!("../src/shared/redis/release.lua");
 const LEASE: &str = include_str!("../src/shared/redis/lease.lua");
 
 async fn get(redis: &RedisServer, key: &str) -> Option<String> {

@@ -79,6 +79,12 @@ impl Catalog {
         }
     }
 
+    /// This replica is shutting down: another one takes the watched refresh over at
+    /// its next tick (in cluster mode), while this one serves out its grace.
+    pub async fn step_down(&self) {
+        self.watched.step_down().await;
+    }
+
     /// When the next refresh run should start, counted from the start of one that
     /// made `calls` upstream calls: after the live TTL, or later if the upstream's
     /// budget cannot sustain that many calls that often (500 watched Spaces on X v2

@@ -37,6 +37,13 @@ pub trait WatchedSet: Send + Sync {
     /// how far apart this replica's runs start now: a shared lease outlives the gap
     /// between its holder's runs, and lapses soon after the holder stops.
     fn may_refresh(&self, every: Duration) -> BoxFuture<'_, bool>;
+
+    /// This replica is stopping: it asks for the lease no more and hands it back if
+    /// it holds it, so that another replica takes the refresh at its next tick
+    /// rather than when the lease lapses. Alone, there is nobody to hand it to.
+    fn step_down(&self) -> BoxFuture<'_, ()> {
+        futures::future::ready(()).boxed()
+    }
 }
 
 /// One process: its own views, and always its own refresh.

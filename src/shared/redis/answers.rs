@@ -7,7 +7,7 @@
 //!   still serve them as stale. "Not found" expires with its freshness, as in L1.
 //!   A record that does not decode (another format, garbage) is a miss.
 //! - **Fill claims** live at `fill:<request>`: `SET NX PX` with a token of this
-//!   claim's own, handed back by compare-and-delete (`fill_release.lua`), so a claim
+//!   claim's own, handed back by compare-and-delete (`release.lua`), so a claim
 //!   that lapsed and was taken by another replica is never deleted by the first.
 //!   A replica that finds the key claimed polls for the answer every
 //!   [`POLL_EVERY`] (each replica's own cache already coalesces its requests into
@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt};
-use redis::Script;
 use serde::{Deserialize, Serialize};
 
 use super::RedisLink;
@@ -161,7 +160,7 @@ impl RedisAnswers {
         let key = self.link.key(&fill_key(request));
         self.link
             .run("answers.release", move |mut redis| async move {
-                fill_release()
+                super::release_script()
                     .key(key)
                     .arg(token_text(claim.token))
                     .invoke_async::<u32>(&mut redis)
@@ -203,12 +202,6 @@ impl AnswerStore for RedisAnswers {
     fn forget<'a>(&'a self, key: &'a UpstreamRequest) -> BoxFuture<'a, ()> {
         self.delete(key).boxed()
     }
-}
-
-/// Compare-and-delete of a fill claim.
-fn fill_release() -> &'static Script {
-    static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-    SCRIPT.get_or_init(|| Script::new(include_str!("fill_release.lua")))
 }
 
 fn answer_key(request: &UpstreamRequest) -> String {

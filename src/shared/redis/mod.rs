@@ -17,3 +17,10 @@ pub mod samples;
 pub mod watched;
 
 pub use link::{ClusterStatus, RedisLink};
+
+/// Compare-and-delete: hands back a claim (a fill claim, the refresh lease) only
+/// while it is still this replica's.
+fn release_script() -> &'static redis::Script {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| redis::Script::new(include_str!("release.lua")))
+}

@@ -15,12 +15,14 @@
 //!   every run: a dead holder's lease lapses at most two intervals after its last
 //!   run, and the next tick of another replica (at most one interval later) takes
 //!   it. So the refresh moves within three intervals, three live TTLs while the
-//!   budget lets runs be one live TTL apart.
+//!   budget lets runs be one live TTL apart. A holder that shuts down hands the
+//!   lease back first (`release.lua`), so a rolling deploy moves it within one.
 //!
 //! While Redis is down, a replica watches alone: the Spaces viewed here, and the
 //! refresh always its own, as `InProcessWatched` does. Its notes wait for Redis.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,6 +43,8 @@ const SHORTEST_INTERVAL: Duration = Duration::from_secs(1);
 pub struct RedisWatched {
     link: Arc<RedisLink>,
     notes: Mutex<Notes>,
+    /// Shutting down: the lease is handed back and asked for no more.
+    stepped_down: AtomicBool,
 }
 
 #[derive(Default)]
@@ -64,6 +68,7 @@ impl RedisWatched {
         Self {
             link,
             notes: Mutex::new(Notes::default()),
+            stepped_down: AtomicBool::new(false),
         }
     }
 
@@ -188,6 +193,11 @@ impl RedisWatched {
     }
 
     async fn lease(&self, every: Duration) -> bool {
+        if self.stepped_down.load(Ordering::Acquire) {
+            // Stopping: the others refresh, and this replica serves what they bring.
+            self.link.status().set_lease_held(false);
+            return false;
+        }
         if !self.link.is_connected() {
             // Alone: this replica's own refresh, and no lease to show.
             self.link.status().set_lease_held(false);
@@ -195,7 +205,7 @@ impl RedisWatched {
         }
         let lasts = millis(every.max(SHORTEST_INTERVAL).saturating_mul(2));
         let key = self.link.key("lease");
-        let token = format!("{:016x}", self.link.replica());
+        let token = self.lease_token();
         let held = self
             .link
             .run("watched.lease", move |mut redis| async move {
@@ -210,6 +220,31 @@ impl RedisWatched {
         self.link.status().set_lease_held(held == Some(true));
         // Redis failed to answer: this replica refreshes for itself, as when alone.
         held.unwrap_or(true)
+    }
+
+    /// Hands the lease back if this replica holds it. A run renewing it at this very
+    /// moment may still win the race; the lease then lapses as a dead holder's does.
+    async fn hand_back_lease(&self) {
+        self.stepped_down.store(true, Ordering::Release);
+        self.link.status().set_lease_held(false);
+        if !self.link.is_connected() {
+            return;
+        }
+        let key = self.link.key("lease");
+        let token = self.lease_token();
+        self.link
+            .run("watched.step_down", move |mut redis| async move {
+                super::release_script()
+                    .key(key)
+                    .arg(token)
+                    .invoke_async::<u32>(&mut redis)
+                    .await
+            })
+            .await;
+    }
+
+    fn lease_token(&self) -> String {
+        format!("{:016x}", self.link.replica())
     }
 }
 
@@ -264,6 +299,10 @@ impl WatchedSet for RedisWatched {
 
     fn may_refresh(&self, every: Duration) -> BoxFuture<'_, bool> {
         self.lease(every).boxed()
+    }
+
+    fn step_down(&self) -> BoxFuture<'_, ()> {
+        self.hand_back_lease().boxed()
     }
 }
 
