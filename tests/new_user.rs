@@ -451,6 +451,12 @@ async fn the_demo_says_its_spaces_are_simulated() {
         "no Join on X for a simulated Space"
     );
     assert_eq!(select(&page, ".demo-join").len(), 1);
+    // Nor does the page's JSON-LD send search engines there.
+    assert!(
+        !page.contains("https://x.com/i/spaces/"),
+        "no x.com Space link anywhere in the page"
+    );
+    assert!(page.contains("\"VirtualLocation\""), "the event is there");
     let (_, _, status) = app.fetch(&format!("{id}/live")).await;
     assert!(!status.contains("https://x.com/i/spaces/"));
     app.running.shutdown().await.unwrap();

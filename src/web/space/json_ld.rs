@@ -32,9 +32,15 @@ pub fn event(site: &SiteUrl, space: &Space, description: &str) -> Option<String>
         "eventAttendanceMode".into(),
         json!("https://schema.org/OnlineEventAttendanceMode"),
     );
+    // The demo's ids are made up: its Spaces take place on earshot's own pages.
+    let place = if crate::web::layout::simulated() {
+        site.space(id)
+    } else {
+        links::join_on_x(id)
+    };
     event.insert(
         "location".into(),
-        json!({ "@type": "VirtualLocation", "url": links::join_on_x(id) }),
+        json!({ "@type": "VirtualLocation", "url": place }),
     );
     if let Some(host) = &space.creator {
         let mut person = Map::new();
