@@ -42,7 +42,7 @@ impl SparklineView {
 
 /// "12:10", in UTC, as the site's absolute times are.
 fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M").to_string()
+    crate::format::clock(at)
 }
 
 /// What the drawing says to those who cannot see it: first and last counts, the

@@ -75,7 +75,7 @@ pub struct TimeView {
 impl TimeView {
     pub fn new(t: DateTime<Utc>, now: DateTime<Utc>) -> Self {
         Self {
-            iso: t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            iso: crate::format::iso_seconds(t),
             absolute: absolute(t),
             relative: relative(t, now),
         }
@@ -83,7 +83,7 @@ impl TimeView {
 }
 
 pub fn absolute(t: DateTime<Utc>) -> String {
-    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
+    crate::format::absolute_utc(t)
 }
 
 /// "in 5 min", "2 h ago", "in 3 days", "just now".
