@@ -94,6 +94,38 @@ async fn a_crowd_on_one_page_costs_one_render_a_second() {
 }
 
 #[tokio::test]
+async fn a_crowd_polling_a_live_space_costs_one_render_a_second_and_new_counts_show_at_once() {
+    let count = Arc::new(AtomicU64::new(10));
+    let (fixture, app) = app_with("1polled", count.clone()).await;
+    assert_eq!(app.fetch("/spaces/1polled").await.0, 200);
+    for path in ["/spaces/1polled/live", "/embed/spaces/1polled/live"] {
+        let before = renders(&app).await;
+        let mut tags = Vec::new();
+        for _ in 0..20 {
+            let (status, headers, body) = app.fetch(path).await;
+            assert_eq!(status, 200, "{path}: still live, still polled");
+            assert!(body.contains("data-hx-trigger"), "{path}: {body}");
+            tags.push(header(&headers, "etag").to_owned());
+        }
+        let after = renders(&app).await;
+        assert_eq!(after.0 - before.0, 1, "{path}: one render for the crowd");
+        assert_eq!(after.1 - before.1, 19, "{path}: the rest reused it");
+        assert!(tags.iter().all(|t| t == &tags[0]), "{path}: the same bytes");
+        assert_eq!(revalidate(&app, path, &tags[0]).await.status(), 304);
+    }
+    assert_eq!(fixture.calls("/space/1polled"), 1, "polls cost no lookup");
+
+    // New counts written in the same second show on the next poll, not a second later.
+    count.store(77, Ordering::SeqCst);
+    app.settled().await;
+    assert_eq!(app.running.state.catalog.refresh_watched_live().await, 1);
+    let (_, _, block) = app.fetch("/spaces/1polled/live").await;
+    assert!(block.contains("77"), "{block}");
+    let (_, _, widget) = app.fetch("/embed/spaces/1polled/live").await;
+    assert_eq!(select(&widget, ".count"), ["77 listening"]);
+}
+
+#[tokio::test]
 async fn data_written_in_the_same_second_shows_on_the_next_request() {
     let count = Arc::new(AtomicU64::new(10));
     let (_fixture, app) = app_with("1fresh", count.clone()).await;

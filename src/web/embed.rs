@@ -254,19 +254,25 @@ async fn render_widget(
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-) -> AppResult<Response> {
+    AcceptEncoding(encoding): AcceptEncoding,
+) -> AppResult<RenderedPage> {
     // Replaces the whole card when the upstream no longer knows the Space.
     let gone = Gone {
         tag: "main",
         element_id: "embed-status",
         class: "widget widget-ended",
     };
-    let now = state.now();
-    // Samples arrive with refreshes, which run in the background of a poll anyway:
-    // read first, a new one shows on the next poll.
-    let samples = state.catalog.samples().samples(&id).await;
-    poll_status(&state, &id, gone, |space| WidgetBody {
-        w: widget_view(&state, space, now, &samples, None),
-    })
+    let key = PageKey::EmbedStatus(id.clone());
+    let view = &state;
+    poll_status(
+        &state,
+        key,
+        encoding,
+        &id,
+        gone,
+        move |space, now, samples| WidgetBody {
+            w: widget_view(view, space, now, samples, None),
+        },
+    )
     .await
 }

@@ -48,9 +48,16 @@ const KEEP: Duration = Duration::from_secs(2);
 pub enum PageKey {
     Home,
     Space(SpaceId),
-    Embed { id: SpaceId, theme: Option<Theme> },
+    Embed {
+        id: SpaceId,
+        theme: Option<Theme>,
+    },
     Trending,
     Leaderboard(crate::ranking::Period),
+    /// The Space page's polled live-status block.
+    LiveStatus(SpaceId),
+    /// The embed's polled body.
+    EmbedStatus(SpaceId),
 }
 
 type Held = Arc<dyn Any + Send + Sync>;
@@ -158,6 +165,8 @@ impl Inputs {
 
 struct Rendered {
     inputs: Inputs,
+    /// 200, or 286 for a polled block whose polling is over.
+    status: StatusCode,
     body: Bytes,
     etag: HeaderValue,
     /// Compressed when first asked for; `None` inside if compressing failed.
@@ -327,6 +336,17 @@ impl Render<'_> {
         inputs: Inputs,
         build: impl FnOnce() -> T,
     ) -> Result<RenderedPage, AppError> {
+        self.finish_as(inputs, StatusCode::OK, build)
+    }
+
+    /// [`Self::finish`], answered with `status`, which follows from the inputs (a
+    /// polled block's 286 once its Space is no longer live).
+    pub fn finish_as<T: Template>(
+        self,
+        inputs: Inputs,
+        status_code: StatusCode,
+        build: impl FnOnce() -> T,
+    ) -> Result<RenderedPage, AppError> {
         let cache = self.cache;
         let status = inputs.status;
         let encoding = self.encoding;
@@ -347,6 +367,7 @@ impl Render<'_> {
             .unwrap_or(HeaderValue::from_static("\"0\""));
         let page = Arc::new(Rendered {
             inputs,
+            status: status_code,
             body: Bytes::from(html),
             etag,
             gzip: OnceLock::new(),
@@ -388,13 +409,14 @@ impl RenderedPage {
                 crate::web::finish(Conditional::none(), framable, reused.into_response());
             response.into_parts().0.headers
         });
-        if conditional.has(StatusCode::OK, headers) {
+        if conditional.has(page.status, headers) {
             let mut response = Response::new(axum::body::Body::empty());
             *response.headers_mut() = headers.clone();
             return cache_policy::not_modified(response);
         }
         let body = page.encoded(encoding).unwrap_or_else(|| page.body.clone());
         let mut response = Response::new(axum::body::Body::from(body));
+        *response.status_mut() = page.status;
         *response.headers_mut() = headers.clone();
         response
     }
@@ -408,6 +430,7 @@ impl IntoResponse for RenderedPage {
             None => (page.body.clone(), None),
         };
         let mut response = Response::new(axum::body::Body::from(body));
+        *response.status_mut() = page.status;
         let headers = response.headers_mut();
         if let Some(encoding) = encoding {
             headers.insert(header::CONTENT_ENCODING, encoding);

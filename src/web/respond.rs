@@ -5,9 +5,16 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use chrono::{DateTime, Utc};
+
 use crate::cache::CacheStatus;
+use crate::model::{Space, SpaceId};
+use crate::shared::samples::Sample;
 use crate::web::cache_policy::{CachePolicy, etag_for};
+use crate::web::encoding::Encoding;
 use crate::web::error::AppError;
+use crate::web::page_cache::{PageKey, RenderedPage};
+use crate::web::state::AppState;
 
 /// The header that shows how the page's data was obtained.
 pub const X_CACHE: &str = "x-cache";
@@ -115,22 +122,43 @@ impl Gone {
 /// Answers a polled status block: the block for the Space while it exists (final, so
 /// polling stops, once it is no longer live), or `gone` when the upstream says the
 /// Space is no more. One flow for the Space page and the embed.
-pub async fn poll_status<T: Template>(
-    state: &crate::web::state::AppState,
-    id: &crate::model::SpaceId,
+///
+/// A reusable page (`key`): a crowd polling one live Space within a second gets the
+/// block rendered once, as the Space page itself is. Its samples are read after the
+/// lookup, whose answer brings any new one, so a block rendered from the same answer
+/// shows the same sparkline.
+pub async fn poll_status<'a, T: Template>(
+    state: &'a AppState,
+    key: PageKey,
+    encoding: Encoding,
+    id: &'a SpaceId,
     gone: Gone,
-    block: impl FnOnce(&crate::model::Space) -> T,
-) -> Result<Response, AppError> {
-    let found = state.catalog.space(id).await?;
-    let Some(space) = found.value else {
-        return Ok(gone.fragment()?.into_response());
-    };
-    Ok(Fragment {
-        html: render_fragment(&block(&space))?,
-        finished: !space.is_live(),
-        cache: found.status,
-    }
-    .into_response())
+    block: impl FnOnce(&Space, DateTime<Utc>, &[Sample]) -> T + Send + 'a,
+) -> Result<RenderedPage, AppError> {
+    state
+        .page(key, encoding, move |render| {
+            Box::pin(async move {
+                let found = state.catalog.space(id).await?;
+                let mut inputs = render.inputs();
+                inputs.record(&found);
+                let Some(space) = found.value else {
+                    return render.finish_as(inputs, stop_polling(), || gone);
+                };
+                let samples = state.catalog.samples().samples(id).await;
+                let status = if space.is_live() {
+                    StatusCode::OK
+                } else {
+                    stop_polling()
+                };
+                let now = render.now();
+                render.finish_as(inputs, status, || block(&space, now, &samples))
+            })
+        })
+        .await
+}
+
+fn stop_polling() -> StatusCode {
+    StatusCode::from_u16(STOP_POLLING).unwrap_or(StatusCode::OK)
 }
 
 /// A generated document other than a page (a calendar, the sitemap, robots.txt): its

@@ -2,12 +2,13 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
 
 use super::sections::{LiveRefresh, counts, join_url, simulated_join};
 use crate::model::SpaceId;
+use crate::web::encoding::AcceptEncoding;
 use crate::web::error::AppResult;
 use crate::web::extract::SitePath;
+use crate::web::page_cache::{PageKey, RenderedPage};
 use crate::web::respond::{Gone, poll_status};
 use crate::web::sparkline::SparklineView;
 use crate::web::state::AppState;
@@ -29,24 +30,24 @@ pub struct LiveStatus {
 pub async fn live_status(
     State(state): State<AppState>,
     SitePath(id): SitePath<SpaceId>,
-) -> AppResult<Response> {
+    AcceptEncoding(encoding): AcceptEncoding,
+) -> AppResult<RenderedPage> {
     let gone = Gone {
         tag: "section",
         element_id: "live-status",
         class: "live-status",
     };
     let every = state.live_every_secs();
-    let now = state.now();
-    // Samples arrive with refreshes, which run in the background of a poll anyway:
-    // read first, a new one shows on the next poll.
-    let samples = state.catalog.samples().samples(&id).await;
-    poll_status(&state, &id, gone, |space| LiveStatus {
-        counts: counts(space),
-        join_url: join_url(space),
-        simulated_join: simulated_join(space),
-        history: SparklineView::new(&samples, now),
-        live: LiveRefresh::new(every, space),
-        space: SpaceView::new(space, now),
+    let key = PageKey::LiveStatus(id.clone());
+    poll_status(&state, key, encoding, &id, gone, |space, now, samples| {
+        LiveStatus {
+            counts: counts(space),
+            join_url: join_url(space),
+            simulated_join: simulated_join(space),
+            history: SparklineView::new(samples, now),
+            live: LiveRefresh::new(every, space),
+            space: SpaceView::new(space, now),
+        }
     })
     .await
 }
