@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use governor::clock::{Clock as _, DefaultClock};
+use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -100,7 +100,9 @@ impl Guard {
         if let Some(key) = client.map(client::key)
             && let Err(not_until) = limiter.limiter.check_key(&key)
         {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            // The limiter's own clock: a new `DefaultClock` calibrates quanta (CPUID)
+            // each time, which was half of a refusal's CPU under a flood.
+            let wait = not_until.wait_time_from(limiter.limiter.clock().now());
             return Err(AppError::TooManyRequests {
                 retry_after_secs: wait.as_secs().max(1),
             });
