@@ -588,8 +588,8 @@ bench_memory() {
         echo "_Run $(stamp)._ earshot (\`--upstream gateway\`, demo upstream) RSS from \`/proc/PID/status\`."
         echo "The Spaces are distinct ended Spaces of the demo world (ids from the demo's \`/__demo/ids?state=ended&limit=N\`),"
         echo "each page requested once (\`examples/loadgen.rs many\`, 32 in flight), so each caches four answers: the Space, its"
-        echo "participants, tweets and recording. Target: ≤ 100 MB after 10,000, the cache bounded by weight (24 MiB of approximate"
-        echo "answer size, \`CACHE_MAX_BYTES\` in \`src/catalog.rs\`). The 40,000 row checks whether that bound keeps RSS under the target."
+        echo "participants, tweets and recording. Target: ≤ 100 MB after 10,000, the cache bounded by weight (40 MiB of the memory"
+        echo "its entries take, keys included, \`CACHE_MAX_BYTES\` in \`src/catalog.rs\`). The 40,000 row checks whether that bound keeps RSS under the target."
         echo
         echo "| state | RSS MB | peak RSS (VmHWM) MB | cache entries | cache weight MB | upstream calls | load | peak ≤ 100 MB |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
