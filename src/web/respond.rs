@@ -74,7 +74,7 @@ impl IntoResponse for Fragment {
         let etag = HeaderValue::from_str(&etag_for(self.html.as_bytes()))
             .unwrap_or(HeaderValue::from_static("\"0\""));
         let status = if self.finished {
-            StatusCode::from_u16(STOP_POLLING).unwrap_or(StatusCode::OK)
+            stop_polling()
         } else {
             StatusCode::OK
         };
@@ -107,16 +107,6 @@ pub struct Gone {
     pub tag: &'static str,
     pub element_id: &'static str,
     pub class: &'static str,
-}
-
-impl Gone {
-    pub fn fragment(self) -> Result<Fragment, AppError> {
-        Ok(Fragment {
-            html: render_fragment(&self)?,
-            finished: true,
-            cache: CacheStatus::Hit,
-        })
-    }
 }
 
 /// Answers a polled status block: the block for the Space while it exists (final, so

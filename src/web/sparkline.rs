@@ -87,18 +87,11 @@ pub fn svg_sized(samples: &[Sample], width: u32, height: u32) -> Option<String> 
     let mut points = String::with_capacity(samples.len() * 12);
     for (i, s) in samples.iter().enumerate() {
         let (x, y) = point(s);
-        if i > 0 {
-            points.push(' ');
-        }
-        push_tenths(&mut points, x);
-        points.push(',');
-        push_tenths(&mut points, y);
+        let sep = if i == 0 { "" } else { " " };
+        let _ = write!(points, "{sep}{},{}", Tenths(x), Tenths(y));
     }
     let (px, py) = point(&top);
-    let (mut px_text, mut py_text) = (String::new(), String::new());
-    push_tenths(&mut px_text, px);
-    push_tenths(&mut py_text, py);
-    let (px, py) = (px_text, py_text);
+    let (px, py) = (Tenths(px), Tenths(py));
     Some(format!(
         "<svg class=\"sparkline\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
          aria-label=\"{label}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \
@@ -113,9 +106,13 @@ pub fn svg_sized(samples: &[Sample], width: u32, height: u32) -> Option<String> 
 /// formatting was 40 % of building a Space page's view with a 240-sample line.
 /// The drawing's coordinates are never negative. An exact tie (2.25) rounds up
 /// here where `{:.1}` rounds to even: a twentieth of a pixel.
-fn push_tenths(out: &mut String, v: f64) {
-    let tenths = (v * 10.0).round().max(0.0) as u64;
-    let _ = write!(out, "{}.{}", tenths / 10, tenths % 10);
+struct Tenths(f64);
+
+impl std::fmt::Display for Tenths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round().max(0.0) as u64;
+        write!(f, "{}.{}", tenths / 10, tenths % 10)
+    }
 }
 
 #[cfg(test)]
@@ -142,9 +139,7 @@ mod tests {
         let mut v = 0.0_f64;
         while v < 700.0 {
             if (v * 10.0).fract() != 0.5 {
-                let mut out = String::new();
-                push_tenths(&mut out, v);
-                assert_eq!(out, format!("{v:.1}"), "{v}");
+                assert_eq!(Tenths(v).to_string(), format!("{v:.1}"), "{v}");
             }
             v += 0.0137;
         }
